@@ -1,0 +1,121 @@
+//! From sample points to follicle-like dots.
+//!
+//! A healed SMP dot imitates a follicle seen end-on: roughly round, a little
+//! elongated, each a bit different in size and intensity, because a
+//! perfectly uniform pattern looks printed (DOMAIN.md, "Dots"). Every dot's
+//! variation comes from a hash of (seed, session, position), so it does not
+//! depend on the order or the thread the dot was made on.
+
+use crate::plan::Plan;
+use crate::sampling::{mix, SamplePoint};
+use crate::units::Scale;
+
+/// One pigment dot, in photo pixels: the hand-over from geometry to the
+/// compositor, which knows nothing of how dots were placed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dot {
+    /// Centre column, px.
+    pub x: f32,
+    /// Centre row, px.
+    pub y: f32,
+    /// Session that placed it, from 1.
+    pub session: u8,
+    /// Diameter of the circle of the same area, px.
+    pub diameter: f32,
+    /// Ratio of long to short axis, ≥ 1 (the area stays that of `diameter`).
+    pub elongation: f32,
+    /// Direction of the long axis, radians in [0, π).
+    pub angle: f32,
+    /// Relative optical density of its pigment (1 = the shade at full strength).
+    pub strength: f32,
+    /// Region weight at the dot.
+    pub weight: f32,
+    /// Sampler spacing radius when it was placed, px.
+    pub spacing: f32,
+}
+
+/// Uniform in [0, 1) from a hash.
+#[inline]
+fn unit(h: u64) -> f32 {
+    (h >> 40) as f32 / (1u64 << 24) as f32
+}
+
+/// A standard normal variate from two hashes (Box–Muller).
+#[inline]
+fn normal(h1: u64, h2: u64) -> f32 {
+    let u1 = unit(h1).max(1e-7);
+    let u2 = unit(h2);
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
+/// Turns sample points into dots with the plan's size, shape and strength variation.
+pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
+    let d0 = scale.px(plan.dot_diameter);
+    let strengths = plan.strengths();
+    let base = mix(plan.seed ^ 0xd075_0000_0000);
+    points
+        .iter()
+        .map(|p| {
+            let h = mix(base ^ ((p.x.to_bits() as u64) << 32 | p.y.to_bits() as u64));
+            let hs: [u64; 6] = std::array::from_fn(|i| mix(h.wrapping_add(i as u64 + 1)));
+            // Toward the feathered edge practitioners use finer, lighter dots.
+            let edge = 0.8 + 0.2 * p.weight;
+            let size = (1.0 + plan.dot_diameter_spread * normal(hs[0], hs[1])).clamp(0.35, 2.2);
+            let strength = (1.0 + plan.strength_spread * normal(hs[2], hs[3])).clamp(0.25, 1.8);
+            Dot {
+                x: p.x,
+                y: p.y,
+                session: p.session,
+                diameter: d0 * size * edge,
+                elongation: 1.0 + (plan.elongation - 1.0) * unit(hs[4]),
+                angle: std::f32::consts::PI * unit(hs[5]),
+                strength: strength * (0.85 + 0.15 * p.weight) * strengths[p.session as usize - 1],
+                weight: p.weight,
+                spacing: p.spacing,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variation_is_real_and_bounded() {
+        let pts: Vec<SamplePoint> = (0..2000)
+            .map(|i| SamplePoint {
+                x: (i % 50) as f32 * 3.0,
+                y: (i / 50) as f32 * 3.0,
+                session: 1 + (i % 3) as u8,
+                weight: 1.0,
+                spacing: 2.0,
+            })
+            .collect();
+        let plan = Plan::default();
+        let scale = Scale::new(10.0, "t").unwrap();
+        let dots = make_dots(&pts, &plan, scale);
+        let mean = dots.iter().map(|d| d.diameter).sum::<f32>() / dots.len() as f32;
+        let sd = (dots
+            .iter()
+            .map(|d| (d.diameter - mean).powi(2))
+            .sum::<f32>()
+            / dots.len() as f32)
+            .sqrt();
+        assert!((mean - 4.0).abs() < 0.2, "mean diameter {mean}");
+        assert!(sd / mean > 0.15 && sd / mean < 0.35, "spread {}", sd / mean);
+        assert!(dots
+            .iter()
+            .all(|d| d.elongation >= 1.0 && d.elongation <= plan.elongation));
+        // Session 1 is lighter.
+        let s = |k: u8| {
+            let v: Vec<f32> = dots
+                .iter()
+                .filter(|d| d.session == k)
+                .map(|d| d.strength)
+                .collect();
+            v.iter().sum::<f32>() / v.len() as f32
+        };
+        assert!(s(1) < s(3) * 0.9);
+    }
+}

@@ -1,0 +1,268 @@
+//! Photo in and out: decoding with limits and EXIF orientation, sRGB ↔
+//! linear light, and atomic encoding of the outputs.
+//!
+//! Encoders were picked on measurements (PERFORMANCE-NOTES and our bench):
+//! PNG with `image`'s fast compression (about 80 MP/s against under 5 MP/s
+//! at default compression) and JPEG with `jpeg-encoder` (SIMD, 4:2:0, about
+//! 2.5 times `image`'s JPEG encoder). Outputs are written to a temporary
+//! file in the target folder and renamed into place, so a crash never
+//! leaves a half-written image behind.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+use palette::{LinSrgb, Srgb};
+
+use crate::error::{Error, Result};
+use crate::plan::Format;
+
+/// Largest image side the decoder accepts, px.
+pub const MAX_SIDE: u32 = 30_000;
+/// Largest pixel count the decoder accepts (a 200 MP frame).
+pub const MAX_PIXELS: u64 = 200_000_000;
+
+/// Decodes an image file (JPEG, PNG, WebP, TIFF; 8 or 16 bit; grey, RGB or
+/// RGBA) to 8-bit RGB, upright according to its EXIF orientation. Alpha is
+/// dropped. Sizes over [`MAX_SIDE`] or [`MAX_PIXELS`] are refused before
+/// any pixel memory is allocated.
+pub fn load_photo(path: &Path) -> Result<RgbImage> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_photo(&bytes, path)
+}
+
+/// [`load_photo`] from bytes in memory; `name` is used in error messages.
+pub fn decode_photo(bytes: &[u8], name: &Path) -> Result<RgbImage> {
+    Ok(decode_dynamic(bytes, name)?.into_rgb8())
+}
+
+/// Decodes to whatever pixel type the file has, upright, within the limits.
+pub(crate) fn decode_dynamic(bytes: &[u8], name: &Path) -> Result<DynamicImage> {
+    let decode_err = |e: image::ImageError| Error::Decode {
+        path: name.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::io(name, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => too_large_from_header(bytes, name),
+        e => decode_err(e),
+    })?;
+    let (w, h) = decoder.dimensions();
+    if w > MAX_SIDE || h > MAX_SIDE || w as u64 * h as u64 > MAX_PIXELS {
+        return Err(too_large(name, w, h));
+    }
+    if w == 0 || h == 0 {
+        return Err(Error::Decode {
+            path: name.to_path_buf(),
+            reason: "image has no pixels".into(),
+        });
+    }
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => too_large(name, w, h),
+        e => decode_err(e),
+    })?;
+    img.apply_orientation(orientation);
+    Ok(img)
+}
+
+fn too_large(name: &Path, width: u32, height: u32) -> Error {
+    Error::TooLarge {
+        path: name.to_path_buf(),
+        width,
+        height,
+        max_side: MAX_SIDE,
+        max_pixels: MAX_PIXELS,
+    }
+}
+
+fn too_large_from_header(bytes: &[u8], name: &Path) -> Error {
+    let dims = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|mut r| {
+            // Only the header is read here, so no limit is needed.
+            r.no_limits();
+            r.into_dimensions().ok()
+        })
+        .unwrap_or((0, 0));
+    too_large(name, dims.0, dims.1)
+}
+
+/// sRGB 8-bit code → linear light, the exact sRGB curve via `palette`.
+pub fn srgb_to_linear_table() -> &'static [f32; 256] {
+    static T: OnceLock<[f32; 256]> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = [0.0; 256];
+        for (i, v) in t.iter_mut().enumerate() {
+            *v = Srgb::new(i as u8, 0, 0)
+                .into_format::<f32>()
+                .into_linear()
+                .red;
+        }
+        t
+    })
+}
+
+/// Size of the linear → sRGB table: fine enough that the rounding error
+/// stays below a quarter of an 8-bit step even in the steep dark end.
+const TO_SRGB_STEPS: usize = 16384;
+
+fn linear_to_srgb_table() -> &'static [u8] {
+    static T: OnceLock<Vec<u8>> = OnceLock::new();
+    T.get_or_init(|| {
+        (0..=TO_SRGB_STEPS)
+            .map(|i| {
+                let l = i as f32 / TO_SRGB_STEPS as f32;
+                let s: Srgb<f32> = Srgb::from_linear(LinSrgb::new(l, 0.0, 0.0));
+                (s.red * 255.0).round().clamp(0.0, 255.0) as u8
+            })
+            .collect()
+    })
+}
+
+/// Linear light in [0, 1] → 8-bit sRGB code.
+#[inline]
+pub fn linear_to_srgb(l: f32) -> u8 {
+    let t = linear_to_srgb_table();
+    let i = (l.clamp(0.0, 1.0) * TO_SRGB_STEPS as f32 + 0.5) as usize;
+    t[i]
+}
+
+/// Encodes an image in `format` (JPEG at `quality`, 1-100).
+pub fn encode_image(img: &RgbImage, format: Format, quality: u8, name: &Path) -> Result<Vec<u8>> {
+    let err = |reason: String| Error::Encode {
+        path: name.to_path_buf(),
+        reason,
+    };
+    let mut out = Vec::with_capacity(img.len() / 2);
+    match format {
+        Format::Png => {
+            use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+            use image::ImageEncoder;
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+                .write_image(
+                    img.as_raw(),
+                    img.width(),
+                    img.height(),
+                    image::ExtendedColorType::Rgb8,
+                )
+                .map_err(|e| err(e.to_string()))?;
+        }
+        Format::Jpeg => {
+            let (w, h) = (img.width(), img.height());
+            if w > u16::MAX as u32 || h > u16::MAX as u32 {
+                return Err(err(format!(
+                    "JPEG is limited to 65535 px a side, image is {w} x {h}"
+                )));
+            }
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            enc.encode(
+                img.as_raw(),
+                w as u16,
+                h as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .map_err(|e| err(e.to_string()))?;
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
+/// flushed, then renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srgb_round_trip_is_exact() {
+        let t = srgb_to_linear_table();
+        for i in 0..=255u8 {
+            assert_eq!(linear_to_srgb(t[i as usize]), i, "code {i}");
+        }
+    }
+
+    #[test]
+    fn huge_header_is_refused_without_allocating() {
+        // A PNG header claiming 100,000 x 100,000 px.
+        let mut png = Vec::new();
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(b"IHDR");
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        for chunk in [&b"IDAT"[..], &b"IEND"[..]] {
+            png.extend_from_slice(&0u32.to_be_bytes());
+            png.extend_from_slice(chunk);
+            png.extend_from_slice(&crc32(chunk).to_be_bytes());
+        }
+        let e = decode_photo(&png, Path::new("bomb.png"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bomb.png") && e.contains("100000"), "{e}");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        write_atomic(&p, b"hello").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"hello");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,409 @@
+//! The treatment plan: sessions, density, dots, shade, seed.
+//!
+//! [`Plan`] is what the library renders; [`PlanFile`] is the same plan as a
+//! TOML file, with every field optional, plus the inputs and outputs of a
+//! command-line render. Values are checked where they come from, so an error
+//! names the file (or the command line), the field and the allowed range.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::shade::Shade;
+use crate::units::{DotsPerCm2, Mm};
+
+/// Most sessions a plan may have (DOMAIN: 2-4, a 4th for about 20% of clients).
+pub const MAX_SESSIONS: u8 = 4;
+
+/// Cumulative share of the final density reached after each session, by
+/// session count. Session 1 lays a sparse base, later sessions fill in.
+pub fn default_session_shares(sessions: u8) -> Vec<f32> {
+    match sessions {
+        1 => vec![1.0],
+        2 => vec![0.55, 1.0],
+        3 => vec![0.4, 0.75, 1.0],
+        _ => vec![0.35, 0.65, 0.85, 1.0],
+    }
+}
+
+/// Pigment strength of each session relative to the shade: session 1 is
+/// lighter than the later ones, as practitioners do.
+pub fn default_session_strengths(sessions: u8) -> Vec<f32> {
+    let mut v = vec![1.0; sessions as usize];
+    if sessions > 1 {
+        v[0] = 0.8;
+    }
+    v
+}
+
+/// A treatment plan. Construct with `Plan { .., ..Default::default() }` and
+/// check with [`Plan::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Number of sessions, 1 to 4. Default: 3.
+    pub sessions: u8,
+    /// Final density at full region weight, dots/cm², 5 to 400. Default: 90.
+    pub density: DotsPerCm2,
+    /// Cumulative share of `density` after each session, increasing, the last
+    /// 1. Default: [`default_session_shares`] (40% / 75% / 100% for 3).
+    pub session_shares: Option<Vec<f32>>,
+    /// Apparent diameter of a healed dot (pigment plus its scatter halo),
+    /// mm, 0.05 to 2. Default: 0.4 mm (DOMAIN: 0.3-0.5 mm apparent).
+    pub dot_diameter: Mm,
+    /// Relative standard deviation of the dot diameter, 0 to 0.8. Default: 0.25.
+    pub dot_diameter_spread: f32,
+    /// Largest ratio of a dot's long to short axis, 1 to 3; each dot draws
+    /// its own ratio between 1 and this. Default: 1.35.
+    pub elongation: f32,
+    /// Relative standard deviation of a dot's pigment strength, 0 to 0.6. Default: 0.18.
+    pub strength_spread: f32,
+    /// Pigment shade and dilution. Default: jet-black, undiluted.
+    pub shade: Shade,
+    /// Pigment strength of each session, 0.1 to 1.5. Default:
+    /// [`default_session_strengths`] (session 1 at 0.8).
+    pub session_strengths: Option<Vec<f32>>,
+    /// Width over which the region's edge fades in, mm, 0 to 60. Default: 6 mm.
+    pub feather: Mm,
+    /// Random seed: same photo, plan and seed give the same bytes. Default: 1.
+    pub seed: u64,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            sessions: 3,
+            density: DotsPerCm2(90.0),
+            session_shares: None,
+            dot_diameter: Mm(0.4),
+            dot_diameter_spread: 0.25,
+            elongation: 1.35,
+            strength_spread: 0.18,
+            shade: Shade::default(),
+            session_strengths: None,
+            feather: Mm(6.0),
+            seed: 1,
+        }
+    }
+}
+
+impl Plan {
+    /// Cumulative density share after each session.
+    pub fn shares(&self) -> Vec<f32> {
+        self.session_shares
+            .clone()
+            .unwrap_or_else(|| default_session_shares(self.sessions))
+    }
+
+    /// Pigment strength of each session.
+    pub fn strengths(&self) -> Vec<f32> {
+        self.session_strengths
+            .clone()
+            .unwrap_or_else(|| default_session_strengths(self.sessions))
+    }
+
+    /// Checks every field; `source` names where the values came from.
+    pub fn validate(&self, source: &str) -> Result<()> {
+        let range = |field: &str, v: f32, lo: f32, hi: f32, unit: &str| -> Result<()> {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::field(
+                    source,
+                    field,
+                    v,
+                    format!("must be {lo} to {hi}{unit}"),
+                ))
+            }
+        };
+        if !(1..=MAX_SESSIONS).contains(&self.sessions) {
+            return Err(Error::field(
+                source,
+                "sessions",
+                self.sessions,
+                format!("must be 1 to {MAX_SESSIONS}"),
+            ));
+        }
+        range("density_per_cm2", self.density.0, 5.0, 400.0, " dots/cm²")?;
+        range("dot_diameter_mm", self.dot_diameter.0, 0.05, 2.0, " mm")?;
+        range(
+            "dot_diameter_spread",
+            self.dot_diameter_spread,
+            0.0,
+            0.8,
+            "",
+        )?;
+        range("elongation", self.elongation, 1.0, 3.0, "")?;
+        range("strength_spread", self.strength_spread, 0.0, 0.6, "")?;
+        range("feather_mm", self.feather.0, 0.0, 60.0, " mm")?;
+        let n = self.sessions as usize;
+        if let Some(shares) = &self.session_shares {
+            let ok = shares.len() == n
+                && shares
+                    .iter()
+                    .all(|s| s.is_finite() && *s > 0.0 && *s <= 1.0)
+                && shares.windows(2).all(|w| w[0] < w[1])
+                && (shares[n - 1] - 1.0).abs() < 1e-6;
+            if !ok {
+                return Err(Error::field(
+                    source,
+                    "session_shares",
+                    format!("{shares:?}"),
+                    format!(
+                        "must be {n} increasing shares in (0, 1], one per session, the last 1.0"
+                    ),
+                ));
+            }
+        }
+        if let Some(st) = &self.session_strengths {
+            if st.len() != n || !st.iter().all(|s| s.is_finite() && (0.1..=1.5).contains(s)) {
+                return Err(Error::field(
+                    source,
+                    "session_strengths",
+                    format!("{st:?}"),
+                    format!("must be {n} values from 0.1 to 1.5, one per session"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Output image format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Lossless PNG with fast compression. Default.
+    #[default]
+    Png,
+    /// JPEG (4:2:0) at the chosen quality.
+    Jpeg,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Jpeg => "jpg",
+        }
+    }
+}
+
+/// A render described in a TOML file: every field optional, every field of
+/// the command line available. Relative paths are relative to the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    /// The photo.
+    pub photo: Option<PathBuf>,
+    /// A region mask image (white = treat, grey = partial weight).
+    pub region: Option<PathBuf>,
+    /// A region polygon in photo pixel coordinates, `[[x, y], ...]`.
+    pub polygon: Option<Vec<[f32; 2]>>,
+    /// Scale, pixels per millimetre.
+    pub px_per_mm: Option<f32>,
+    /// See [`Plan::sessions`].
+    pub sessions: Option<u8>,
+    /// See [`Plan::density`], dots/cm².
+    pub density_per_cm2: Option<f32>,
+    /// See [`Plan::session_shares`].
+    pub session_shares: Option<Vec<f32>>,
+    /// See [`Plan::dot_diameter`], mm.
+    pub dot_diameter_mm: Option<f32>,
+    /// See [`Plan::dot_diameter_spread`].
+    pub dot_diameter_spread: Option<f32>,
+    /// See [`Plan::elongation`].
+    pub elongation: Option<f32>,
+    /// See [`Plan::strength_spread`].
+    pub strength_spread: Option<f32>,
+    /// Shade name or `#rrggbb`; see [`Shade`].
+    pub shade: Option<String>,
+    /// Pigment dilution, see [`Shade::dilution`].
+    pub dilution: Option<f32>,
+    /// See [`Plan::session_strengths`].
+    pub session_strengths: Option<Vec<f32>>,
+    /// See [`Plan::feather`], mm.
+    pub feather_mm: Option<f32>,
+    /// See [`Plan::seed`].
+    pub seed: Option<u64>,
+    /// Output directory.
+    pub out: Option<PathBuf>,
+    /// Output image format.
+    pub format: Option<Format>,
+    /// JPEG quality, 1 to 100.
+    pub quality: Option<u8>,
+    /// Where to write the dots CSV.
+    pub dots: Option<PathBuf>,
+}
+
+impl PlanFile {
+    /// Reads a plan file; relative paths in it are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut pf: PlanFile = toml::from_str(&text).map_err(|e| Error::PlanSyntax {
+            path: path.to_path_buf(),
+            reason: e.to_string().trim_end().to_string(),
+        })?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for p in [&mut pf.photo, &mut pf.region, &mut pf.out, &mut pf.dots]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        }
+        // Check the plan part now so that an error names this file.
+        pf.apply_to(Plan::default(), &path.display().to_string())?;
+        Ok(pf)
+    }
+
+    /// Fields of `later` that are set replace those of `self`.
+    pub fn overridden_by(self, later: PlanFile) -> PlanFile {
+        macro_rules! pick {
+            ($($f:ident),*) => { PlanFile { $($f: later.$f.or(self.$f)),* } };
+        }
+        pick!(
+            photo,
+            region,
+            polygon,
+            px_per_mm,
+            sessions,
+            density_per_cm2,
+            session_shares,
+            dot_diameter_mm,
+            dot_diameter_spread,
+            elongation,
+            strength_spread,
+            shade,
+            dilution,
+            session_strengths,
+            feather_mm,
+            seed,
+            out,
+            format,
+            quality,
+            dots
+        )
+    }
+
+    /// The plan these fields make on top of `base`, checked; `source` names
+    /// where the values came from for error messages.
+    pub fn apply_to(&self, base: Plan, source: &str) -> Result<Plan> {
+        let mut p = base;
+        if let Some(v) = self.sessions {
+            if v != p.sessions {
+                p.session_shares = None;
+                p.session_strengths = None;
+            }
+            p.sessions = v;
+        }
+        if let Some(v) = self.density_per_cm2 {
+            p.density = DotsPerCm2(v);
+        }
+        if let Some(v) = &self.session_shares {
+            p.session_shares = Some(v.clone());
+        }
+        if let Some(v) = self.dot_diameter_mm {
+            p.dot_diameter = Mm(v);
+        }
+        if let Some(v) = self.dot_diameter_spread {
+            p.dot_diameter_spread = v;
+        }
+        if let Some(v) = self.elongation {
+            p.elongation = v;
+        }
+        if let Some(v) = self.strength_spread {
+            p.strength_spread = v;
+        }
+        if self.shade.is_some() || self.dilution.is_some() {
+            let name = self.shade.clone().unwrap_or_else(|| p.shade.name.clone());
+            p.shade = Shade::parse(&name, self.dilution.unwrap_or(p.shade.dilution), source)?;
+        }
+        if let Some(v) = &self.session_strengths {
+            p.session_strengths = Some(v.clone());
+        }
+        if let Some(v) = self.feather_mm {
+            p.feather = Mm(v);
+        }
+        if let Some(v) = self.seed {
+            p.seed = v;
+        }
+        if let Some(q) = self.quality {
+            if !(1..=100).contains(&q) {
+                return Err(Error::field(source, "quality", q, "must be 1 to 100"));
+            }
+        }
+        if let Some(v) = self.px_per_mm {
+            crate::units::Scale::new(v, source)?;
+        }
+        p.validate(source)?;
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Plan::default().validate("t").unwrap();
+        for n in 1..=4 {
+            let p = Plan {
+                sessions: n,
+                ..Default::default()
+            };
+            p.validate("t").unwrap();
+            assert_eq!(p.shares().len(), n as usize);
+            assert_eq!(*p.shares().last().unwrap(), 1.0);
+        }
+    }
+
+    #[test]
+    fn out_of_range_names_source_field_and_range() {
+        let pf = PlanFile {
+            density_per_cm2: Some(1000.0),
+            ..Default::default()
+        };
+        let e = pf
+            .apply_to(Plan::default(), "my.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("my.toml") && e.contains("density_per_cm2") && e.contains("5 to 400"),
+            "{e}"
+        );
+        let pf = PlanFile {
+            sessions: Some(3),
+            session_shares: Some(vec![0.5, 0.4, 1.0]),
+            ..Default::default()
+        };
+        assert!(pf.apply_to(Plan::default(), "x").is_err());
+    }
+
+    #[test]
+    fn unknown_field_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "sesions = 2\n").unwrap();
+        let e = PlanFile::load(&f).unwrap_err().to_string();
+        assert!(e.contains("p.toml") && e.contains("sesions"), "{e}");
+    }
+
+    #[test]
+    fn later_fields_override() {
+        let a = PlanFile {
+            seed: Some(1),
+            sessions: Some(2),
+            ..Default::default()
+        };
+        let b = PlanFile {
+            seed: Some(9),
+            ..Default::default()
+        };
+        let m = a.overridden_by(b);
+        assert_eq!((m.seed, m.sessions), (Some(9), Some(2)));
+    }
+}
