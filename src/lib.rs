@@ -7,8 +7,10 @@ mod follicle;
 mod photo;
 mod plan;
 mod region;
+mod render;
 mod sampling;
 mod shade;
+mod sheet;
 mod units;
 
 pub use composite::PigmentLayer;
@@ -19,6 +21,11 @@ pub use plan::{
     default_session_shares, default_session_strengths, Format, Plan, PlanFile, MAX_SESSIONS,
 };
 pub use region::{Rect, Region};
+pub use render::{
+    composite_sessions, dots_csv, render_preview, run_job, sampler_params, JobReport, Preview,
+    RegionSource, RenderJob, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER,
+};
 pub use sampling::{sample, SamplePoint, SamplerParams};
 pub use shade::{Shade, NAMED_SHADES};
+pub use sheet::{label, side_by_side};
 pub use units::{DotsPerCm2, Mm, Scale};

@@ -1,1 +1,64 @@
-fn main() {}
+//! The `smp-render` command: parses arguments, calls the library, maps the
+//! outcome to an exit code.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("smp-render: cannot start {n} threads: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("smp-render: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), smp_render::Error> {
+    match command {
+        Command::Render(args) => {
+            let job = args.job()?;
+            let report = smp_render::run_job(&job)?;
+            let t = &report.timings;
+            println!(
+                "dots per session: {:?} (total {})",
+                report.dots_per_session,
+                report.dots_per_session.iter().sum::<usize>()
+            );
+            for o in &report.outputs {
+                println!("wrote {}", o.display());
+            }
+            println!(
+                "time: decode {:.0} ms, region {:.0} ms, dots {:.0} ms, composite {:.0} ms, write {:.0} ms",
+                t.decode.as_secs_f64() * 1e3,
+                t.region.as_secs_f64() * 1e3,
+                t.dots.as_secs_f64() * 1e3,
+                t.composite.as_secs_f64() * 1e3,
+                t.write.as_secs_f64() * 1e3
+            );
+        }
+        Command::Shades => {
+            for (name, rgb, about) in smp_render::NAMED_SHADES {
+                println!(
+                    "{name:<12} #{:02x}{:02x}{:02x}  {about}",
+                    rgb[0], rgb[1], rgb[2]
+                );
+            }
+        }
+    }
+    Ok(())
+}

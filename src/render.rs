@@ -1,0 +1,320 @@
+//! The whole pipeline: photo + region + plan → layered previews on disk.
+//!
+//! [`render_preview`] is the in-memory entry point (no disk, for servers,
+//! tests and other programs); [`run_job`] reads the inputs, renders, and
+//! writes every output atomically, refusing to write over an input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+use crate::composite::PigmentLayer;
+use crate::error::{Error, Result};
+use crate::follicle::{make_dots, Dot};
+use crate::photo::{encode_image, load_photo, write_atomic};
+use crate::plan::{Format, Plan, PlanFile};
+use crate::region::Region;
+use crate::sampling::{sample, SamplerParams};
+use crate::sheet::side_by_side;
+use crate::units::Scale;
+
+/// Where the treatment region comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegionSource {
+    /// A greyscale mask image of the photo's size.
+    Mask(PathBuf),
+    /// A polygon in photo pixel coordinates.
+    Polygon(Vec<[f32; 2]>),
+}
+
+impl RegionSource {
+    /// Builds the region for a photo of `size`, feathered over `feather_px`.
+    pub fn load(&self, size: (u32, u32), feather_px: f32) -> Result<Region> {
+        match self {
+            RegionSource::Mask(p) => Region::load_mask(p, size, feather_px),
+            RegionSource::Polygon(pts) => Region::from_polygon(pts, size, feather_px),
+        }
+    }
+}
+
+/// An in-memory render: the photo after each session.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The photo after session 1, 2, … (index 0 is session 1).
+    pub sessions: Vec<RgbImage>,
+    /// Every dot, ordered by session.
+    pub dots: Vec<Dot>,
+}
+
+impl Preview {
+    /// Number of dots placed by each session (not cumulative).
+    pub fn dots_per_session(&self) -> Vec<usize> {
+        let n = self.sessions.len();
+        (1..=n as u8)
+            .map(|k| self.dots.iter().filter(|d| d.session == k).count())
+            .collect()
+    }
+}
+
+/// Samples, shapes and composites every session of `plan` into `photo`.
+pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Preview {
+    let points = sample(region, &sampler_params(plan, scale));
+    let dots = make_dots(&points, plan, scale);
+    let sessions = composite_sessions(photo, region, plan, &dots);
+    Preview { sessions, dots }
+}
+
+/// The sampler settings a plan makes at a scale.
+pub fn sampler_params(plan: &Plan, scale: Scale) -> SamplerParams {
+    let per_px2 = plan.density.per_mm2() as f64 * scale.mm2_per_px();
+    SamplerParams {
+        densities: plan.shares().iter().map(|s| *s as f64 * per_px2).collect(),
+        seed: plan.seed,
+    }
+}
+
+/// One image per session, each adding that session's dots to the layer.
+pub fn composite_sessions(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    dots: &[Dot],
+) -> Vec<RgbImage> {
+    let mut layer = PigmentLayer::new(region.bounds());
+    let mut start = 0;
+    (1..=plan.sessions)
+        .map(|k| {
+            let end = start + dots[start..].partition_point(|d| d.session <= k);
+            layer.draw(&dots[start..end], &plan.shade);
+            start = end;
+            layer.apply(photo, region)
+        })
+        .collect()
+}
+
+/// A render from files to files.
+#[derive(Debug, Clone)]
+pub struct RenderJob {
+    /// The photo.
+    pub photo: PathBuf,
+    /// The treatment region.
+    pub region: RegionSource,
+    /// Image scale.
+    pub scale: Scale,
+    /// The treatment plan.
+    pub plan: Plan,
+    /// Output folder (created if missing). Default: `smp-out`.
+    pub out_dir: PathBuf,
+    /// Output image format. Default: PNG.
+    pub format: Format,
+    /// JPEG quality, 1-100. Default: 90.
+    pub quality: u8,
+    /// Where to write the dots CSV, if anywhere.
+    pub dots_csv: Option<PathBuf>,
+    /// Other input files (a plan file) that must never be overwritten.
+    pub other_inputs: Vec<PathBuf>,
+}
+
+/// Default output folder.
+pub const DEFAULT_OUT_DIR: &str = "smp-out";
+/// Default JPEG quality.
+pub const DEFAULT_QUALITY: u8 = 90;
+
+impl RenderJob {
+    /// A job from merged plan-file fields and a checked plan. `source` names
+    /// where the fields came from, for errors about missing inputs.
+    pub fn from_fields(fields: &PlanFile, plan: Plan, source: &str) -> Result<Self> {
+        let missing =
+            |field: &str, what: &str| Error::field(source, field, "(missing)", what.to_string());
+        let photo = fields
+            .photo
+            .clone()
+            .ok_or_else(|| missing("photo", "a photo file is required"))?;
+        let region = match (&fields.region, &fields.polygon) {
+            (Some(_), Some(_)) => {
+                return Err(Error::field(
+                    source,
+                    "region",
+                    "both a mask and a polygon",
+                    "give either a region mask or a polygon, not both",
+                ))
+            }
+            (Some(m), None) => RegionSource::Mask(m.clone()),
+            (None, Some(p)) => RegionSource::Polygon(p.clone()),
+            (None, None) => {
+                return Err(missing(
+                    "region",
+                    "a region mask (--region) or a polygon (--polygon) is required",
+                ))
+            }
+        };
+        let ppm = fields
+            .px_per_mm
+            .ok_or_else(|| missing("px_per_mm", "the scale in pixels per mm is required"))?;
+        Ok(RenderJob {
+            photo,
+            region,
+            scale: Scale::new(ppm, source)?,
+            plan,
+            out_dir: fields.out.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into()),
+            format: fields.format.unwrap_or_default(),
+            quality: fields.quality.unwrap_or(DEFAULT_QUALITY),
+            dots_csv: fields.dots.clone(),
+            other_inputs: Vec::new(),
+        })
+    }
+
+    /// Every output path this job writes, images first.
+    pub fn output_paths(&self) -> Vec<PathBuf> {
+        let ext = self.format.extension();
+        let mut v = vec![self.out_dir.join(format!("before.{ext}"))];
+        for k in 1..=self.plan.sessions {
+            v.push(self.out_dir.join(format!("session-{k}.{ext}")));
+        }
+        v.push(self.out_dir.join(format!("before-after.{ext}")));
+        v.extend(self.dots_csv.iter().cloned());
+        v
+    }
+
+    fn inputs(&self) -> Vec<PathBuf> {
+        let mut v = vec![self.photo.clone()];
+        if let RegionSource::Mask(m) = &self.region {
+            v.push(m.clone());
+        }
+        v.extend(self.other_inputs.iter().cloned());
+        v
+    }
+}
+
+/// Time spent in each stage of a job.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Reading and decoding the photo.
+    pub decode: Duration,
+    /// Building and feathering the region.
+    pub region: Duration,
+    /// Sampling and shaping the dots.
+    pub dots: Duration,
+    /// Compositing every session.
+    pub composite: Duration,
+    /// Building sheets, encoding and writing every output.
+    pub write: Duration,
+}
+
+/// What a job did.
+#[derive(Debug, Clone)]
+pub struct JobReport {
+    /// Files written.
+    pub outputs: Vec<PathBuf>,
+    /// Dots added by each session.
+    pub dots_per_session: Vec<usize>,
+    /// Time per stage.
+    pub timings: Timings,
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Runs a job: decode, render, and write every output atomically.
+pub fn run_job(job: &RenderJob) -> Result<JobReport> {
+    let outputs = job.output_paths();
+    for out in &outputs {
+        if job.inputs().iter().any(|i| same_file(out, i)) {
+            return Err(Error::WouldOverwriteInput { path: out.clone() });
+        }
+    }
+    let mut t = Timings::default();
+    let clock = Instant::now();
+    let photo = load_photo(&job.photo)?;
+    t.decode = clock.elapsed();
+
+    let clock = Instant::now();
+    let region = job
+        .region
+        .load(photo.dimensions(), job.scale.px(job.plan.feather))?;
+    t.region = clock.elapsed();
+
+    let clock = Instant::now();
+    let points = sample(&region, &sampler_params(&job.plan, job.scale));
+    let dots = make_dots(&points, &job.plan, job.scale);
+    t.dots = clock.elapsed();
+
+    let clock = Instant::now();
+    let sessions = composite_sessions(&photo, &region, &job.plan, &dots);
+    t.composite = clock.elapsed();
+
+    let clock = Instant::now();
+    std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
+    let n = job.plan.sessions as usize;
+    let after_label = format!(
+        "After: {} session{} (simulated)",
+        n,
+        if n == 1 { "" } else { "s" }
+    );
+    let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[0].clone(), Some(&photo))];
+    for (k, img) in sessions.iter().enumerate() {
+        images.push((outputs[k + 1].clone(), Some(img)));
+    }
+    images.push((outputs[n + 1].clone(), None));
+    let written: Vec<Result<()>> = images
+        .par_iter()
+        .map(|(path, img)| {
+            let bytes = match img {
+                Some(img) => encode_image(img, job.format, job.quality, path)?,
+                None => {
+                    let sheet = side_by_side(&photo, "Before", &sessions[n - 1], &after_label);
+                    encode_image(&sheet, job.format, job.quality, path)?
+                }
+            };
+            write_atomic(path, &bytes)
+        })
+        .collect();
+    written.into_iter().collect::<Result<Vec<()>>>()?;
+    if let Some(csv) = &job.dots_csv {
+        if let Some(dir) = csv.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        write_atomic(csv, &dots_csv(&dots))?;
+    }
+    t.write = clock.elapsed();
+    let preview = Preview { sessions, dots };
+    Ok(JobReport {
+        outputs,
+        dots_per_session: preview.dots_per_session(),
+        timings: t,
+    })
+}
+
+/// The header of the dots CSV.
+pub const DOTS_CSV_HEADER: &str =
+    "session,x_px,y_px,diameter_px,elongation,angle_deg,strength,weight,spacing_px";
+
+/// The dots as CSV: a header and one row per dot, in session order.
+pub fn dots_csv(dots: &[Dot]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * (dots.len() + 1));
+    writeln!(out, "{DOTS_CSV_HEADER}").unwrap();
+    for d in dots {
+        writeln!(
+            out,
+            "{},{:.3},{:.3},{:.3},{:.3},{:.1},{:.3},{:.4},{:.3}",
+            d.session,
+            d.x,
+            d.y,
+            d.diameter,
+            d.elongation,
+            d.angle.to_degrees(),
+            d.strength,
+            d.weight,
+            d.spacing
+        )
+        .unwrap();
+    }
+    out
+}
