@@ -1,1 +1,290 @@
-fn main() {}
+//! Pipeline benchmarks on a 12 MP (4000 × 3000) frame.
+//!
+//! * `sampler/12mp_stress`: the progressive blue-noise sampler over a
+//!   full-weight 4000 × 3000 region, 3 sessions, ≥ 300,000 dots.
+//! * `compositor/12mp_dots_1_3px`: `PigmentLayer::draw` of those dots with
+//!   diameters clamped to 1-3 px into a fresh full-frame layer. The layer
+//!   (144 MB) is made in the untimed setup of `iter_batched`, so only the
+//!   drawing is timed; `compositor/12mp_new_layer` times the allocation alone.
+//! * `compositor/12mp_make_dots`: the same draw with `make_dots`' own
+//!   diameters (unclamped), for comparison.
+//! * `end_to_end/12mp`: in-memory `render_preview` (sample, shape, composite
+//!   3 sessions) on a synthetic skin-toned photo with an elliptical region.
+//! * `io/*`: encoding a 12 MP image as PNG (fast compression) and JPEG q90
+//!   with `encode_image`, and decoding that JPEG; throughput in pixels.
+//!
+//! Every heavy bench uses 10 flat samples so `cargo bench --bench pipeline`
+//! stays within a few minutes on 2 cores.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput,
+};
+use image::RgbImage;
+use smp_render::{
+    decode_photo, encode_image, make_dots, render_preview, sample, sampler_params, Dot, DotsPerCm2,
+    Format, PigmentLayer, Plan, Rect, Region, SamplePoint, Scale,
+};
+
+const W: u32 = 4000;
+const H: u32 = 3000;
+const PIXELS: u64 = W as u64 * H as u64;
+/// At 6.3 px/mm and 100 dots/cm² a full 12 MP frame holds ~302,000 dots.
+const STRESS_PX_PER_MM: f32 = 6.3;
+const STRESS_DENSITY: f32 = 100.0;
+const MIN_STRESS_DOTS: usize = 300_000;
+
+fn stress_scale() -> Scale {
+    Scale::new(STRESS_PX_PER_MM, "bench").expect("valid scale")
+}
+
+fn stress_plan() -> Plan {
+    let plan = Plan {
+        density: DotsPerCm2(STRESS_DENSITY),
+        ..Default::default()
+    };
+    plan.validate("bench").expect("valid plan");
+    plan
+}
+
+/// The whole frame at full weight, no feather.
+fn full_region() -> &'static Region {
+    static R: OnceLock<Region> = OnceLock::new();
+    R.get_or_init(|| {
+        Region::from_weights(W, H, vec![1.0; PIXELS as usize], 0.0, "bench").expect("region")
+    })
+}
+
+/// The sampler's output for the stress plan, computed once.
+fn stress_points() -> &'static [SamplePoint] {
+    static P: OnceLock<Vec<SamplePoint>> = OnceLock::new();
+    P.get_or_init(|| {
+        let region = full_region();
+        let params = sampler_params(&stress_plan(), stress_scale());
+        let planned =
+            (params.densities.last().expect("3 sessions") * region.total_weight()).round() as usize;
+        assert!(planned >= MIN_STRESS_DOTS, "plan gives only {planned} dots");
+        let points = sample(region, &params);
+        assert!(
+            points.len() >= MIN_STRESS_DOTS,
+            "sampler gave only {} dots (planned {planned})",
+            points.len()
+        );
+        println!(
+            "stress fixture: {W}x{H} full weight, {STRESS_DENSITY} dots/cm2 at \
+             {STRESS_PX_PER_MM} px/mm: {} dots planned, {} sampled",
+            planned,
+            points.len()
+        );
+        points
+    })
+}
+
+fn diameter_stats(dots: &[Dot]) -> (f32, f32, f32) {
+    let min = dots
+        .iter()
+        .map(|d| d.diameter)
+        .fold(f32::INFINITY, f32::min);
+    let max = dots.iter().map(|d| d.diameter).fold(0.0, f32::max);
+    let mean = dots.iter().map(|d| d.diameter as f64).sum::<f64>() / dots.len() as f64;
+    (min, mean as f32, max)
+}
+
+/// `make_dots` at the stress scale (mean diameter 0.4 mm × 6.3 ≈ 2.5 px).
+fn stress_dots() -> &'static [Dot] {
+    static D: OnceLock<Vec<Dot>> = OnceLock::new();
+    D.get_or_init(|| {
+        let dots = make_dots(stress_points(), &stress_plan(), stress_scale());
+        let (min, mean, max) = diameter_stats(&dots);
+        let small = dots.iter().filter(|d| d.diameter < 2.0).count();
+        println!(
+            "make_dots diameters, px: min {min:.2} mean {mean:.2} max {max:.2}; \
+             {:.1}% under 2 px (area-exact squares), {:.1}% outside 1-3 px",
+            100.0 * small as f64 / dots.len() as f64,
+            100.0
+                * dots
+                    .iter()
+                    .filter(|d| !(1.0..=3.0).contains(&d.diameter))
+                    .count() as f64
+                / dots.len() as f64
+        );
+        dots
+    })
+}
+
+/// The stress dots with diameters clamped to 1-3 px.
+fn stress_dots_1_3px() -> &'static [Dot] {
+    static D: OnceLock<Vec<Dot>> = OnceLock::new();
+    D.get_or_init(|| {
+        let dots: Vec<Dot> = stress_dots()
+            .iter()
+            .map(|d| Dot {
+                diameter: d.diameter.clamp(1.0, 3.0),
+                ..*d
+            })
+            .collect();
+        let (min, mean, max) = diameter_stats(&dots);
+        println!("clamped diameters, px: min {min:.2} mean {mean:.2} max {max:.2}");
+        dots
+    })
+}
+
+/// Deterministic hash noise in [-1, 1).
+fn noise(x: u32, y: u32) -> f32 {
+    let mut z = (u64::from(y) << 32 | u64::from(x)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+}
+
+/// A 12 MP skin-toned photo: a smooth light-to-shade gradient plus ±6 codes
+/// of pixel noise.
+fn synthetic_photo() -> &'static RgbImage {
+    static P: OnceLock<RgbImage> = OnceLock::new();
+    P.get_or_init(|| {
+        RgbImage::from_fn(W, H, |x, y| {
+            let (u, v) = (x as f32 / W as f32, y as f32 / H as f32);
+            let light = 0.75 + 0.25 * (1.0 - ((u - 0.5).powi(2) + (v - 0.35).powi(2)) * 2.0);
+            let n = 6.0 * noise(x, y);
+            let px = |base: f32| (base * light + n).clamp(0.0, 255.0) as u8;
+            image::Rgb([px(228.0), px(180.0), px(150.0)])
+        })
+    })
+}
+
+/// An ellipse over much of the frame (centre (2000, 1300), semi-axes
+/// 1700 × 1100 px), feathered over the plan's 6 mm.
+fn ellipse_region() -> &'static Region {
+    static R: OnceLock<Region> = OnceLock::new();
+    R.get_or_init(|| {
+        let (cx, cy, a, b) = (2000.0f32, 1300.0f32, 1700.0f32, 1100.0f32);
+        let mut weights = vec![0.0f32; PIXELS as usize];
+        for (i, w) in weights.iter_mut().enumerate() {
+            let x = (i % W as usize) as f32 + 0.5;
+            let y = (i / W as usize) as f32 + 0.5;
+            if ((x - cx) / a).powi(2) + ((y - cy) / b).powi(2) <= 1.0 {
+                *w = 1.0;
+            }
+        }
+        let feather = stress_scale().px(stress_plan().feather);
+        Region::from_weights(W, H, weights, feather, "bench ellipse").expect("region")
+    })
+}
+
+fn heavy<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    measure: Duration,
+) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(measure);
+    g
+}
+
+fn sampler(c: &mut Criterion) {
+    let region = full_region();
+    let params = sampler_params(&stress_plan(), stress_scale());
+    let n = stress_points().len();
+    let mut g = heavy(c, "sampler", Duration::from_secs(8));
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("12mp_stress", |b| {
+        b.iter(|| black_box(sample(black_box(region), black_box(&params))))
+    });
+    g.finish();
+}
+
+fn compositor(c: &mut Criterion) {
+    let shade = stress_plan().shade;
+    let rect = Rect {
+        x0: 0,
+        y0: 0,
+        x1: W,
+        y1: H,
+    };
+    let clamped = stress_dots_1_3px();
+    let raw = stress_dots();
+    let mut g = heavy(c, "compositor", Duration::from_secs(4));
+    g.throughput(Throughput::Elements(clamped.len() as u64));
+    g.bench_function("12mp_dots_1_3px", |b| {
+        b.iter_batched(
+            || PigmentLayer::new(rect),
+            |mut layer| {
+                layer.draw(black_box(clamped), &shade);
+                layer
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.throughput(Throughput::Elements(raw.len() as u64));
+    g.bench_function("12mp_make_dots", |b| {
+        b.iter_batched(
+            || PigmentLayer::new(rect),
+            |mut layer| {
+                layer.draw(black_box(raw), &shade);
+                layer
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.throughput(Throughput::Elements(PIXELS));
+    g.bench_function("12mp_new_layer", |b| {
+        b.iter(|| black_box(PigmentLayer::new(black_box(rect))))
+    });
+    g.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let photo = synthetic_photo();
+    let region = ellipse_region();
+    let plan = stress_plan();
+    let scale = stress_scale();
+    let first = render_preview(photo, region, &plan, scale);
+    println!(
+        "end_to_end fixture: ellipse region {:.0} px² weighted, dots per session {:?} (total {})",
+        region.total_weight(),
+        first.dots_per_session(),
+        first.dots.len()
+    );
+    let mut g = heavy(c, "end_to_end", Duration::from_secs(12));
+    g.throughput(Throughput::Elements(first.dots.len() as u64));
+    drop(first);
+    g.bench_function("12mp", |b| {
+        b.iter(|| black_box(render_preview(black_box(photo), region, &plan, scale)))
+    });
+    g.finish();
+}
+
+fn io(c: &mut Criterion) {
+    let photo = synthetic_photo();
+    let name = Path::new("bench");
+    let jpeg = encode_image(photo, Format::Jpeg, 90, name).expect("jpeg");
+    let png = encode_image(photo, Format::Png, 90, name).expect("png");
+    println!(
+        "io fixture: 12 MP synthetic photo: PNG {:.1} MB, JPEG q90 {:.1} MB",
+        png.len() as f64 / 1e6,
+        jpeg.len() as f64 / 1e6
+    );
+    let mut g = heavy(c, "io", Duration::from_secs(4));
+    g.throughput(Throughput::Elements(PIXELS));
+    g.bench_function("encode_png_12mp", |b| {
+        b.iter(|| black_box(encode_image(black_box(photo), Format::Png, 90, name)))
+    });
+    g.bench_function("encode_jpeg_q90_12mp", |b| {
+        b.iter(|| black_box(encode_image(black_box(photo), Format::Jpeg, 90, name)))
+    });
+    g.bench_function("decode_jpeg_12mp", |b| {
+        b.iter(|| black_box(decode_photo(black_box(&jpeg), name)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, sampler, compositor, end_to_end, io);
+criterion_main!(benches);

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render before/after previews of a photo, one image per session.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// List the named pigment shades.
     Shades,
 }

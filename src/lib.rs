@@ -25,7 +25,9 @@ pub use render::{
     composite_sessions, dots_csv, render_preview, run_job, sampler_params, JobReport, Preview,
     RegionSource, RenderJob, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER,
 };
-pub use sampling::{sample, SamplePoint, SamplerParams};
+pub use sampling::{
+    full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,
+};
 pub use shade::{Shade, NAMED_SHADES};
 pub use sheet::{label, side_by_side};
 pub use units::{DotsPerCm2, Mm, Scale};

@@ -1,0 +1,324 @@
+//! The real binary: the README's demo, determinism, refusals and error messages.
+
+use std::path::Path;
+
+use crate::util::{read_dots, root, run, stderr, PointGrid};
+
+const DEMO_PLAN: &str = "assets/frl-london_037_03.toml";
+
+fn demo(dir: &Path, out: &str, threads: &str) -> std::process::Output {
+    let plan = root().join(DEMO_PLAN);
+    run(
+        dir,
+        &[
+            "--threads",
+            threads,
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--out",
+            out,
+            "--dots",
+            &format!("{out}/dots.csv"),
+        ],
+    )
+}
+
+#[test]
+fn demo_render_writes_every_output_and_keeps_the_outside_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = demo(dir.path(), "out", "2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    for name in [
+        "before.png",
+        "session-1.png",
+        "session-2.png",
+        "session-3.png",
+        "before-after.png",
+        "dots.csv",
+    ] {
+        assert!(out.join(name).is_file(), "{name} missing");
+    }
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 6);
+    let before = image::open(out.join("before.png")).unwrap().to_rgb8();
+    let photo = image::open(root().join("assets/photos/frl-london_037_03.jpg"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(
+        before.as_raw(),
+        photo.as_raw(),
+        "before.png is the decoded photo"
+    );
+    let mask = image::open(root().join("assets/frl-london_037_03.region.png"))
+        .unwrap()
+        .to_luma8();
+    let mut last_changed = 0;
+    for k in 1..=3 {
+        let s = image::open(out.join(format!("session-{k}.png")))
+            .unwrap()
+            .to_rgb8();
+        let mut changed = 0;
+        for (x, y, m) in mask.enumerate_pixels() {
+            if m.0[0] == 0 {
+                assert_eq!(
+                    s.get_pixel(x, y),
+                    before.get_pixel(x, y),
+                    "session {k} touched ({x}, {y})"
+                );
+            } else if s.get_pixel(x, y) != before.get_pixel(x, y) {
+                changed += 1;
+            }
+        }
+        assert!(
+            changed > last_changed,
+            "session {k} adds pigment: {changed} pixels"
+        );
+        last_changed = changed;
+    }
+    let ba = image::open(out.join("before-after.png")).unwrap();
+    assert!(ba.width() > 2 * before.width() && ba.height() == before.height());
+
+    // Every dot lies where the mask is set, and sessions come in order.
+    let dots = read_dots(&out.join("dots.csv"));
+    assert!(dots.len() > 500);
+    for d in &dots {
+        assert!(d.weight > 0.0);
+        assert!(
+            mask.get_pixel(d.x as u32, d.y as u32).0[0] > 0,
+            "dot outside the mask at {} {}",
+            d.x,
+            d.y
+        );
+    }
+    assert!(dots.windows(2).all(|w| w[0].session <= w[1].session));
+    assert_eq!(dots.last().unwrap().session, 3);
+    // No two dots closer than the spacing the sampler enforced when the later one was placed.
+    let cell = dots.iter().map(|d| d.spacing).fold(f32::INFINITY, f32::min);
+    let reach = (dots.iter().map(|d| d.spacing).fold(0.0, f32::max) / cell).ceil() as i64 + 1;
+    let grid = PointGrid::new(dots.iter().map(|d| [d.x, d.y]).collect(), cell);
+    for (i, d) in dots.iter().enumerate() {
+        let (dist, j) = grid.nearest(i, reach);
+        let min = d.spacing.min(dots[j].spacing);
+        assert!(
+            dist >= min - 0.002,
+            "dots {i} and {j}: {dist} px apart, minimum {min}"
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(demo(dir.path(), "a", "1").status.success());
+    assert!(demo(dir.path(), "b", "2").status.success());
+    for name in [
+        "session-1.png",
+        "session-3.png",
+        "before-after.png",
+        "dots.csv",
+    ] {
+        let a = std::fs::read(dir.path().join("a").join(name)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(name)).unwrap();
+        assert!(a == b, "{name} differs between 1 and 2 threads");
+    }
+    // A different seed gives different dots.
+    let plan = root().join(DEMO_PLAN);
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--seed",
+            "2",
+            "--out",
+            "c",
+            "--dots",
+            "c/d.csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read(dir.path().join("a/dots.csv")).unwrap()
+            != std::fs::read(dir.path().join("c/d.csv")).unwrap()
+    );
+}
+
+#[test]
+fn refuses_to_overwrite_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("before.png");
+    std::fs::copy(root().join("assets/frl-london_037_03.region.png"), &photo).unwrap();
+    let original = std::fs::read(&photo).unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "before.png",
+            "--polygon",
+            "10,10 100,10 100,100",
+            "--px-per-mm",
+            "3",
+            "--out",
+            ".",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("refusing to write"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&photo).unwrap(), original);
+}
+
+#[test]
+fn bad_input_names_file_field_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_037_03.jpg");
+    let photo = photo.to_str().unwrap();
+    // Out of range on the command line.
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            photo,
+            "--polygon",
+            "1,1 50,1 50,50",
+            "--px-per-mm",
+            "3",
+            "--density",
+            "900",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("command line") && e.contains("density_per_cm2") && e.contains("5 to 400"),
+        "{e}"
+    );
+    // Out of range and unknown fields in a plan file.
+    std::fs::write(dir.path().join("p.toml"), "sessions = 7\n").unwrap();
+    let e = stderr(&run(
+        dir.path(),
+        &[
+            "render",
+            photo,
+            "--plan",
+            "p.toml",
+            "--polygon",
+            "1,1 50,1 50,50",
+            "--px-per-mm",
+            "3",
+        ],
+    ));
+    assert!(
+        e.contains("p.toml") && e.contains("sessions") && e.contains("1 to 4"),
+        "{e}"
+    );
+    std::fs::write(dir.path().join("q.toml"), "dencity_per_cm2 = 80\n").unwrap();
+    let e = stderr(&run(dir.path(), &["render", photo, "--plan", "q.toml"]));
+    assert!(e.contains("q.toml") && e.contains("dencity_per_cm2"), "{e}");
+    // A mask of the wrong size.
+    let mask = root().join("assets/fonts/../frl-london_021_03.region.png");
+    image::GrayImage::new(20, 20)
+        .save(dir.path().join("small.png"))
+        .unwrap();
+    let e = stderr(&run(
+        dir.path(),
+        &["render", photo, "--region", "small.png", "--px-per-mm", "3"],
+    ));
+    assert!(
+        e.contains("small.png") && e.contains("20 x 20") && e.contains("1350 x 1350"),
+        "{e}"
+    );
+    assert!(mask.exists());
+    // A corrupt photo and a missing one.
+    std::fs::write(
+        dir.path().join("broken.jpg"),
+        b"\xff\xd8\xff\xe0 not really a jpeg",
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "broken.jpg",
+            "--polygon",
+            "1,1 50,1 50,50",
+            "--px-per-mm",
+            "3",
+        ],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("broken.jpg"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "nothere.jpg",
+            "--polygon",
+            "1,1 50,1 50,50",
+            "--px-per-mm",
+            "3",
+        ],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("nothere.jpg"),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing was written for any of them.
+    assert!(!dir.path().join("smp-out").exists());
+}
+
+#[test]
+fn help_documents_every_option_with_units_and_defaults() {
+    let o = run(Path::new("."), &["render", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "--px-per-mm",
+        "--plan",
+        "--region",
+        "--polygon",
+        "--sessions",
+        "--density",
+        "dots/cm²",
+        "--dot-diameter-mm",
+        "--shade",
+        "--seed",
+        "--out",
+        "--dots",
+        "--format",
+        "--quality",
+        "--feather-mm",
+        "[default: 90]",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+}
+
+#[test]
+fn jpeg_output_follows_the_format_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join(DEMO_PLAN);
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--format",
+            "jpeg",
+            "--quality",
+            "85",
+            "--out",
+            "j",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(dir.path().join("j/session-3.jpg")).unwrap();
+    assert_eq!(&bytes[..2], b"\xff\xd8");
+    assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 1350);
+}

@@ -1,0 +1,124 @@
+//! Shared helpers for the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project's root folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the real binary with `args` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smp-render"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// One row of the dots CSV.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvDot {
+    pub session: u8,
+    pub x: f32,
+    pub y: f32,
+    pub weight: f32,
+    pub spacing: f32,
+}
+
+/// Reads a dots CSV written by `--dots`.
+pub fn read_dots(path: &Path) -> Vec<CsvDot> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), smp_render::DOTS_CSV_HEADER);
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 9, "{l}");
+            CsvDot {
+                session: f[0].parse().unwrap(),
+                x: f[1].parse().unwrap(),
+                y: f[2].parse().unwrap(),
+                weight: f[7].parse().unwrap(),
+                spacing: f[8].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// Nearest-neighbour search over points with a uniform grid.
+pub struct PointGrid {
+    cell: f32,
+    nx: usize,
+    ny: usize,
+    cells: Vec<Vec<usize>>,
+    pts: Vec<[f32; 2]>,
+}
+
+impl PointGrid {
+    pub fn new(pts: Vec<[f32; 2]>, cell: f32) -> Self {
+        let maxx = pts.iter().map(|p| p[0]).fold(0.0, f32::max);
+        let maxy = pts.iter().map(|p| p[1]).fold(0.0, f32::max);
+        let nx = (maxx / cell) as usize + 1;
+        let ny = (maxy / cell) as usize + 1;
+        let mut cells = vec![Vec::new(); nx * ny];
+        for (i, p) in pts.iter().enumerate() {
+            cells[(p[1] / cell) as usize * nx + (p[0] / cell) as usize].push(i);
+        }
+        PointGrid {
+            cell,
+            nx,
+            ny,
+            cells,
+            pts,
+        }
+    }
+
+    /// Distance from point `i` to its nearest other point within `reach` cells.
+    pub fn nearest(&self, i: usize, reach: i64) -> (f32, usize) {
+        let p = self.pts[i];
+        let cx = (p[0] / self.cell) as i64;
+        let cy = (p[1] / self.cell) as i64;
+        let mut best = (f32::INFINITY, usize::MAX);
+        for y in cy - reach..=cy + reach {
+            for x in cx - reach..=cx + reach {
+                if x < 0 || y < 0 || x >= self.nx as i64 || y >= self.ny as i64 {
+                    continue;
+                }
+                for &j in &self.cells[y as usize * self.nx + x as usize] {
+                    if j != i {
+                        let d = ((self.pts[j][0] - p[0]).powi(2) + (self.pts[j][1] - p[1]).powi(2))
+                            .sqrt();
+                        if d < best.0 {
+                            best = (d, j);
+                        }
+                    }
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Mean linear luminance (Rec. 709 weights) of an sRGB image.
+pub fn mean_linear_luminance(img: &image::RgbImage) -> f64 {
+    let lin = |c: u8| {
+        let v = c as f64 / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let sum: f64 = img
+        .pixels()
+        .map(|p| 0.2126 * lin(p.0[0]) + 0.7152 * lin(p.0[1]) + 0.0722 * lin(p.0[2]))
+        .sum();
+    sum / (img.width() as f64 * img.height() as f64)
+}
