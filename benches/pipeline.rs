@@ -193,7 +193,7 @@ fn sampler(c: &mut Criterion) {
     let region = full_region();
     let params = sampler_params(&stress_plan(), stress_scale());
     let n = stress_points().len();
-    let mut g = heavy(c, "sampler", Duration::from_secs(8));
+    let mut g = heavy(c, "sampler", Duration::from_secs(10));
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("12mp_stress", |b| {
         b.iter(|| black_box(sample(black_box(region), black_box(&params))))
@@ -253,7 +253,7 @@ fn end_to_end(c: &mut Criterion) {
         first.dots_per_session(),
         first.dots.len()
     );
-    let mut g = heavy(c, "end_to_end", Duration::from_secs(12));
+    let mut g = heavy(c, "end_to_end", Duration::from_secs(22));
     g.throughput(Throughput::Elements(first.dots.len() as u64));
     drop(first);
     g.bench_function("12mp", |b| {

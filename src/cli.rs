@@ -87,6 +87,10 @@ pub struct RenderArgs {
     /// Random seed; same inputs and seed give the same bytes. [default: 1]
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// The photo's blur as a Gaussian σ in px (0 to 6), applied to the pigment so dots are no
+    /// sharper than the skin. [default: estimated from the photo]
+    #[arg(long, value_name = "PX")]
+    pub camera_blur_px: Option<f32>,
     /// Output folder. [default: smp-out]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -133,6 +137,7 @@ impl RenderArgs {
             session_strengths: self.session_strengths.clone(),
             feather_mm: self.feather_mm,
             seed: self.seed,
+            camera_blur_px: self.camera_blur_px,
             out: self.out.clone(),
             format: self.format,
             quality: self.quality,

@@ -66,6 +66,26 @@ impl PigmentLayer {
         self.data[(y - r.y0) as usize * r.width() as usize + (x - r.x0) as usize]
     }
 
+    /// A copy blurred by a Gaussian of `sigma` px (zero pigment outside the
+    /// layer): the camera's point spread and the skin's scatter, applied to
+    /// the pigment only, so the photo's own detail stays as sharp as it was.
+    pub fn blurred(&self, sigma: f32) -> PigmentLayer {
+        if sigma <= 0.0 {
+            return self.clone();
+        }
+        let (w, h) = (self.rect.width() as usize, self.rect.height() as usize);
+        let mut out = self.clone();
+        for c in 0..3 {
+            let mut plane: Vec<f32> = self.data.par_iter().map(|t| 1.0 - t[c]).collect();
+            crate::optics::blur_plane(&mut plane, w, h, sigma);
+            out.data
+                .par_iter_mut()
+                .zip(plane.par_iter())
+                .for_each(|(t, a)| t[c] = 1.0 - a);
+        }
+        out
+    }
+
     /// Draws dots, multiplying their transmittance in.
     pub fn draw(&mut self, dots: &[Dot], shade: &Shade) {
         let r = self.rect;

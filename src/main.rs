@@ -39,6 +39,10 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
                 report.dots_per_session,
                 report.dots_per_session.iter().sum::<usize>()
             );
+            println!(
+                "pigment blur: {:.2} px (camera and skin scatter)",
+                report.blur
+            );
             for o in &report.outputs {
                 println!("wrote {}", o.display());
             }

@@ -67,6 +67,11 @@ pub struct Plan {
     pub feather: Mm,
     /// Random seed: same photo, plan and seed give the same bytes. Default: 1.
     pub seed: u64,
+    /// The photo's own blur (Gaussian σ, px, 0 to 6) applied to the pigment
+    /// layer so dots are no sharper than the skin; `None` estimates it from
+    /// the photo ([`crate::estimate_blur`]). A property of the photo, hence
+    /// in pixels. Default: `None`.
+    pub camera_blur_px: Option<f32>,
 }
 
 impl Default for Plan {
@@ -83,6 +88,7 @@ impl Default for Plan {
             session_strengths: None,
             feather: Mm(6.0),
             seed: 1,
+            camera_blur_px: None,
         }
     }
 }
@@ -136,6 +142,9 @@ impl Plan {
         range("elongation", self.elongation, 1.0, 3.0, "")?;
         range("strength_spread", self.strength_spread, 0.0, 0.6, "")?;
         range("feather_mm", self.feather.0, 0.0, 60.0, " mm")?;
+        if let Some(b) = self.camera_blur_px {
+            range("camera_blur_px", b, 0.0, 6.0, " px")?;
+        }
         let n = self.sessions as usize;
         if let Some(shares) = &self.session_shares {
             let ok = shares.len() == n
@@ -227,6 +236,8 @@ pub struct PlanFile {
     pub feather_mm: Option<f32>,
     /// See [`Plan::seed`].
     pub seed: Option<u64>,
+    /// See [`Plan::camera_blur_px`].
+    pub camera_blur_px: Option<f32>,
     /// Output directory.
     pub out: Option<PathBuf>,
     /// Output image format.
@@ -281,6 +292,7 @@ impl PlanFile {
             session_strengths,
             feather_mm,
             seed,
+            camera_blur_px,
             out,
             format,
             quality,
@@ -329,6 +341,9 @@ impl PlanFile {
         }
         if let Some(v) = self.seed {
             p.seed = v;
+        }
+        if let Some(v) = self.camera_blur_px {
+            p.camera_blur_px = Some(v);
         }
         if let Some(q) = self.quality {
             if !(1..=100).contains(&q) {

@@ -14,9 +14,10 @@ use rayon::prelude::*;
 use crate::composite::PigmentLayer;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
+use crate::optics::estimate_blur;
 use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
-use crate::region::Region;
+use crate::region::{Rect, Region};
 use crate::sampling::{sample, SamplerParams};
 use crate::sheet::side_by_side;
 use crate::units::Scale;
@@ -47,6 +48,8 @@ pub struct Preview {
     pub sessions: Vec<RgbImage>,
     /// Every dot, ordered by session.
     pub dots: Vec<Dot>,
+    /// Blur applied to the pigment layer, px (camera and skin scatter).
+    pub blur: f32,
 }
 
 impl Preview {
@@ -63,8 +66,13 @@ impl Preview {
 pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Preview {
     let points = sample(region, &sampler_params(plan, scale));
     let dots = make_dots(&points, plan, scale);
-    let sessions = composite_sessions(photo, region, plan, &dots);
-    Preview { sessions, dots }
+    let blur = pigment_blur(photo, region, plan, scale);
+    let sessions = composite_sessions(photo, region, plan, &dots, blur);
+    Preview {
+        sessions,
+        dots,
+        blur,
+    }
 }
 
 /// The sampler settings a plan makes at a scale.
@@ -76,21 +84,45 @@ pub fn sampler_params(plan: &Plan, scale: Scale) -> SamplerParams {
     }
 }
 
-/// One image per session, each adding that session's dots to the layer.
+/// Share of a dot's diameter by which pigment scatters in the skin (σ of
+/// the sub-surface blur): dots sit *in* the skin, not on it.
+pub const SCATTER_SHARE: f32 = 0.12;
+
+/// The blur applied to the pigment layer, px: the photo's own (given or
+/// estimated) combined with the skin's scatter.
+pub fn pigment_blur(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> f32 {
+    let camera = plan
+        .camera_blur_px
+        .unwrap_or_else(|| estimate_blur(photo, region.bounds()));
+    let scatter = SCATTER_SHARE * scale.px(plan.dot_diameter);
+    (camera * camera + scatter * scatter).sqrt()
+}
+
+/// One image per session, each adding that session's dots to the layer,
+/// the pigment blurred by `blur` px.
 pub fn composite_sessions(
     photo: &RgbImage,
     region: &Region,
     plan: &Plan,
     dots: &[Dot],
+    blur: f32,
 ) -> Vec<RgbImage> {
-    let mut layer = PigmentLayer::new(region.bounds());
+    let b = region.bounds();
+    let grow = (3.0 * blur).ceil() as u32 + 2;
+    let rect = Rect {
+        x0: b.x0.saturating_sub(grow),
+        y0: b.y0.saturating_sub(grow),
+        x1: (b.x1 + grow).min(photo.width()),
+        y1: (b.y1 + grow).min(photo.height()),
+    };
+    let mut layer = PigmentLayer::new(rect);
     let mut start = 0;
     (1..=plan.sessions)
         .map(|k| {
             let end = start + dots[start..].partition_point(|d| d.session <= k);
             layer.draw(&dots[start..end], &plan.shade);
             start = end;
-            layer.apply(photo, region)
+            layer.blurred(blur).apply(photo, region)
         })
         .collect()
 }
@@ -211,6 +243,8 @@ pub struct JobReport {
     pub outputs: Vec<PathBuf>,
     /// Dots added by each session.
     pub dots_per_session: Vec<usize>,
+    /// Blur applied to the pigment layer, px.
+    pub blur: f32,
     /// Time per stage.
     pub timings: Timings,
 }
@@ -247,7 +281,8 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     t.dots = clock.elapsed();
 
     let clock = Instant::now();
-    let sessions = composite_sessions(&photo, &region, &job.plan, &dots);
+    let blur = pigment_blur(&photo, &region, &job.plan, job.scale);
+    let sessions = composite_sessions(&photo, &region, &job.plan, &dots, blur);
     t.composite = clock.elapsed();
 
     let clock = Instant::now();
@@ -284,10 +319,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         write_atomic(csv, &dots_csv(&dots))?;
     }
     t.write = clock.elapsed();
-    let preview = Preview { sessions, dots };
+    let preview = Preview {
+        sessions,
+        dots,
+        blur,
+    };
     Ok(JobReport {
         outputs,
         dots_per_session: preview.dots_per_session(),
+        blur,
         timings: t,
     })
 }

@@ -18,22 +18,22 @@ use crate::error::{Error, Result};
 pub const NAMED_SHADES: &[(&str, [u8; 3], &str)] = &[
     (
         "jet-black",
-        [79, 97, 124],
+        [111, 119, 132],
         "undiluted carbon black; reads cool blue-grey through skin",
     ),
     (
         "black-brown",
-        [97, 100, 111],
+        [122, 122, 128],
         "softer black with a warm cast, for brown hair",
     ),
     (
         "soft-black",
-        [120, 128, 142],
+        [146, 151, 160],
         "carbon black diluted about 1:1; for light skin or fair hair",
     ),
     (
         "ash-grey",
-        [149, 155, 165],
+        [172, 176, 183],
         "fine-particle ash grey used for semi-permanent work",
     ),
 ];
