@@ -37,6 +37,9 @@ const PIXELS: u64 = W as u64 * H as u64;
 const STRESS_PX_PER_MM: f32 = 6.3;
 const STRESS_DENSITY: f32 = 100.0;
 const MIN_STRESS_DOTS: usize = 300_000;
+/// Pigment blur the compositor benches draw with, px: the renderer's default
+/// camera blur combined with the skin scatter at the stress scale.
+const BENCH_BLUR: f32 = 0.85;
 
 fn stress_scale() -> Scale {
     Scale::new(STRESS_PX_PER_MM, "bench").expect("valid scale")
@@ -217,7 +220,7 @@ fn compositor(c: &mut Criterion) {
         b.iter_batched(
             || PigmentLayer::new(rect),
             |mut layer| {
-                layer.draw(black_box(clamped), &shade);
+                layer.draw(black_box(clamped), &shade, BENCH_BLUR);
                 layer
             },
             BatchSize::PerIteration,
@@ -228,7 +231,7 @@ fn compositor(c: &mut Criterion) {
         b.iter_batched(
             || PigmentLayer::new(rect),
             |mut layer| {
-                layer.draw(black_box(raw), &shade);
+                layer.draw(black_box(raw), &shade, BENCH_BLUR);
                 layer
             },
             BatchSize::PerIteration,

@@ -73,7 +73,7 @@ pub(crate) fn kernel(sigma: f32) -> Vec<f32> {
 
 fn gradient(l: &[f32], w: usize, h: usize) -> Vec<[f32; 2]> {
     let mut g = vec![[0.0; 2]; w * h];
-    g.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+    g.chunks_mut(w).enumerate().for_each(|(y, row)| {
         if y == 0 || y + 1 >= h {
             return;
         }
@@ -85,6 +85,12 @@ fn gradient(l: &[f32], w: usize, h: usize) -> Vec<[f32; 2]> {
     g
 }
 
+/// Side of the square tiles the estimate analyses, px.
+const TILE: u32 = 256;
+/// At most this many tiles are analysed (about 1 MP), spread evenly over
+/// the area, so the estimate costs the same on any size of photo.
+const MAX_TILES: u32 = 16;
+
 /// Estimates the photo's blur σ in pixels around `near` (the area is grown
 /// by half its size on every side). Returns [`DEFAULT_BLUR`] when fewer than
 /// 50 usable edge points are found.
@@ -92,64 +98,31 @@ pub fn estimate_blur(photo: &RgbImage, near: Rect) -> f32 {
     let (pw, ph) = photo.dimensions();
     let gx = near.width() / 2 + 8;
     let gy = near.height() / 2 + 8;
-    let x0 = near.x0.saturating_sub(gx);
-    let y0 = near.y0.saturating_sub(gy);
-    let x1 = (near.x1 + gx).min(pw);
-    let y1 = (near.y1 + gy).min(ph);
-    let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
-    if w < 8 || h < 8 {
-        return DEFAULT_BLUR;
-    }
-    let luma: Vec<f32> = (0..h)
-        .into_par_iter()
-        .flat_map_iter(|y| {
-            (0..w).map(move |x| {
-                let p = photo.get_pixel(x0 + x as u32, y0 + y as u32).0;
-                0.2126 * p[0] as f32 + 0.7152 * p[1] as f32 + 0.0722 * p[2] as f32
-            })
-        })
+    let area = Rect {
+        x0: near.x0.saturating_sub(gx),
+        y0: near.y0.saturating_sub(gy),
+        x1: (near.x1 + gx).min(pw),
+        y1: (near.y1 + gy).min(ph),
+    };
+    let grads: Vec<TileGradients> = tiles(area)
+        .par_iter()
+        .map(|t| TileGradients::new(photo, *t))
         .collect();
-    let mut blurred = luma.clone();
-    blur_plane(&mut blurred, w, h, REBLUR_SIGMA);
-    let g0 = gradient(&luma, w, h);
-    let g1 = gradient(&blurred, w, h);
+    // The strongest 3 % of gradients over all tiles are the edges measured.
     let mag = |g: [f32; 2]| (g[0] * g[0] + g[1] * g[1]).sqrt();
-    let mut mags: Vec<f32> = g0.iter().map(|&g| mag(g)).filter(|m| *m > 0.0).collect();
+    let mut mags: Vec<f32> = grads
+        .iter()
+        .flat_map(|t| t.g0.iter().map(|&g| mag(g)))
+        .filter(|m| *m > 0.0)
+        .collect();
     if mags.len() < 100 {
         return DEFAULT_BLUR;
     }
     let idx = mags.len() * 97 / 100;
-    let threshold = *mags.select_nth_unstable_by(idx, f32::total_cmp).1;
-    let threshold = threshold.max(6.0);
-    let margin = 4 + (3.0 * REBLUR_SIGMA) as usize;
-    let mut sigmas: Vec<f32> = (margin..h.saturating_sub(margin))
-        .into_par_iter()
-        .flat_map_iter(|y| {
-            let g0 = &g0;
-            let g1 = &g1;
-            (margin..w.saturating_sub(margin)).filter_map(move |x| {
-                let i = y * w + x;
-                let m = mag(g0[i]);
-                if m < threshold {
-                    return None;
-                }
-                // A peak across the edge: step one pixel along the gradient.
-                let (dx, dy) = (g0[i][0] / m, g0[i][1] / m);
-                let step = |s: f32| {
-                    let xi = (x as f32 + s * dx).round() as usize;
-                    let yi = (y as f32 + s * dy).round() as usize;
-                    mag(g0[yi * w + xi])
-                };
-                if step(1.0) > m || step(-1.0) > m {
-                    return None;
-                }
-                let r = m / mag(g1[i]).max(1e-6);
-                if r <= 1.02 {
-                    return None;
-                }
-                Some(REBLUR_SIGMA / (r * r - 1.0).sqrt())
-            })
-        })
+    let threshold = mags.select_nth_unstable_by(idx, f32::total_cmp).1.max(6.0);
+    let mut sigmas: Vec<f32> = grads
+        .par_iter()
+        .flat_map_iter(|t| t.sigmas(threshold))
         .collect();
     if sigmas.len() < 50 {
         return DEFAULT_BLUR;
@@ -159,6 +132,100 @@ pub fn estimate_blur(photo: &RgbImage, near: Rect) -> f32 {
     // The central-difference gradient itself blurs by about 0.5 px; remove it.
     let corrected = (raw * raw - DISCRETE_BLUR * DISCRETE_BLUR).max(0.0).sqrt();
     corrected.clamp(BLUR_RANGE.0, BLUR_RANGE.1)
+}
+
+/// Up to [`MAX_TILES`] tiles spread evenly over `area` (the area itself
+/// when it is small).
+fn tiles(area: Rect) -> Vec<Rect> {
+    let (w, h) = (area.width(), area.height());
+    if w < 8 || h < 8 {
+        return Vec::new();
+    }
+    if w * h <= TILE * TILE * MAX_TILES {
+        return vec![area];
+    }
+    let (tw, th) = (TILE.min(w), TILE.min(h));
+    let cols = (w / tw).clamp(1, 4);
+    let rows = (h / th).clamp(1, MAX_TILES / cols);
+    let mut out = Vec::new();
+    for j in 0..rows {
+        for i in 0..cols {
+            // Centre of the (i, j)-th cell of an even grid over the area.
+            let cx = area.x0 + (w as u64 * (2 * i as u64 + 1) / (2 * cols as u64)) as u32;
+            let cy = area.y0 + (h as u64 * (2 * j as u64 + 1) / (2 * rows as u64)) as u32;
+            let x0 = cx.saturating_sub(tw / 2).max(area.x0).min(area.x1 - tw);
+            let y0 = cy.saturating_sub(th / 2).max(area.y0).min(area.y1 - th);
+            out.push(Rect {
+                x0,
+                y0,
+                x1: x0 + tw,
+                y1: y0 + th,
+            });
+        }
+    }
+    out
+}
+
+/// Gradients of one tile's luma, as it is and re-blurred.
+struct TileGradients {
+    w: usize,
+    h: usize,
+    g0: Vec<[f32; 2]>,
+    g1: Vec<[f32; 2]>,
+}
+
+impl TileGradients {
+    fn new(photo: &RgbImage, t: Rect) -> Self {
+        let (w, h) = (t.width() as usize, t.height() as usize);
+        let mut luma = Vec::with_capacity(w * h);
+        for y in t.y0..t.y1 {
+            for x in t.x0..t.x1 {
+                let p = photo.get_pixel(x, y).0;
+                luma.push(0.2126 * p[0] as f32 + 0.7152 * p[1] as f32 + 0.0722 * p[2] as f32);
+            }
+        }
+        let mut blurred = luma.clone();
+        blur_plane(&mut blurred, w, h, REBLUR_SIGMA);
+        TileGradients {
+            w,
+            h,
+            g0: gradient(&luma, w, h),
+            g1: gradient(&blurred, w, h),
+        }
+    }
+
+    /// Blur estimates (σ, px, before the discrete correction) at the edge
+    /// points whose gradient reaches `threshold` and peaks across the edge.
+    fn sigmas(&self, threshold: f32) -> Vec<f32> {
+        let (w, h, g0, g1) = (self.w, self.h, &self.g0, &self.g1);
+        let mag = |g: [f32; 2]| (g[0] * g[0] + g[1] * g[1]).sqrt();
+        let margin = 4 + (3.0 * REBLUR_SIGMA) as usize;
+        let mut out = Vec::new();
+        for y in margin..h.saturating_sub(margin) {
+            for x in margin..w.saturating_sub(margin) {
+                let i = y * w + x;
+                let m = mag(g0[i]);
+                if m < threshold {
+                    continue;
+                }
+                // A peak across the edge: step one pixel along the gradient.
+                let (dx, dy) = (g0[i][0] / m, g0[i][1] / m);
+                let step = |s: f32| {
+                    let xi = (x as f32 + s * dx).round() as usize;
+                    let yi = (y as f32 + s * dy).round() as usize;
+                    mag(g0[yi * w + xi])
+                };
+                if step(1.0) > m || step(-1.0) > m {
+                    continue;
+                }
+                let r = m / mag(g1[i]).max(1e-6);
+                if r > 1.02 {
+                    out.push(REBLUR_SIGMA / (r * r - 1.0).sqrt());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Blur the discrete gradient adds to an estimate, px (calibrated in the tests).

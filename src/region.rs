@@ -38,11 +38,13 @@ impl Rect {
     }
 }
 
-/// A non-empty treatment region: one weight per photo pixel.
+/// A non-empty treatment region: one weight per photo pixel. Only the
+/// weights inside [`Region::bounds`] are stored; every pixel outside is 0.
 #[derive(Debug, Clone)]
 pub struct Region {
     width: u32,
     height: u32,
+    /// Weights over `bounds`, row-major.
     weights: Vec<f32>,
     bounds: Rect,
     total_weight: f64,
@@ -54,36 +56,70 @@ impl Region {
     pub fn from_weights(
         width: u32,
         height: u32,
-        mut weights: Vec<f32>,
+        weights: Vec<f32>,
         feather_px: f32,
         what: &str,
     ) -> Result<Self> {
         assert_eq!(weights.len(), width as usize * height as usize);
-        for w in weights.iter_mut() {
+        let all = Rect {
+            x0: 0,
+            y0: 0,
+            x1: width,
+            y1: height,
+        };
+        Self::from_window(width, height, all, weights, feather_px, what)
+    }
+
+    /// A region from the weights over `window` (row-major); every pixel
+    /// outside it has weight 0. The window must hold a one-pixel ring around
+    /// the nonzero weights wherever it does not reach the frame's edge.
+    fn from_window(
+        width: u32,
+        height: u32,
+        window: Rect,
+        mut weights: Vec<f32>,
+        feather_px: f32,
+        what: &str,
+    ) -> Result<Self> {
+        let empty = || Error::EmptyRegion {
+            what: what.to_string(),
+        };
+        let (ww, wh) = (window.width(), window.height());
+        weights.par_iter_mut().for_each(|w| {
             *w = if w.is_finite() {
                 w.clamp(0.0, 1.0)
             } else {
                 0.0
             };
-        }
-        let bounds = nonzero_bounds(width, height, &weights).ok_or_else(|| Error::EmptyRegion {
-            what: what.to_string(),
-        })?;
+        });
+        let b = nonzero_bounds(ww, wh, &weights).ok_or_else(empty)?;
         if feather_px > 0.0 {
-            feather(width, height, &mut weights, bounds, feather_px);
+            // The ring the window holds is zero; where the window stops at
+            // the frame there is no ring, so the frame's edge is no edge.
+            feather(ww, wh, &mut weights, b, feather_px);
         }
-        let bounds = nonzero_bounds(width, height, &weights).ok_or_else(|| Error::EmptyRegion {
-            what: what.to_string(),
-        })?;
-        let total_weight = weights
-            .par_chunks(width as usize)
+        let b = nonzero_bounds(ww, wh, &weights).ok_or_else(empty)?;
+        let row = ww as usize;
+        let cropped: Vec<f32> = (b.y0..b.y1)
+            .flat_map(|y| {
+                &weights[y as usize * row + b.x0 as usize..y as usize * row + b.x1 as usize]
+            })
+            .copied()
+            .collect();
+        let total_weight = cropped
+            .par_chunks(b.width() as usize)
             .map(|r| r.iter().map(|&w| w as f64).sum::<f64>())
             .sum();
         Ok(Region {
             width,
             height,
-            weights,
-            bounds,
+            weights: cropped,
+            bounds: Rect {
+                x0: window.x0 + b.x0,
+                y0: window.y0 + b.y0,
+                x1: window.x0 + b.x1,
+                y1: window.y0 + b.y1,
+            },
             total_weight,
         })
     }
@@ -105,21 +141,31 @@ impl Region {
                 photo_height: photo_size.1,
             });
         }
-        let weights = mask.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
-        Self::from_weights(
-            mask.width(),
-            mask.height(),
-            weights,
-            feather_px,
-            &path.display().to_string(),
-        )
+        let (w, h) = mask.dimensions();
+        let what = path.display().to_string();
+        let b = nonzero_bounds_u8(w, h, mask.as_raw())
+            .ok_or_else(|| Error::EmptyRegion { what: what.clone() })?;
+        let window = grow(b, 1, w, h);
+        let raw = mask.as_raw();
+        let weights: Vec<f32> = (window.y0..window.y1)
+            .flat_map(|y| {
+                let row = y as usize * w as usize;
+                raw[row + window.x0 as usize..row + window.x1 as usize].iter()
+            })
+            .map(|&v| v as f32 / 255.0)
+            .collect();
+        Self::from_window(w, h, window, weights, feather_px, &what)
     }
 
     /// Loads a mask image file; see [`Region::from_mask`].
     pub fn load_mask(path: &Path, photo_size: (u32, u32), feather_px: f32) -> Result<Self> {
+        Self::from_mask(&Self::read_mask(path)?, photo_size, feather_px, path)
+    }
+
+    /// Reads and decodes a mask image file as greyscale.
+    pub fn read_mask(path: &Path) -> Result<GrayImage> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let mask = crate::photo::decode_dynamic(&bytes, path)?.into_luma8();
-        Self::from_mask(&mask, photo_size, feather_px, path)
+        Ok(crate::photo::decode_dynamic(&bytes, path)?.into_luma8())
     }
 
     /// A region inside a polygon given in photo pixel coordinates (pixel
@@ -134,30 +180,53 @@ impl Region {
             ));
         }
         let (w, h) = size;
-        let mut weights = vec![0.0f32; w as usize * h as usize];
-        weights
-            .par_chunks_mut(w as usize)
-            .enumerate()
-            .for_each(|(y, row)| {
-                let cy = y as f32 + 0.5;
-                let mut xs: Vec<f32> = Vec::new();
-                for i in 0..points.len() {
-                    let [ax, ay] = points[i];
-                    let [bx, by] = points[(i + 1) % points.len()];
-                    if (ay <= cy) != (by <= cy) {
-                        xs.push(ax + (cy - ay) / (by - ay) * (bx - ax));
-                    }
-                }
-                xs.sort_by(f32::total_cmp);
-                for pair in xs.chunks_exact(2) {
-                    let a = (pair[0] - 0.5).ceil().max(0.0) as usize;
-                    let b = ((pair[1] - 0.5).ceil().max(0.0) as usize).min(w as usize);
-                    if a < b {
-                        row[a..b].fill(1.0);
-                    }
-                }
+        // The polygon's bounding box, one pixel wider, within the frame.
+        let lo = |i: usize, max: u32| {
+            let v = points.iter().map(|p| p[i]).fold(f32::INFINITY, f32::min);
+            (v.floor().max(0.0) as u32).saturating_sub(1).min(max)
+        };
+        let hi = |i: usize, max: u32| {
+            let v = points
+                .iter()
+                .map(|p| p[i])
+                .fold(f32::NEG_INFINITY, f32::max);
+            ((v.ceil().max(0.0) as u32).saturating_add(1)).min(max)
+        };
+        let window = Rect {
+            x0: lo(0, w),
+            y0: lo(1, h),
+            x1: hi(0, w),
+            y1: hi(1, h),
+        };
+        if window.x0 >= window.x1 || window.y0 >= window.y1 {
+            return Err(Error::EmptyRegion {
+                what: "polygon".to_string(),
             });
-        Self::from_weights(w, h, weights, feather_px, "polygon")
+        }
+        let ww = window.width() as usize;
+        let mut weights = vec![0.0f32; ww * window.height() as usize];
+        weights.par_chunks_mut(ww).enumerate().for_each(|(j, row)| {
+            let cy = (window.y0 as usize + j) as f32 + 0.5;
+            let mut xs: Vec<f32> = Vec::new();
+            for i in 0..points.len() {
+                let [ax, ay] = points[i];
+                let [bx, by] = points[(i + 1) % points.len()];
+                if (ay <= cy) != (by <= cy) {
+                    xs.push(ax + (cy - ay) / (by - ay) * (bx - ax));
+                }
+            }
+            xs.sort_by(f32::total_cmp);
+            for pair in xs.chunks_exact(2) {
+                let a = ((pair[0] - 0.5).ceil().max(0.0) as usize)
+                    .clamp(window.x0 as usize, window.x1 as usize);
+                let b = ((pair[1] - 0.5).ceil().max(0.0) as usize)
+                    .clamp(window.x0 as usize, window.x1 as usize);
+                if a < b {
+                    row[a - window.x0 as usize..b - window.x0 as usize].fill(1.0);
+                }
+            }
+        });
+        Self::from_window(w, h, window, weights, feather_px, "polygon")
     }
 
     /// Parses a polygon written as `"x,y x,y x,y ..."`.
@@ -194,25 +263,62 @@ impl Region {
     pub fn total_weight(&self) -> f64 {
         self.total_weight
     }
-    /// All weights, row-major.
-    pub fn weights(&self) -> &[f32] {
+    /// The weights over [`Region::bounds`], row-major (every weight
+    /// outside the bounds is 0).
+    pub fn bounded_weights(&self) -> &[f32] {
         &self.weights
     }
-    /// Weight of the pixel holding the point (x, y); 0 outside the photo.
+
+    /// The weights of row `y` from column `x0` to `x1` (exclusive), all
+    /// inside the bounds.
+    #[inline]
+    pub fn row_within_bounds(&self, y: u32, x0: u32, x1: u32) -> &[f32] {
+        let b = self.bounds;
+        debug_assert!(y >= b.y0 && y < b.y1 && x0 >= b.x0 && x1 <= b.x1);
+        let start = (y - b.y0) as usize * b.width() as usize;
+        &self.weights[start + (x0 - b.x0) as usize..start + (x1 - b.x0) as usize]
+    }
+
+    /// The weight at a point in pixel coordinates (pixel `(i, j)` covers
+    /// `[i, i + 1) × [j, j + 1)`); 0 outside the bounds.
     #[inline]
     pub fn weight_at(&self, x: f32, y: f32) -> f32 {
-        if x < 0.0 || y < 0.0 {
+        let b = self.bounds;
+        if !(x >= b.x0 as f32 && y >= b.y0 as f32) {
             return 0.0;
         }
         let (xi, yi) = (x as u32, y as u32);
-        if xi >= self.width || yi >= self.height {
+        if xi >= b.x1 || yi >= b.y1 {
             return 0.0;
         }
-        self.weights[yi as usize * self.width as usize + xi as usize]
+        self.weights[(yi - b.y0) as usize * b.width() as usize + (xi - b.x0) as usize]
     }
 }
 
-fn nonzero_bounds(width: u32, height: u32, weights: &[f32]) -> Option<Rect> {
+/// `r` grown by `by` px on every side, within a `width` × `height` frame.
+fn grow(r: Rect, by: u32, width: u32, height: u32) -> Rect {
+    Rect {
+        x0: r.x0.saturating_sub(by),
+        y0: r.y0.saturating_sub(by),
+        x1: (r.x1 + by).min(width),
+        y1: (r.y1 + by).min(height),
+    }
+}
+
+/// Bounds of the nonzero bytes of a `width`-wide mask.
+fn nonzero_bounds_u8(width: u32, _height: u32, mask: &[u8]) -> Option<Rect> {
+    let rows: Vec<Option<(u32, u32)>> = mask
+        .par_chunks(width as usize)
+        .map(|row| {
+            let first = row.iter().position(|&w| w > 0)?;
+            let last = row.iter().rposition(|&w| w > 0)?;
+            Some((first as u32, last as u32 + 1))
+        })
+        .collect();
+    rows_to_rect(&rows)
+}
+
+fn nonzero_bounds(width: u32, _height: u32, weights: &[f32]) -> Option<Rect> {
     let rows: Vec<Option<(u32, u32)>> = weights
         .par_chunks(width as usize)
         .map(|row| {
@@ -221,13 +327,17 @@ fn nonzero_bounds(width: u32, height: u32, weights: &[f32]) -> Option<Rect> {
             Some((first as u32, last as u32 + 1))
         })
         .collect();
+    rows_to_rect(&rows)
+}
+
+/// The rectangle holding every row's nonzero span.
+fn rows_to_rect(rows: &[Option<(u32, u32)>]) -> Option<Rect> {
     let y0 = rows.iter().position(Option::is_some)? as u32;
     let y1 = rows.iter().rposition(Option::is_some)? as u32 + 1;
     let (x0, x1) = rows
         .iter()
         .flatten()
         .fold((u32::MAX, 0), |(a, b), &(f, l)| (a.min(f), b.max(l)));
-    debug_assert!(y1 <= height);
     Some(Rect { x0, y0, x1, y1 })
 }
 
@@ -317,6 +427,39 @@ mod tests {
         let b = r.weight_at(45.5, 30.5);
         assert!(a > 0.0 && a < b && b < 1.0, "{a} {b}");
         assert_eq!(r.weight_at(50.5, 30.5), 0.0);
+    }
+
+    #[test]
+    fn mask_polygon_and_full_weights_agree() {
+        // The same square as a full-frame weight vector, a mask (stored
+        // from its bounds only) and a polygon: identical feathered weights.
+        let (w, h) = (120u32, 90u32);
+        let inside = |x: u32, y: u32| (30..80).contains(&x) && (20..70).contains(&y);
+        let full: Vec<f32> = (0..w * h)
+            .map(|i| if inside(i % w, i / w) { 1.0 } else { 0.0 })
+            .collect();
+        let mask = GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([if inside(x, y) { 255 } else { 0 }])
+        });
+        let a = Region::from_weights(w, h, full, 8.0, "t").unwrap();
+        let b = Region::from_mask(&mask, (w, h), 8.0, Path::new("m.png")).unwrap();
+        let c = Region::from_polygon(
+            &[[30.0, 20.0], [80.0, 20.0], [80.0, 70.0], [30.0, 70.0]],
+            (w, h),
+            8.0,
+        )
+        .unwrap();
+        assert_eq!(a.bounds(), b.bounds());
+        assert_eq!(a.bounds(), c.bounds());
+        for y in 0..h {
+            for x in 0..w {
+                let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+                assert_eq!(a.weight_at(fx, fy), b.weight_at(fx, fy), "{x},{y}");
+                assert_eq!(a.weight_at(fx, fy), c.weight_at(fx, fy), "{x},{y}");
+            }
+        }
+        assert!(a.weight_at(55.5, 45.5) == 1.0 && a.weight_at(31.5, 45.5) < 0.2);
+        assert_eq!(a.total_weight(), b.total_weight());
     }
 
     #[test]

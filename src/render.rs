@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::composite::PigmentLayer;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
-use crate::region::{Rect, Region};
+use crate::region::Region;
 use crate::sampling::{sample, SamplerParams};
 use crate::sheet::side_by_side;
 use crate::units::Scale;
@@ -98,8 +97,8 @@ pub fn pigment_blur(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale
     (camera * camera + scatter * scatter).sqrt()
 }
 
-/// One image per session, each adding that session's dots to the layer,
-/// the pigment blurred by `blur` px.
+/// One image per session, each adding that session's dots, the pigment
+/// blurred by `blur` px.
 pub fn composite_sessions(
     photo: &RgbImage,
     region: &Region,
@@ -107,24 +106,7 @@ pub fn composite_sessions(
     dots: &[Dot],
     blur: f32,
 ) -> Vec<RgbImage> {
-    let b = region.bounds();
-    let grow = (3.0 * blur).ceil() as u32 + 2;
-    let rect = Rect {
-        x0: b.x0.saturating_sub(grow),
-        y0: b.y0.saturating_sub(grow),
-        x1: (b.x1 + grow).min(photo.width()),
-        y1: (b.y1 + grow).min(photo.height()),
-    };
-    let mut layer = PigmentLayer::new(rect);
-    let mut start = 0;
-    (1..=plan.sessions)
-        .map(|k| {
-            let end = start + dots[start..].partition_point(|d| d.session <= k);
-            layer.draw(&dots[start..end], &plan.shade);
-            start = end;
-            layer.blurred(blur).apply(photo, region)
-        })
-        .collect()
+    crate::composite::composite_sessions(photo, region, dots, &plan.shade, plan.sessions, blur)
 }
 
 /// A render from files to files.
@@ -265,50 +247,76 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         }
     }
     let mut t = Timings::default();
+    let encode_write = |path: &Path, img: &RgbImage| -> Result<()> {
+        write_atomic(path, &encode_image(img, job.format, job.quality, path)?)
+    };
+
+    // The photo and the mask decode side by side.
     let clock = Instant::now();
-    let photo = load_photo(&job.photo)?;
+    let (photo, mask) = rayon::join(
+        || load_photo(&job.photo),
+        || match &job.region {
+            RegionSource::Mask(path) => Region::read_mask(path).map(Some),
+            RegionSource::Polygon(_) => Ok(None),
+        },
+    );
+    let photo = photo?;
+    let mask = mask?;
     t.decode = clock.elapsed();
 
+    // Every input is checked before anything is written.
     let clock = Instant::now();
-    let region = job
-        .region
-        .load(photo.dimensions(), job.scale.px(job.plan.feather))?;
+    let feather = job.scale.px(job.plan.feather);
+    let region = match (&job.region, &mask) {
+        (RegionSource::Mask(path), Some(m)) => {
+            Region::from_mask(m, photo.dimensions(), feather, path)?
+        }
+        (source, _) => source.load(photo.dimensions(), feather)?,
+    };
+    drop(mask);
     t.region = clock.elapsed();
-
-    let clock = Instant::now();
-    let points = sample(&region, &sampler_params(&job.plan, job.scale));
-    let dots = make_dots(&points, &job.plan, job.scale);
-    t.dots = clock.elapsed();
-
-    let clock = Instant::now();
-    let blur = pigment_blur(&photo, &region, &job.plan, job.scale);
-    let sessions = composite_sessions(&photo, &region, &job.plan, &dots, blur);
-    t.composite = clock.elapsed();
-
-    let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
+
+    // `before` is encoded while the dots are placed and composited.
+    let (before, rendered) = rayon::join(
+        || encode_write(&outputs[0], &photo),
+        || {
+            let clock = Instant::now();
+            let points = sample(&region, &sampler_params(&job.plan, job.scale));
+            let dots = make_dots(&points, &job.plan, job.scale);
+            let dots_time = clock.elapsed();
+            let clock = Instant::now();
+            let blur = pigment_blur(&photo, &region, &job.plan, job.scale);
+            let sessions = composite_sessions(&photo, &region, &job.plan, &dots, blur);
+            (dots, blur, sessions, [dots_time, clock.elapsed()])
+        },
+    );
+    let clock = Instant::now();
+    let (dots, blur, sessions, [dots_time, composite_time]) = rendered;
+    before?;
+    t.dots = dots_time;
+    t.composite = composite_time;
+
+    // The sheet is the largest image, so it starts first.
     let n = job.plan.sessions as usize;
     let after_label = format!(
         "After: {} session{} (simulated)",
         n,
         if n == 1 { "" } else { "s" }
     );
-    let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[0].clone(), Some(&photo))];
-    for (k, img) in sessions.iter().enumerate() {
+    let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
+    for (k, img) in sessions.iter().enumerate().rev() {
         images.push((outputs[k + 1].clone(), Some(img)));
     }
-    images.push((outputs[n + 1].clone(), None));
     let written: Vec<Result<()>> = images
         .par_iter()
-        .map(|(path, img)| {
-            let bytes = match img {
-                Some(img) => encode_image(img, job.format, job.quality, path)?,
-                None => {
-                    let sheet = side_by_side(&photo, "Before", &sessions[n - 1], &after_label);
-                    encode_image(&sheet, job.format, job.quality, path)?
-                }
-            };
-            write_atomic(path, &bytes)
+        .with_max_len(1)
+        .map(|(path, img)| match img {
+            Some(img) => encode_write(path, img),
+            None => {
+                let sheet = side_by_side(&photo, "Before", &sessions[n - 1], &after_label);
+                encode_write(path, &sheet)
+            }
         })
         .collect();
     written.into_iter().collect::<Result<Vec<()>>>()?;

@@ -284,18 +284,17 @@ fn sample_tile(
     let own1 = [own0[0] + TILE as f32 * cell, own0[1] + TILE as f32 * cell];
     let inv_cell = 1.0 / cell;
 
-    let (rw, rh) = (region.width() as usize, region.height() as usize);
-    // Weights of the tile's own area (candidates outside it are never
-    // tried), copied so that lookups stay in cache.
-    let wx0 = (own0[0].floor().max(0.0) as usize).min(rw);
-    let wy0 = (own0[1].floor().max(0.0) as usize).min(rh);
-    let wx1 = (own1[0].ceil().max(0.0) as usize).min(rw);
-    let wy1 = (own1[1].ceil().max(0.0) as usize).min(rh);
+    // Weights of the tile's own area within the region's bounds (candidates
+    // outside it are never tried), copied so that lookups stay in cache.
+    let b = region.bounds();
+    let wx0 = (own0[0].floor().max(0.0) as u32).clamp(b.x0, b.x1) as usize;
+    let wy0 = (own0[1].floor().max(0.0) as u32).clamp(b.y0, b.y1) as usize;
+    let wx1 = (own1[0].ceil().max(0.0) as u32).clamp(b.x0, b.x1) as usize;
+    let wy1 = (own1[1].ceil().max(0.0) as u32).clamp(b.y0, b.y1) as usize;
     let ww = wx1.saturating_sub(wx0);
     let mut lw = Vec::with_capacity(ww * wy1.saturating_sub(wy0));
-    let all = region.weights();
     for y in wy0..wy1 {
-        lw.extend_from_slice(&all[y * rw + wx0..y * rw + wx1]);
+        lw.extend_from_slice(region.row_within_bounds(y as u32, wx0 as u32, wx1 as u32));
     }
     let (fx0, fy0, fx1, fy1) = (wx0 as f32, wy0 as f32, wx1 as f32, wy1 as f32);
     let wat = |x: f32, y: f32| -> f32 {

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use ab_glyph::{FontRef, PxScale};
 use image::{Rgb, RgbImage};
+use rayon::prelude::*;
 
 static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 
@@ -20,14 +21,21 @@ fn font() -> &'static FontRef<'static> {
 /// Draws `text` in the top-left corner of `img` on a darkened band, with a
 /// text height of about 1/28 of the image height (at least 14 px).
 pub fn label(img: &mut RgbImage, text: &str) {
-    let h = (img.height() as f32 / 28.0).max(14.0);
+    let (w, h) = img.dimensions();
+    label_at(img, 0, w, h, text);
+}
+
+/// [`label`] for the sub-image of `width` × `height` px whose left edge is
+/// at column `x0` of `img`.
+fn label_at(img: &mut RgbImage, x0: u32, width: u32, height: u32, text: &str) {
+    let h = (height as f32 / 28.0).max(14.0);
     let scale = PxScale::from(h);
     let (tw, th) = imageproc::drawing::text_size(scale, font(), text);
     let pad = (h * 0.4) as u32;
-    let x1 = (tw + 3 * pad).min(img.width());
-    let y1 = (th.max(h as u32) + 2 * pad).min(img.height());
+    let x1 = (tw + 3 * pad).min(width);
+    let y1 = (th.max(h as u32) + 2 * pad).min(height);
     for y in 0..y1 {
-        for x in 0..x1 {
+        for x in x0..x0 + x1 {
             let p = img.get_pixel_mut(x, y);
             for c in p.0.iter_mut() {
                 *c = (*c as f32 * 0.4) as u8;
@@ -37,7 +45,7 @@ pub fn label(img: &mut RgbImage, text: &str) {
     imageproc::drawing::draw_text_mut(
         img,
         Rgb([255, 255, 255]),
-        (pad + pad / 2) as i32,
+        (x0 + pad + pad / 2) as i32,
         pad as i32,
         scale,
         font(),
@@ -57,12 +65,27 @@ pub fn side_by_side(
     let w = left.width() + gap + right.width();
     let h = left.height().max(right.height());
     let mut out = RgbImage::new(w, h);
-    let mut l = left.clone();
-    label(&mut l, left_label);
-    let mut r = right.clone();
-    label(&mut r, right_label);
-    image::imageops::replace(&mut out, &l, 0, 0);
-    image::imageops::replace(&mut out, &r, (left.width() + gap) as i64, 0);
+    let (lw, rw) = (left.width() as usize * 3, right.width() as usize * 3);
+    let r0 = lw + gap as usize * 3;
+    out.as_mut()
+        .par_chunks_mut(w as usize * 3)
+        .enumerate()
+        .for_each(|(y, row)| {
+            if let Some(src) = left.as_raw().get(y * lw..(y + 1) * lw) {
+                row[..lw].copy_from_slice(src);
+            }
+            if let Some(src) = right.as_raw().get(y * rw..(y + 1) * rw) {
+                row[r0..r0 + rw].copy_from_slice(src);
+            }
+        });
+    label_at(&mut out, 0, left.width(), left.height(), left_label);
+    label_at(
+        &mut out,
+        left.width() + gap,
+        right.width(),
+        right.height(),
+        right_label,
+    );
     out
 }
 
@@ -87,5 +110,20 @@ mod tests {
         let b = RgbImage::new(60, 120);
         let s = side_by_side(&a, "a", &b, "b");
         assert_eq!((s.width(), s.height()), (100 + 2 + 60, 120));
+    }
+
+    #[test]
+    fn side_by_side_copies_both_and_labels_each() {
+        let a = RgbImage::from_pixel(300, 200, Rgb([100, 0, 0]));
+        let b = RgbImage::from_pixel(300, 200, Rgb([0, 100, 0]));
+        let s = side_by_side(&a, "Before", &b, "After");
+        // Away from the labels, each half is its image; the gap is black.
+        assert_eq!(s.get_pixel(150, 150).0, [100, 0, 0]);
+        assert_eq!(s.get_pixel(301, 150).0, [0; 3]);
+        assert_eq!(s.get_pixel(303 + 150, 150).0, [0, 100, 0]);
+        // Each half carries its own darkened label band at its top left.
+        assert!(s.get_pixel(2, 2).0[0] < 100);
+        assert!(s.get_pixel(303 + 2, 2).0[1] < 100);
+        assert_eq!(s.get_pixel(299, 2).0, [100, 0, 0]);
     }
 }

@@ -1,0 +1,70 @@
+//! The I/O floor of `smp-render render`: what the same run costs with no
+//! rendering at all. It decodes the photo and writes the same outputs
+//! (`before.png`, one image per session, the labelled before/after sheet)
+//! with the same encoder, in parallel and atomically, with the same
+//! allocator; the session images are the photo itself. A full render is
+//! measured against this (see the README's performance section).
+//!
+//! ```text
+//! cargo run --release --example io_floor -- PHOTO OUT_DIR [SESSIONS]
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+use smp_render::{encode_image, load_photo, side_by_side, write_atomic, Format, DEFAULT_QUALITY};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(photo_path), Some(out_dir)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: io_floor PHOTO OUT_DIR [SESSIONS]");
+        return ExitCode::from(2);
+    };
+    let n: usize = match args.get(2).map(|s| s.parse()) {
+        None => 3,
+        Some(Ok(n)) if (1..=4).contains(&n) => n,
+        Some(_) => {
+            eprintln!("io_floor: SESSIONS must be 1-4");
+            return ExitCode::from(2);
+        }
+    };
+    match run(PathBuf::from(photo_path), PathBuf::from(out_dir), n) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("io_floor: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(photo_path: PathBuf, out_dir: PathBuf, n: usize) -> smp_render::Result<()> {
+    let photo = load_photo(&photo_path)?;
+    std::fs::create_dir_all(&out_dir).map_err(|e| smp_render::Error::io(&out_dir, e))?;
+    let label = format!(
+        "After: {n} session{} (simulated)",
+        if n == 1 { "" } else { "s" }
+    );
+    // The sheet first, as the renderer does: it is the largest image.
+    let mut jobs: Vec<(PathBuf, bool)> = vec![(out_dir.join("before-after.png"), true)];
+    jobs.push((out_dir.join("before.png"), false));
+    for k in 1..=n {
+        jobs.push((out_dir.join(format!("session-{k}.png")), false));
+    }
+    jobs.par_iter()
+        .with_max_len(1)
+        .map(|(path, sheet)| {
+            let bytes = if *sheet {
+                let s = side_by_side(&photo, "Before", &photo, &label);
+                encode_image(&s, Format::Png, DEFAULT_QUALITY, path)?
+            } else {
+                encode_image(&photo, Format::Png, DEFAULT_QUALITY, path)?
+            };
+            write_atomic(path, &bytes)
+        })
+        .collect::<smp_render::Result<Vec<()>>>()?;
+    Ok(())
+}
