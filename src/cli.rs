@@ -70,6 +70,10 @@ pub struct RenderArgs {
     /// Relative standard deviation of a dot's pigment strength, 0 to 0.6. [default: 0.18]
     #[arg(long, value_name = "F")]
     pub strength_spread: Option<f32>,
+    /// Pigment in each dot's scatter halo (0.5 mm around it), as a multiple of the dot's own,
+    /// 0 to 8. [default: 1.5]
+    #[arg(long, value_name = "F")]
+    pub halo: Option<f32>,
     /// Pigment shade: jet-black, black-brown, soft-black, ash-grey, or #rrggbb (the dot's
     /// transmittance seen through skin). [default: jet-black]
     #[arg(long, value_name = "NAME")]
@@ -132,6 +136,7 @@ impl RenderArgs {
             dot_diameter_spread: self.dot_diameter_spread,
             elongation: self.elongation,
             strength_spread: self.strength_spread,
+            halo: self.halo,
             shade: self.shade.clone(),
             dilution: self.dilution,
             session_strengths: self.session_strengths.clone(),

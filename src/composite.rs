@@ -151,8 +151,79 @@ impl PigmentLayer {
     }
 }
 
+/// The skin's own colour under the region, for telling the light that
+/// entered the skin (tinted by it, and darkened by pigment beneath) from the
+/// gloss reflected by its surface (the colour of the light, untouched by
+/// pigment): the dichromatic reflection model. A pixel `p` (linear RGB) is
+/// `d·(1, ρg, ρb) + s·(1, 1, 1)`; with the skin's ratios `ρ` known, the
+/// gloss `s` follows from each of the green and blue channels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SkinLight {
+    /// Green/red and blue/red ratios of the skin's diffuse colour.
+    rho: [f32; 2],
+}
+
+/// Gloss below this (linear) is taken for noise and ignored.
+const GLOSS_NOISE: f32 = 0.05;
+/// Skins this close to grey (ratios above) give no usable split.
+const GREY_SKIN: f32 = 0.92;
+
+impl SkinLight {
+    /// The median diffuse ratios over the region's pixels of weight ≥ 0.5,
+    /// from the darker half of them (so highlights do not bias the skin's
+    /// colour toward white).
+    pub fn measure(photo: &RgbImage, region: &Region) -> SkinLight {
+        let lut = srgb_to_linear_table();
+        let b = region.bounds();
+        let step = ((b.width() as u64 * b.height() as u64 / 200_000) as f64)
+            .sqrt()
+            .max(1.0) as u32;
+        let mut px: Vec<[f32; 3]> = Vec::new();
+        for y in (b.y0..b.y1).step_by(step as usize) {
+            for x in (b.x0..b.x1).step_by(step as usize) {
+                if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.5 {
+                    let p = photo.get_pixel(x, y).0;
+                    let l = [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]];
+                    if l[0] > 0.01 {
+                        px.push(l);
+                    }
+                }
+            }
+        }
+        if px.len() < 16 {
+            return SkinLight { rho: [1.0, 1.0] };
+        }
+        let mid = px.len() / 2;
+        px.select_nth_unstable_by(mid, |a, b| {
+            (a[0] + a[1] + a[2]).total_cmp(&(b[0] + b[1] + b[2]))
+        });
+        let dark = &mut px[..mid.max(8)];
+        let ratio = |c: usize| {
+            let mut r: Vec<f32> = dark.iter().map(|p| p[c] / p[0]).collect();
+            let m = r.len() / 2;
+            *r.select_nth_unstable_by(m, f32::total_cmp).1
+        };
+        SkinLight {
+            rho: [ratio(1), ratio(2)],
+        }
+    }
+
+    /// The gloss (specular) part of a linear pixel, 0 for a grey skin.
+    #[inline]
+    pub fn specular(&self, p: [f32; 3]) -> f32 {
+        let [rg, rb] = self.rho;
+        if rg > GREY_SKIN || rb > GREY_SKIN {
+            return 0.0;
+        }
+        // From each channel against red; the smaller is the safer estimate.
+        let sg = (p[1] - rg * p[0]) / (1.0 - rg);
+        let sb = (p[2] - rb * p[0]) / (1.0 - rb);
+        (sg.min(sb) - GLOSS_NOISE).clamp(0.0, p[0].min(p[1]).min(p[2]))
+    }
+}
+
 /// Dot indices per band of [`BAND`] rows of `r`, for every band a dot's
-/// footprint touches, in list order.
+/// footprint touches, ordered by session, then column.
 fn bin_dots(dots: &[Dot], r: Rect, blur: f32) -> Vec<Vec<u32>> {
     let h = r.height() as usize;
     let mut bins: Vec<Vec<u32>> = vec![Vec::new(); h.div_ceil(BAND)];
@@ -172,6 +243,15 @@ fn bin_dots(dots: &[Dot], r: Rect, blur: f32) -> Vec<Vec<u32>> {
             bin.push(i as u32);
         }
     }
+    // Left to right within each session, so a band's pixels are visited in
+    // memory order (products commute, so only rounding depends on this
+    // order, and it is fixed).
+    bins.par_iter_mut().for_each(|bin| {
+        bin.sort_unstable_by_key(|&i| {
+            let d = &dots[i as usize];
+            (d.session, d.x.max(0.0) as u32, i)
+        })
+    });
     bins
 }
 
@@ -215,6 +295,7 @@ pub fn composite_sessions(
         }
     }
     let lut = srgb_to_linear_table();
+    let skin = SkinLight::measure(photo, region);
     bands
         .into_par_iter()
         .zip(bins.par_iter())
@@ -253,8 +334,16 @@ pub fn composite_sessions(
                         }
                         let x = r.x0 as usize + lx;
                         let px = &mut prow[x * 3..x * 3 + 3];
+                        let lin = [
+                            lut[px[0] as usize],
+                            lut[px[1] as usize],
+                            lut[px[2] as usize],
+                        ];
+                        // Pigment lies under the skin's surface: it darkens
+                        // the light that went into the skin, not the gloss.
+                        let gloss = skin.specular(lin);
                         for c in 0..3 {
-                            px[c] = linear_to_srgb(lut[px[c] as usize] * t[c]);
+                            px[c] = linear_to_srgb((lin[c] - gloss) * t[c] + gloss);
                         }
                     }
                 }
@@ -272,7 +361,17 @@ const EDGE_PER_SIGMA: f32 = 4.2;
 /// Whether a dot is drawn as an area-exact square.
 #[inline]
 fn is_square(d: &Dot, blur: f32) -> bool {
-    d.diameter < SMALL_DOT_PX && blur < SHARP_BLUR
+    d.diameter < SMALL_DOT_PX && blur < SHARP_BLUR && d.halo_mass <= 0.0
+}
+
+/// Radius of a dot's halo seen through `blur`, px (0 without a halo).
+#[inline]
+fn halo_reach(d: &Dot, blur: f32) -> f32 {
+    if d.halo_mass > 0.0 {
+        d.halo_radius.max(0.5 * d.diameter) + 2.0 * blur
+    } else {
+        0.0
+    }
 }
 
 /// Soft edge width of a round dot seen through `blur`, px.
@@ -289,8 +388,11 @@ fn extent(d: &Dot, blur: f32) -> f32 {
     if is_square(d, blur) {
         d.diameter * 0.5 + 0.5
     } else {
-        let a = 0.5 * d.diameter * d.elongation.sqrt();
-        a + edge_width(d, blur) * 0.5 + 1.0
+        // Coverage is zero beyond rbar + soft/2 in the ellipse's metric,
+        // whose long axis stretches by √elongation; +0.5 reaches every
+        // pixel centre inside.
+        let e = d.elongation.sqrt();
+        (e * (0.5 * d.diameter + 0.5 * edge_width(d, blur))).max(halo_reach(d, blur)) + 0.5
     }
 }
 
@@ -310,76 +412,110 @@ fn draw_dot(
     x_off: usize,
     band_y0: usize,
     rows: usize,
-    scratch: &mut Vec<(usize, usize, f32)>,
+    cov: &mut Vec<f32>,
 ) {
     let ext = extent(d, blur);
     let gx0 = (d.x - ext).floor().max(x_off as f32) as usize;
     let gx1 = ((d.x + ext).ceil() as usize).min(x_off + w);
     let gy0 = (d.y - ext).floor().max(0.0) as usize;
     let gy1 = (d.y + ext).ceil().max(0.0) as usize;
-    if gx0 >= gx1 {
+    // Rows of the footprint inside this band.
+    let ry0 = gy0.max(band_y0);
+    let ry1 = gy1.min(band_y0 + rows);
+    if gx0 >= gx1 || ry0 >= ry1 {
         return;
     }
-    // The dot's full footprint, also rows outside this band, so that the
-    // mass normalisation is the same in every band the dot touches.
-    scratch.clear();
+    let fw = gx1 - gx0;
     let area = std::f32::consts::FRAC_PI_4 * d.diameter * d.diameter;
+    let mut k = 1.0f32;
     if is_square(d, blur) {
+        // Exact overlaps; only this band's rows are needed.
         let s = area.sqrt() * 0.5;
         let (ax, bx, ay, by) = (d.x - s, d.x + s, d.y - s, d.y + s);
-        for gy in gy0..gy1 {
+        cov.clear();
+        cov.resize((ry1 - ry0) * fw, 0.0);
+        for gy in ry0..ry1 {
             let oy = overlap(ay, by, gy as f32);
             if oy <= 0.0 {
                 continue;
             }
-            for gx in gx0..gx1 {
-                let c = oy * overlap(ax, bx, gx as f32);
-                if c > 0.0 {
-                    scratch.push((gx, gy, c));
-                }
+            let row = &mut cov[(gy - ry0) * fw..][..fw];
+            for (i, c) in row.iter_mut().enumerate() {
+                *c = oy * overlap(ax, bx, (gx0 + i) as f32);
             }
         }
-    } else {
-        let rbar = 0.5 * d.diameter;
-        let e = d.elongation.sqrt();
-        let (s, c) = d.angle.sin_cos();
-        // Map to a unit circle scaled by rbar: u along the long axis.
-        let (ux, uy) = (c / e, s / e);
-        let (vx, vy) = (-s * e, c * e);
-        let soft = edge_width(d, blur);
-        let inner = rbar - 0.5 * soft;
-        let mut total = 0.0f32;
-        let cov = |gx: usize, gy: usize| -> f32 {
-            let dx = gx as f32 + 0.5 - d.x;
-            let dy = gy as f32 + 0.5 - d.y;
+        composite_rows(cov, 1.0, absorb, band, w, x_off, band_y0, gx0, fw, ry0, ry1);
+        return;
+    }
+    // The dot's full footprint, also rows outside this band, so that the
+    // mass normalisation is the same in every band the dot touches.
+    let rbar = 0.5 * d.diameter;
+    let e = d.elongation.sqrt();
+    let (s, c) = d.angle.sin_cos();
+    // Map to a unit circle scaled by rbar: u along the long axis.
+    let (ux, uy) = (c / e, s / e);
+    let (vx, vy) = (-s * e, c * e);
+    let soft = edge_width(d, blur);
+    let inv_soft = 1.0 / soft;
+    let inner = rbar - 0.5 * soft;
+    let fh = gy1 - gy0;
+    cov.clear();
+    cov.resize(fh * fw, 0.0);
+    let (mut total, mut peak) = (0.0f32, 0.0f32);
+    for gy in gy0..gy1 {
+        let dy = gy as f32 + 0.5 - d.y;
+        let row = &mut cov[(gy - gy0) * fw..][..fw];
+        for (i, out) in row.iter_mut().enumerate() {
+            let dx = (gx0 + i) as f32 + 0.5 - d.x;
             let u = dx * ux + dy * uy;
             let v = dx * vx + dy * vy;
             let rho = (u * u + v * v).sqrt();
-            let t = ((rho - inner) / soft).clamp(0.0, 1.0);
-            1.0 - t * t * (3.0 - 2.0 * t)
+            let t = ((rho - inner) * inv_soft).clamp(0.0, 1.0);
+            let cv = 1.0 - t * t * (3.0 - 2.0 * t);
+            *out = cv;
+            total += cv;
+            peak = peak.max(cv);
+        }
+    }
+    if total <= 0.0 {
+        return;
+    }
+    // The scatter halo: a smooth round bump holding `halo_mass` times the
+    // dot's pigment, added to the core's coverage once both are scaled.
+    let reach = halo_reach(d, blur);
+    let halo = if reach > 0.0 {
+        let inv2 = 1.0 / (reach * reach);
+        let bump = move |gx: usize, gy: usize| {
+            let dx = gx as f32 + 0.5 - d.x;
+            let dy = gy as f32 + 0.5 - d.y;
+            let q = 1.0 - (dx * dx + dy * dy) * inv2;
+            if q > 0.0 {
+                q * q
+            } else {
+                0.0
+            }
         };
+        let mut sum = 0.0f32;
         for gy in gy0..gy1 {
             for gx in gx0..gx1 {
-                let cv = cov(gx, gy);
-                if cv > 0.0 {
-                    total += cv;
-                    scratch.push((gx, gy, cv));
-                }
+                sum += bump(gx, gy);
             }
         }
-        if total <= 0.0 {
-            return;
-        }
-        // Scale to the ellipse's area; what saturated pixels cannot take is
-        // given to the others, so the mass stays exact for small dots too.
-        let mut k = area / total;
+        (sum > 0.0).then(|| (d.halo_mass * area / sum, bump))
+    } else {
+        None
+    };
+    // Scale to the ellipse's area; what saturated pixels cannot take is
+    // given to the others, so the mass stays exact for small dots too.
+    k = k * area / total;
+    if peak * k > 1.0 {
         for _ in 0..4 {
             let (mut full, mut rest) = (0.0f32, 0.0f32);
-            for e in scratch.iter() {
-                if e.2 * k >= 1.0 {
+            for &cv in cov.iter() {
+                if cv * k >= 1.0 {
                     full += 1.0;
                 } else {
-                    rest += e.2;
+                    rest += cv;
                 }
             }
             if full == 0.0 || rest <= 0.0 {
@@ -387,18 +523,51 @@ fn draw_dot(
             }
             k = (area - full) / rest;
         }
-        for e in scratch.iter_mut() {
-            e.2 = (e.2 * k).min(1.0);
-        }
     }
-    for &(gx, gy, cv) in scratch.iter() {
-        if gy < band_y0 || gy >= band_y0 + rows {
-            continue;
+    let band_rows = &mut cov[(ry0 - gy0) * fw..(ry1 - gy0) * fw];
+    if let Some((kh, bump)) = halo {
+        // Fold the halo in: coverage = k·core + kh·bump (so k becomes 1).
+        for gy in ry0..ry1 {
+            let row = &mut band_rows[(gy - ry0) * fw..][..fw];
+            for (i, c) in row.iter_mut().enumerate() {
+                *c = (*c * k).min(1.0) + kh * bump(gx0 + i, gy);
+            }
         }
-        let px = &mut band[(gy - band_y0) * w + gx - x_off];
-        px[0] *= 1.0 - cv * absorb[0];
-        px[1] *= 1.0 - cv * absorb[1];
-        px[2] *= 1.0 - cv * absorb[2];
+        k = 1.0;
+    }
+    composite_rows(
+        band_rows, k, absorb, band, w, x_off, band_y0, gx0, fw, ry0, ry1,
+    );
+}
+
+/// Multiplies coverage `cov` (rows `ry0..ry1`, columns from `gx0`, `fw`
+/// wide), scaled by `k` and capped at 1, into the band as absorption.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn composite_rows(
+    cov: &[f32],
+    k: f32,
+    absorb: [f32; 3],
+    band: &mut [[f32; 3]],
+    w: usize,
+    x_off: usize,
+    band_y0: usize,
+    gx0: usize,
+    fw: usize,
+    ry0: usize,
+    ry1: usize,
+) {
+    for gy in ry0..ry1 {
+        let src = &cov[(gy - ry0) * fw..][..fw];
+        let dst = &mut band[(gy - band_y0) * w + gx0 - x_off..][..fw];
+        for (px, &c) in dst.iter_mut().zip(src) {
+            let cv = (c * k).min(1.0);
+            if cv > 0.0 {
+                px[0] *= 1.0 - cv * absorb[0];
+                px[1] *= 1.0 - cv * absorb[1];
+                px[2] *= 1.0 - cv * absorb[2];
+            }
+        }
     }
 }
 
@@ -417,6 +586,8 @@ mod tests {
             strength: 1.0,
             weight: 1.0,
             spacing: 1.0,
+            halo_radius: 0.0,
+            halo_mass: 0.0,
         }
     }
 

@@ -32,7 +32,16 @@ pub struct Dot {
     pub weight: f32,
     /// Sampler spacing radius when it was placed, px.
     pub spacing: f32,
+    /// Radius of the pigment's scatter halo in the skin, px.
+    pub halo_radius: f32,
+    /// Pigment in the halo, as a multiple of the dot's own (0 = none).
+    pub halo_mass: f32,
 }
+
+/// Radius of a dot's scatter halo, mm: pigment scattered in the dermis
+/// greys the skin for about half a millimetre around a deposit, which is
+/// what turns a field of dots into a "shadow" at conversational distance.
+pub const HALO_RADIUS_MM: f32 = 0.5;
 
 /// Uniform in [0, 1) from a hash.
 #[inline]
@@ -51,6 +60,7 @@ fn normal(h1: u64, h2: u64) -> f32 {
 /// Turns sample points into dots with the plan's size, shape and strength variation.
 pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
     let d0 = scale.px(plan.dot_diameter);
+    let halo_radius = scale.px(crate::units::Mm(HALO_RADIUS_MM));
     let strengths = plan.strengths();
     let base = mix(plan.seed ^ 0xd075_0000_0000);
     points
@@ -72,6 +82,8 @@ pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> 
                 strength: strength * (0.85 + 0.15 * p.weight) * strengths[p.session as usize - 1],
                 weight: p.weight,
                 spacing: p.spacing,
+                halo_radius,
+                halo_mass: plan.halo,
             }
         })
         .collect()

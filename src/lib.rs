@@ -16,17 +16,18 @@ mod units;
 
 pub use composite::PigmentLayer;
 pub use error::{Error, Result};
-pub use follicle::{make_dots, Dot};
+pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{decode_photo, encode_image, load_photo, write_atomic, MAX_PIXELS, MAX_SIDE};
 pub use plan::{
-    default_session_shares, default_session_strengths, Format, Plan, PlanFile, MAX_SESSIONS,
+    default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,
+    MAX_SESSIONS,
 };
 pub use region::{Rect, Region};
 pub use render::{
     composite_sessions, dots_csv, pigment_blur, render_preview, run_job, sampler_params, JobReport,
     Preview, RegionSource, RenderJob, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER,
-    SCATTER_SHARE,
+    MIN_CAMERA_BLUR, SCATTER_SHARE,
 };
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,

@@ -87,12 +87,21 @@ pub fn sampler_params(plan: &Plan, scale: Scale) -> SamplerParams {
 /// the sub-surface blur): dots sit *in* the skin, not on it.
 pub const SCATTER_SHARE: f32 = 0.12;
 
-/// The blur applied to the pigment layer, px: the photo's own (given or
-/// estimated) combined with the skin's scatter.
+/// The least camera blur an estimate is trusted down to, px. A pixel's
+/// own aperture is a 1 px box (σ 0.29 px) and Bayer demosaicing widens it
+/// to about 0.6-0.8 px; the smaller figures the edge estimate gives on
+/// phone and studio JPEGs come from their sharpening, which steepens edges
+/// but never reaches skin-deep pigment. A given `camera_blur_px` is used
+/// as it is.
+pub const MIN_CAMERA_BLUR: f32 = 0.8;
+
+/// The blur applied to the pigment layer, px: the photo's own (given, or
+/// estimated and at least [`MIN_CAMERA_BLUR`]) combined with the skin's
+/// scatter.
 pub fn pigment_blur(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> f32 {
     let camera = plan
         .camera_blur_px
-        .unwrap_or_else(|| estimate_blur(photo, region.bounds()));
+        .unwrap_or_else(|| estimate_blur(photo, region.bounds()).max(MIN_CAMERA_BLUR));
     let scatter = SCATTER_SHARE * scale.px(plan.dot_diameter);
     (camera * camera + scatter * scatter).sqrt()
 }
