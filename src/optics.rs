@@ -87,9 +87,9 @@ fn gradient(l: &[f32], w: usize, h: usize) -> Vec<[f32; 2]> {
 
 /// Side of the square tiles the estimate analyses, px.
 const TILE: u32 = 256;
-/// At most this many tiles are analysed (about 1 MP), spread evenly over
+/// At most this many tiles are analysed (about 0.5 MP), spread evenly over
 /// the area, so the estimate costs the same on any size of photo.
-const MAX_TILES: u32 = 16;
+const MAX_TILES: u32 = 8;
 
 /// Estimates the photo's blur σ in pixels around `near` (the area is grown
 /// by half its size on every side). Returns [`DEFAULT_BLUR`] when fewer than

@@ -219,7 +219,7 @@ pub struct Timings {
     pub decode: Duration,
     /// Building and feathering the region.
     pub region: Duration,
-    /// Sampling and shaping the dots.
+    /// Sampling and shaping the dots, and estimating the photo's blur.
     pub dots: Duration,
     /// Compositing every session.
     pub composite: Duration,
@@ -273,36 +273,46 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let mask = mask?;
     t.decode = clock.elapsed();
 
-    // Every input is checked before anything is written.
-    let clock = Instant::now();
-    let feather = job.scale.px(job.plan.feather);
-    let region = match (&job.region, &mask) {
-        (RegionSource::Mask(path), Some(m)) => {
-            Region::from_mask(m, photo.dimensions(), feather, path)?
-        }
-        (source, _) => source.load(photo.dimensions(), feather)?,
-    };
-    drop(mask);
-    t.region = clock.elapsed();
-    std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
-
-    // `before` is encoded while the dots are placed and composited.
+    // `before` is encoded (in memory) while the region is built and the
+    // dots are placed and composited; nothing is written until every input
+    // has been checked.
     let (before, rendered) = rayon::join(
-        || encode_write(&outputs[0], &photo),
-        || {
+        || encode_image(&photo, job.format, job.quality, &outputs[0]),
+        || -> Result<_> {
             let clock = Instant::now();
-            let points = sample(&region, &sampler_params(&job.plan, job.scale));
-            let dots = make_dots(&points, &job.plan, job.scale);
+            let feather = job.scale.px(job.plan.feather);
+            let region = match (&job.region, &mask) {
+                (RegionSource::Mask(path), Some(m)) => {
+                    Region::from_mask(m, photo.dimensions(), feather, path)?
+                }
+                (source, _) => source.load(photo.dimensions(), feather)?,
+            };
+            let region_time = clock.elapsed();
+            let clock = Instant::now();
+            let (dots, blur) = rayon::join(
+                || {
+                    let points = sample(&region, &sampler_params(&job.plan, job.scale));
+                    make_dots(&points, &job.plan, job.scale)
+                },
+                || pigment_blur(&photo, &region, &job.plan, job.scale),
+            );
             let dots_time = clock.elapsed();
             let clock = Instant::now();
-            let blur = pigment_blur(&photo, &region, &job.plan, job.scale);
             let sessions = composite_sessions(&photo, &region, &job.plan, &dots, blur);
-            (dots, blur, sessions, [dots_time, clock.elapsed()])
+            Ok((
+                dots,
+                blur,
+                sessions,
+                [region_time, dots_time, clock.elapsed()],
+            ))
         },
     );
+    drop(mask);
+    let (dots, blur, sessions, [region_time, dots_time, composite_time]) = rendered?;
     let clock = Instant::now();
-    let (dots, blur, sessions, [dots_time, composite_time]) = rendered;
-    before?;
+    std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
+    write_atomic(&outputs[0], &before?)?;
+    t.region = region_time;
     t.dots = dots_time;
     t.composite = composite_time;
 
