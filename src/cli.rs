@@ -92,7 +92,7 @@ pub struct RenderArgs {
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// The photo's blur as a Gaussian σ in px (0 to 6), applied to the pigment so dots are no
-    /// sharper than the skin. [default: estimated from the photo]
+    /// sharper than the skin. [default: estimated from the photo, at least 0.8]
     #[arg(long, value_name = "PX")]
     pub camera_blur_px: Option<f32>,
     /// Output folder. [default: smp-out]
