@@ -118,10 +118,15 @@ impl PigmentLayer {
     /// [`PigmentLayer::apply`] into an image that holds the photo.
     pub fn apply_in_place(&self, out: &mut RgbImage, region: &Region) {
         let lut = srgb_to_linear_table();
+        let skin = SkinLight::measure(out, region);
         let r = self.rect;
         let lw = r.width() as usize;
         let pw = out.width() as usize;
         let b = region.bounds();
+        let (x0, x1) = (r.x0.max(b.x0), r.x1.min(b.x1));
+        if x0 >= x1 {
+            return;
+        }
         out.as_mut()
             .par_chunks_mut(pw * 3)
             .enumerate()
@@ -129,25 +134,33 @@ impl PigmentLayer {
             .take((r.y1.min(b.y1) as usize).saturating_sub(r.y0.max(b.y0) as usize))
             .for_each(|(y, row)| {
                 let lrow = &self.data[(y - r.y0 as usize) * lw..][..lw];
-                let (x0, x1) = (r.x0.max(b.x0), r.x1.min(b.x1));
-                if x0 >= x1 {
-                    return;
-                }
+                let lrow = &lrow[(x0 - r.x0) as usize..(x1 - r.x0) as usize];
                 let wrow = region.row_within_bounds(y as u32, x0, x1);
-                for (lx, t) in lrow.iter().enumerate() {
-                    let x = r.x0 as usize + lx;
-                    if x < x0 as usize || x >= x1 as usize {
-                        continue;
-                    }
-                    if *t == [1.0; 3] || wrow[x - x0 as usize] <= 0.0 {
-                        continue;
-                    }
-                    let px = &mut row[x * 3..x * 3 + 3];
-                    for c in 0..3 {
-                        px[c] = linear_to_srgb(lut[px[c] as usize] * t[c]);
-                    }
-                }
+                composite_row(lrow, wrow, &mut row[x0 as usize * 3..], lut, &skin);
             });
+    }
+}
+
+/// Multiplies a row of transmittance `lrow` into the pixels of `prow` (which
+/// start at the same column) in linear light, under the skin's gloss;
+/// pixels no dot touched or of weight zero keep their bytes.
+#[inline]
+fn composite_row(lrow: &[[f32; 3]], wrow: &[f32], prow: &mut [u8], lut: &[f32], skin: &SkinLight) {
+    for ((t, &wgt), px) in lrow.iter().zip(wrow).zip(prow.chunks_exact_mut(3)) {
+        if *t == [1.0; 3] || wgt <= 0.0 {
+            continue;
+        }
+        let lin = [
+            lut[px[0] as usize],
+            lut[px[1] as usize],
+            lut[px[2] as usize],
+        ];
+        // Pigment lies under the skin's surface: it darkens the light that
+        // went into the skin, not the gloss.
+        let gloss = skin.specular(lin);
+        for c in 0..3 {
+            px[c] = linear_to_srgb((lin[c] - gloss) * t[c] + gloss);
+        }
     }
 }
 
@@ -327,25 +340,8 @@ pub fn composite_sessions(
                     let y = band_y0 + ly;
                     let lrow = &layer[ly * w..][..w];
                     let wrow = region.row_within_bounds(y as u32, r.x0, r.x1);
-                    let prow = &mut target[ly * pw * 3..][..pw * 3];
-                    for (lx, (t, &wgt)) in lrow.iter().zip(wrow).enumerate() {
-                        if *t == [1.0; 3] || wgt <= 0.0 {
-                            continue;
-                        }
-                        let x = r.x0 as usize + lx;
-                        let px = &mut prow[x * 3..x * 3 + 3];
-                        let lin = [
-                            lut[px[0] as usize],
-                            lut[px[1] as usize],
-                            lut[px[2] as usize],
-                        ];
-                        // Pigment lies under the skin's surface: it darkens
-                        // the light that went into the skin, not the gloss.
-                        let gloss = skin.specular(lin);
-                        for c in 0..3 {
-                            px[c] = linear_to_srgb((lin[c] - gloss) * t[c] + gloss);
-                        }
-                    }
+                    let prow = &mut target[(ly * pw + r.x0 as usize) * 3..][..w * 3];
+                    composite_row(lrow, wrow, prow, lut, &skin);
                 }
             }
         });

@@ -92,13 +92,13 @@ impl Region {
                 0.0
             };
         });
-        let b = nonzero_bounds(ww, wh, &weights).ok_or_else(empty)?;
+        let b = nonzero_bounds(ww, &weights).ok_or_else(empty)?;
         if feather_px > 0.0 {
             // The ring the window holds is zero; where the window stops at
             // the frame there is no ring, so the frame's edge is no edge.
             feather(ww, wh, &mut weights, b, feather_px);
         }
-        let b = nonzero_bounds(ww, wh, &weights).ok_or_else(empty)?;
+        let b = nonzero_bounds(ww, &weights).ok_or_else(empty)?;
         let row = ww as usize;
         let cropped: Vec<f32> = (b.y0..b.y1)
             .flat_map(|y| {
@@ -143,7 +143,7 @@ impl Region {
         }
         let (w, h) = mask.dimensions();
         let what = path.display().to_string();
-        let b = nonzero_bounds_u8(w, h, mask.as_raw())
+        let b = nonzero_bounds(w, mask.as_raw())
             .ok_or_else(|| Error::EmptyRegion { what: what.clone() })?;
         let window = grow(b, 1, w, h);
         let raw = mask.as_raw();
@@ -305,25 +305,14 @@ fn grow(r: Rect, by: u32, width: u32, height: u32) -> Rect {
     }
 }
 
-/// Bounds of the nonzero bytes of a `width`-wide mask.
-fn nonzero_bounds_u8(width: u32, _height: u32, mask: &[u8]) -> Option<Rect> {
-    let rows: Vec<Option<(u32, u32)>> = mask
+/// Bounds of the values above zero in a `width`-wide row-major buffer.
+fn nonzero_bounds<T: Copy + Default + PartialOrd + Sync>(width: u32, values: &[T]) -> Option<Rect> {
+    let zero = T::default();
+    let rows: Vec<Option<(u32, u32)>> = values
         .par_chunks(width as usize)
         .map(|row| {
-            let first = row.iter().position(|&w| w > 0)?;
-            let last = row.iter().rposition(|&w| w > 0)?;
-            Some((first as u32, last as u32 + 1))
-        })
-        .collect();
-    rows_to_rect(&rows)
-}
-
-fn nonzero_bounds(width: u32, _height: u32, weights: &[f32]) -> Option<Rect> {
-    let rows: Vec<Option<(u32, u32)>> = weights
-        .par_chunks(width as usize)
-        .map(|row| {
-            let first = row.iter().position(|&w| w > 0.0)?;
-            let last = row.iter().rposition(|&w| w > 0.0)?;
+            let first = row.iter().position(|&w| w > zero)?;
+            let last = row.iter().rposition(|&w| w > zero)?;
             Some((first as u32, last as u32 + 1))
         })
         .collect();
