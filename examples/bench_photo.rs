@@ -1,7 +1,13 @@
-//! Makes the 12-megapixel test input of the README's whole-process figures
-//! from a shipped photo: `frl-london_037_03.jpg` and its region mask,
-//! enlarged to 3464 × 3464 (Lanczos), the photo as a JPEG of quality 92.
-//! Prints the scale to pass to `smp-render render`.
+//! Makes the 12-megapixel test inputs of the README's whole-process figures
+//! from shipped photos, each a JPEG of quality 92 with a region mask:
+//!
+//! * `photo-12mp.jpg`, `region-12mp.png`: `frl-london_037_03.jpg` and its
+//!   shipped region, enlarged to 3464 × 3464 (Lanczos); a small region
+//!   (0.9 % of the frame). Its scale is printed.
+//! * `photo-wide.jpg`, `region-wide.png`: `frl-london_021_03.jpg` enlarged
+//!   to 4000 × 4000 and cropped to its middle 4000 × 3000 rows from row 300,
+//!   soft from the enlargement, with an ellipse over the whole top of the
+//!   head (7 % of the frame); rendered at 10 px/mm.
 //!
 //! ```text
 //! cargo run --release --example bench_photo -- OUT_DIR
@@ -24,7 +30,8 @@ fn main() -> ExitCode {
     match run(&out) {
         Ok(px_per_mm) => {
             println!(
-                "wrote {0}/photo-12mp.jpg and {0}/region-12mp.png; scale {px_per_mm:.2} px/mm",
+                "wrote {0}/photo-12mp.jpg and {0}/region-12mp.png (scale {px_per_mm:.2} px/mm), \
+                 {0}/photo-wide.jpg and {0}/region-wide.png (scale 10 px/mm)",
                 out.display()
             );
             ExitCode::SUCCESS
@@ -34,6 +41,37 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes a grey mask as PNG to `path`.
+fn write_mask(mask: image::GrayImage, path: &Path) -> smp_render::Result<()> {
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageLuma8(mask)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| smp_render::Error::Encode {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    write_atomic(path, &bytes)
+}
+
+/// The large-region case: a 4000 × 3000 crop of an enlarged photo and an
+/// ellipse over the top of the head.
+fn wide(assets: &Path, out: &Path) -> smp_render::Result<()> {
+    let photo = load_photo(&assets.join("photos/frl-london_021_03.jpg"))?;
+    let big = image::imageops::resize(&photo, 4000, 4000, FilterType::Lanczos3);
+    let crop = image::imageops::crop_imm(&big, 0, 300, 4000, 3000).to_image();
+    let jpg = out.join("photo-wide.jpg");
+    write_atomic(&jpg, &encode_image(&crop, Format::Jpeg, 92, &jpg)?)?;
+    let (cx, cy, a, b) = (2000.0f32, 829.0f32, 682.0f32, 385.0f32);
+    let mask = image::GrayImage::from_fn(4000, 3000, |x, y| {
+        let (u, v) = ((x as f32 + 0.5 - cx) / a, (y as f32 + 0.5 - cy) / b);
+        image::Luma([if u * u + v * v <= 1.0 { 255 } else { 0 }])
+    });
+    write_mask(mask, &out.join("region-wide.png"))
 }
 
 fn run(out: &Path) -> smp_render::Result<f32> {
@@ -46,18 +84,8 @@ fn run(out: &Path) -> smp_render::Result<f32> {
     std::fs::create_dir_all(out).map_err(|e| smp_render::Error::io(out, e))?;
     let jpg = out.join("photo-12mp.jpg");
     write_atomic(&jpg, &encode_image(&big, Format::Jpeg, 92, &jpg)?)?;
-    let png = out.join("region-12mp.png");
-    let mut bytes = Vec::new();
-    image::DynamicImage::ImageLuma8(big_mask)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .map_err(|e| smp_render::Error::Encode {
-            path: png.clone(),
-            reason: e.to_string(),
-        })?;
-    write_atomic(&png, &bytes)?;
+    write_mask(big_mask, &out.join("region-12mp.png"))?;
+    wide(&assets, out)?;
     // The shipped plan's scale, enlarged with the photo.
     Ok(3.27 * SIDE as f32 / photo.width() as f32)
 }
