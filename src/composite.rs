@@ -435,6 +435,10 @@ const EDGE_PER_SIGMA: f32 = 4.2;
 /// Sub-pixel positions per axis for which the halo is precomputed (an
 /// error of at most 1/8 px in a halo several pixels wide).
 const HALO_STEPS: usize = 4;
+/// Radius of the halo's soft hole, as a share of its radius: scattered
+/// pigment lies *around* a deposit; under it, it would be hidden by the
+/// deposit itself.
+const HALO_HOLE: f32 = 0.4;
 
 /// Whether a dot is drawn as an area-exact square.
 #[inline]
@@ -551,7 +555,7 @@ impl Band<'_> {
 }
 
 /// A scatter halo precomputed for every dot of one halo radius and blur: a
-/// smooth round bump `(1 − r²/R²)²` of reach `R`, for each of
+/// smooth round bump `(1 − r²/R²)² · r²/(r² + h²)` of reach `R` with a soft hole of radius `h` (`HALO_HOLE` × the halo radius), for each of
 /// [`HALO_STEPS`]² sub-pixel positions of the dot's centre, normalised to
 /// sum 1, with each row's non-zero span.
 #[derive(Debug, Clone)]
@@ -577,6 +581,7 @@ impl HaloKernel {
         let mut weights = Vec::with_capacity(HALO_STEPS * HALO_STEPS * n * n);
         let mut spans = Vec::with_capacity(HALO_STEPS * HALO_STEPS * n);
         let inv2 = 1.0 / (reach * reach);
+        let hole2 = (HALO_HOLE * d.halo_radius).powi(2);
         for qy in 0..HALO_STEPS {
             for qx in 0..HALO_STEPS {
                 let c = |q: usize| (q as f32 + 0.5) / HALO_STEPS as f32;
@@ -586,8 +591,9 @@ impl HaloKernel {
                     let dy = j as f32 - half as f32 + 0.5 - cy;
                     for i in 0..n {
                         let dx = i as f32 - half as f32 + 0.5 - cx;
-                        let q = (1.0 - (dx * dx + dy * dy) * inv2).max(0.0);
-                        weights.push(q * q);
+                        let r2 = dx * dx + dy * dy;
+                        let q = (1.0 - r2 * inv2).max(0.0);
+                        weights.push(q * q * r2 / (r2 + hole2));
                     }
                 }
                 let k = &mut weights[at..];
