@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use smp_render::{Error, Format, Plan, PlanFile, Region, RenderJob, Result};
+use smp_render::{Error, Format, Plan, PlanFile, Region, RenderJob, Result, Stage};
 
 /// Scalp micropigmentation previews: layered follicle dots composited into
 /// a scalp photo in linear light.
@@ -24,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Render before/after previews of a photo, one image per session.
     Render(Box<RenderArgs>),
+    /// Render the finished treatment at stages of its life: fresh, crusting, healed, years
+    /// later; one image per stage and a labelled strip of all (timeline.png).
+    Timeline(Box<TimelineArgs>),
     /// List the named pigment shades.
     Shades,
 }
@@ -95,6 +98,13 @@ pub struct RenderArgs {
     /// sharper than the skin. [default: estimated from the photo, at least 0.8]
     #[arg(long, value_name = "PX")]
     pub camera_blur_px: Option<f32>,
+    /// Permanent or semi-permanent pigment: how it heals and fades. [default: permanent]
+    #[arg(long, value_name = "KIND")]
+    pub pigment: Option<String>,
+    /// The moment to show: fresh (day 0), crusting (days 2-7), healed (about 4 weeks) or
+    /// years:N (N years later, 0 to 30, without top-ups). [default: healed]
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<String>,
     /// Output folder. [default: smp-out]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -107,6 +117,34 @@ pub struct RenderArgs {
     /// Also write every dot as CSV (session,x_px,y_px,diameter_px,...) to this file.
     #[arg(long, value_name = "FILE.csv")]
     pub dots: Option<PathBuf>,
+}
+
+/// Options of `timeline`: those of `render` (except `--stage`) and the stages.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The stages to show, comma-separated: fresh, crusting, healed, years:N (N from 0 to 30).
+    #[arg(
+        long,
+        value_name = "STAGE,..",
+        value_delimiter = ',',
+        default_value = "fresh,healed,years:2,years:5"
+    )]
+    pub stages: Vec<String>,
+    /// The render's options.
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+impl TimelineArgs {
+    /// The checked job and stages.
+    pub fn job(&self) -> Result<(RenderJob, Vec<Stage>)> {
+        let stages = self
+            .stages
+            .iter()
+            .map(|s| Stage::parse(s, "command line", "stages"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((self.render.job()?, stages))
+    }
 }
 
 fn parse_format(s: &str) -> std::result::Result<Format, String> {
@@ -143,6 +181,8 @@ impl RenderArgs {
             feather_mm: self.feather_mm,
             seed: self.seed,
             camera_blur_px: self.camera_blur_px,
+            pigment: self.pigment.clone(),
+            stage: self.stage.clone(),
             out: self.out.clone(),
             format: self.format,
             quality: self.quality,

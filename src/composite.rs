@@ -157,18 +157,32 @@ impl PigmentLayer {
                 let lrow = &self.data[(y - r.y0 as usize) * lw..][..lw];
                 let lrow = &lrow[(x0 - r.x0) as usize..(x1 - r.x0) as usize];
                 let wrow = region.row_within_bounds(y as u32, x0, x1);
-                composite_row(lrow, wrow, &mut row[x0 as usize * 3..], lut, &skin);
+                composite_row(lrow, wrow, &mut row[x0 as usize * 3..], lut, &skin, None);
             });
     }
 }
 
 /// Multiplies a row of transmittance `lrow` into the pixels of `prow` (which
-/// start at the same column) in linear light, under the skin's gloss;
-/// pixels no dot touched or of weight zero keep their bytes.
+/// start at the same column) in linear light, under the skin's gloss, and
+/// reddens the skin by `red` (per pixel, 0 to 1) if given; pixels of weight
+/// zero, or that neither changes, keep their bytes.
 #[inline]
-fn composite_row(lrow: &[[f32; 3]], wrow: &[f32], prow: &mut [u8], lut: &[f32], skin: &SkinLight) {
-    for ((t, &wgt), px) in lrow.iter().zip(wrow).zip(prow.chunks_exact_mut(3)) {
-        if *t == [1.0; 3] || wgt <= 0.0 {
+fn composite_row(
+    lrow: &[[f32; 3]],
+    wrow: &[f32],
+    prow: &mut [u8],
+    lut: &[f32],
+    skin: &SkinLight,
+    red: Option<&[f32]>,
+) {
+    for (i, ((t, &wgt), px)) in lrow
+        .iter()
+        .zip(wrow)
+        .zip(prow.chunks_exact_mut(3))
+        .enumerate()
+    {
+        let r = red.map_or(0.0, |red| red[i]);
+        if (*t == [1.0; 3] && r <= 0.0) || wgt <= 0.0 {
             continue;
         }
         let lin = [
@@ -177,11 +191,58 @@ fn composite_row(lrow: &[[f32; 3]], wrow: &[f32], prow: &mut [u8], lut: &[f32], 
             lut[px[2] as usize],
         ];
         // Pigment lies under the skin's surface: it darkens the light that
-        // went into the skin, not the gloss.
+        // went into the skin, not the gloss; so does the blood of erythema,
+        // which takes green and blue.
         let gloss = skin.specular(lin);
+        let blood = [1.0, 1.0 - ERYTHEMA[0] * r, 1.0 - ERYTHEMA[1] * r];
         for c in 0..3 {
-            px[c] = linear_to_srgb((lin[c] - gloss) * t[c] + gloss);
+            px[c] = linear_to_srgb((lin[c] - gloss) * t[c] * blood[c] + gloss);
         }
+    }
+}
+
+/// Green and blue light taken by erythema at full strength (linear light).
+const ERYTHEMA: [f32; 2] = [0.2, 0.17];
+
+/// Reddened skin over a treated area: patchy, strongest where the region's
+/// weight is full.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Erythema {
+    /// Strength at full weight, 0 to 1.
+    pub strength: f32,
+    /// Size of its patches, px.
+    pub patch_px: f32,
+    /// Seed of the patches.
+    pub seed: u64,
+}
+
+impl Erythema {
+    /// Redness along row `y` from column `x0`, one value per entry of
+    /// `wrow` (the region's weights there), into `out`.
+    fn row(&self, y: usize, x0: usize, wrow: &[f32], out: &mut Vec<f32>) {
+        out.clear();
+        let cell = self.patch_px.max(1.0);
+        let fy = (y as f32 + 0.5) / cell;
+        let (cy, ty) = (fy.floor(), fy - fy.floor());
+        let node = |cx: f32, cy: f32| {
+            let h = crate::sampling::mix(
+                self.seed ^ ((cx as i64 as u64) << 32) ^ (cy as i64 as u64 & 0xffff_ffff),
+            );
+            (h >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let s = |t: f32| t * t * (3.0 - 2.0 * t);
+        let ty = s(ty);
+        out.extend(wrow.iter().enumerate().map(|(i, &w)| {
+            if w <= 0.0 {
+                return 0.0;
+            }
+            let fx = (x0 + i) as f32 / cell + 0.5 / cell;
+            let (cx, tx) = (fx.floor(), s(fx - fx.floor()));
+            let top = node(cx, cy) * (1.0 - tx) + node(cx + 1.0, cy) * tx;
+            let bot = node(cx, cy + 1.0) * (1.0 - tx) + node(cx + 1.0, cy + 1.0) * tx;
+            let patch = top * (1.0 - ty) + bot * ty;
+            self.strength * w * (0.35 + 0.65 * patch)
+        }));
     }
 }
 
@@ -350,6 +411,7 @@ pub fn composite_sessions(
     shade: &Shade,
     sessions: u8,
     blur: f32,
+    erythema: Option<&Erythema>,
 ) -> Vec<RgbImage> {
     let mut outs: Vec<RgbImage> = (0..sessions).map(|_| photo.clone()).collect();
     // Pixels outside the bounds have weight zero and are never changed, so
@@ -387,12 +449,14 @@ pub fn composite_sessions(
             let rows = BAND.min(r.y1 as usize - y0);
             let mut layer = Vec::new();
             let mut scratch = Vec::new();
+            let mut red = Vec::new();
             for (t, bin) in tiles.iter().enumerate() {
-                if bin.is_empty() {
+                if bin.is_empty() && erythema.is_none() {
                     continue;
                 }
-                // A tile no dot touches keeps its pixels; the others are
-                // drawn session by session into a buffer that stays in cache.
+                // A tile no dot touches keeps its pixels (unless reddened);
+                // the others are drawn session by session into a buffer
+                // that stays in cache.
                 let tx = t * TILE;
                 let tw = TILE.min(w - tx);
                 let x0 = r.x0 as usize + tx;
@@ -419,7 +483,11 @@ pub fn composite_sessions(
                         let lrow = &layer[ly * tw..][..tw];
                         let wrow = region.row_within_bounds(y, x0 as u32, (x0 + tw) as u32);
                         let prow = &mut target[(ly * pw + x0) * 3..][..tw * 3];
-                        composite_row(lrow, wrow, prow, lut, &skin);
+                        let red = erythema.map(|e| {
+                            e.row(y as usize, x0, wrow, &mut red);
+                            &red[..]
+                        });
+                        composite_row(lrow, wrow, prow, lut, &skin, red);
                     }
                 }
             }

@@ -12,9 +12,10 @@ mod render;
 mod sampling;
 mod shade;
 mod sheet;
+mod timeline;
 mod units;
 
-pub use composite::PigmentLayer;
+pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
@@ -25,8 +26,9 @@ pub use plan::{
 };
 pub use region::{Rect, Region};
 pub use render::{
-    composite_sessions, dots_csv, pigment_blur, render_preview, run_job, sampler_params, JobReport,
-    Preview, RegionSource, RenderJob, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER,
+    composite_sessions, dots_csv, pigment_blur, render_preview, render_timeline, run_job,
+    run_timeline, sampler_params, stage_dots, JobReport, Preview, RegionSource, RenderJob,
+    TimelineReport, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM,
     MIN_CAMERA_BLUR, SCATTER_SHARE,
 };
 pub use sampling::{
@@ -34,4 +36,5 @@ pub use sampling::{
 };
 pub use shade::{Shade, NAMED_SHADES};
 pub use sheet::{label, side_by_side};
+pub use timeline::{retention, Permanence, Stage, StageLook, MAX_YEARS};
 pub use units::{DotsPerCm2, Mm, Scale};

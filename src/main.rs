@@ -60,6 +60,14 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
                 t.write.as_secs_f64() * 1e3
             );
         }
+        Command::Timeline(args) => {
+            let (job, stages) = args.job()?;
+            let report = smp_render::run_timeline(&job, &stages)?;
+            println!("dots: {}; pigment blur: {:.2} px", report.dots, report.blur);
+            for o in &report.outputs {
+                println!("wrote {}", o.display());
+            }
+        }
         Command::Shades => {
             for (name, rgb, about) in smp_render::NAMED_SHADES {
                 println!(

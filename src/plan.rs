@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::shade::Shade;
+use crate::timeline::{Permanence, Stage};
 use crate::units::{DotsPerCm2, Mm};
 
 /// Most sessions a plan may have (DOMAIN: 2-4, a 4th for about 20% of clients).
@@ -77,6 +78,12 @@ pub struct Plan {
     /// the photo ([`crate::estimate_blur`]). A property of the photo, hence
     /// in pixels. Default: `None`.
     pub camera_blur_px: Option<f32>,
+    /// Permanent or semi-permanent pigment (how it heals and fades).
+    /// Default: permanent.
+    pub pigment: Permanence,
+    /// The moment of the treatment's life to show. Default: healed (what the
+    /// client lives with).
+    pub stage: Stage,
 }
 
 /// Default [`Plan::halo`].
@@ -98,6 +105,8 @@ impl Default for Plan {
             feather: Mm(6.0),
             seed: 1,
             camera_blur_px: None,
+            pigment: Permanence::Permanent,
+            stage: Stage::Healed,
         }
     }
 }
@@ -250,6 +259,10 @@ pub struct PlanFile {
     pub seed: Option<u64>,
     /// See [`Plan::camera_blur_px`].
     pub camera_blur_px: Option<f32>,
+    /// See [`Plan::pigment`]: `permanent` or `semi-permanent`.
+    pub pigment: Option<String>,
+    /// See [`Plan::stage`]: `fresh`, `crusting`, `healed` or `years:N`.
+    pub stage: Option<String>,
     /// Output directory.
     pub out: Option<PathBuf>,
     /// Output image format.
@@ -306,6 +319,8 @@ impl PlanFile {
             feather_mm,
             seed,
             camera_blur_px,
+            pigment,
+            stage,
             out,
             format,
             quality,
@@ -360,6 +375,12 @@ impl PlanFile {
         }
         if let Some(v) = self.camera_blur_px {
             p.camera_blur_px = Some(v);
+        }
+        if let Some(v) = &self.pigment {
+            p.pigment = Permanence::parse(v, source)?;
+        }
+        if let Some(v) = &self.stage {
+            p.stage = Stage::parse(v, source, "stage")?;
         }
         if let Some(q) = self.quality {
             if !(1..=100).contains(&q) {

@@ -11,15 +11,17 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
 use crate::region::Region;
-use crate::sampling::{sample, SamplerParams};
+use crate::sampling::{sample, SamplePoint, SamplerParams};
 use crate::sheet::side_by_side;
-use crate::units::Scale;
+use crate::timeline::{Stage, StageLook};
+use crate::units::{Mm, Scale};
 
 /// Where the treatment region comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,9 +66,9 @@ impl Preview {
 /// Samples, shapes and composites every session of `plan` into `photo`.
 pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Preview {
     let points = sample(region, &sampler_params(plan, scale));
-    let dots = make_dots(&points, plan, scale);
+    let dots = stage_dots(&points, plan, scale);
     let blur = pigment_blur(photo, region, plan, scale);
-    let sessions = composite_sessions(photo, region, plan, &dots, blur);
+    let sessions = composite_sessions(photo, region, plan, scale, &dots, blur);
     Preview {
         sessions,
         dots,
@@ -107,15 +109,42 @@ pub fn pigment_blur(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale
 }
 
 /// One image per session, each adding that session's dots, the pigment
-/// blurred by `blur` px.
+/// blurred by `blur` px, as they look at the plan's stage (its shade and
+/// the skin's redness; the dots come from [`stage_dots`]).
 pub fn composite_sessions(
     photo: &RgbImage,
     region: &Region,
     plan: &Plan,
+    scale: Scale,
     dots: &[Dot],
     blur: f32,
 ) -> Vec<RgbImage> {
-    crate::composite::composite_sessions(photo, region, dots, &plan.shade, plan.sessions, blur)
+    let look = StageLook::of(plan.stage, plan.pigment);
+    let erythema = (look.redness > 0.0).then(|| Erythema {
+        strength: look.redness,
+        patch_px: scale.px(Mm(ERYTHEMA_PATCH_MM)),
+        seed: plan.seed,
+    });
+    crate::composite::composite_sessions(
+        photo,
+        region,
+        dots,
+        &look.shade(&plan.shade),
+        plan.sessions,
+        blur,
+        erythema.as_ref(),
+    )
+}
+
+/// Size of the patches of a fresh treatment's redness, mm.
+pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
+
+/// The plan's dots for `points`, as they look at the plan's stage
+/// ([`make_dots`] gives the healed look).
+pub fn stage_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
+    let mut dots = make_dots(points, plan, scale);
+    StageLook::of(plan.stage, plan.pigment).apply(&mut dots, &plan.shade, plan.seed);
+    dots
 }
 
 /// A render from files to files.
@@ -292,13 +321,13 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             let (dots, blur) = rayon::join(
                 || {
                     let points = sample(&region, &sampler_params(&job.plan, job.scale));
-                    make_dots(&points, &job.plan, job.scale)
+                    stage_dots(&points, &job.plan, job.scale)
                 },
                 || pigment_blur(&photo, &region, &job.plan, job.scale),
             );
             let dots_time = clock.elapsed();
             let clock = Instant::now();
-            let sessions = composite_sessions(&photo, &region, &job.plan, &dots, blur);
+            let sessions = composite_sessions(&photo, &region, &job.plan, job.scale, &dots, blur);
             Ok((
                 dots,
                 blur,
@@ -357,6 +386,127 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         blur,
         timings: t,
     })
+}
+
+/// What a timeline job did.
+#[derive(Debug, Clone)]
+pub struct TimelineReport {
+    /// Files written: `before`, one image per stage, then the strip.
+    pub outputs: Vec<PathBuf>,
+    /// Dots of the whole treatment (every session).
+    pub dots: usize,
+    /// Blur applied to the pigment layer, px.
+    pub blur: f32,
+}
+
+/// The images of a timeline: the photo after every session of `plan`, at
+/// each of `stages`, in memory. The dots are placed once; each stage
+/// changes only how they look.
+pub fn render_timeline(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    stages: &[Stage],
+) -> (Vec<RgbImage>, usize, f32) {
+    let (points, blur) = rayon::join(
+        || sample(region, &sampler_params(plan, scale)),
+        || pigment_blur(photo, region, plan, scale),
+    );
+    let images = stages
+        .par_iter()
+        .with_max_len(1)
+        .map(|&stage| {
+            let staged = Plan {
+                stage,
+                ..plan.clone()
+            };
+            let mut dots = stage_dots(&points, &staged, scale);
+            // Every session's dots at once: one image of the whole treatment.
+            dots.iter_mut().for_each(|d| d.session = 1);
+            let whole = Plan {
+                sessions: 1,
+                session_shares: None,
+                session_strengths: None,
+                ..staged
+            };
+            composite_sessions(photo, region, &whole, scale, &dots, blur)
+                .pop()
+                .expect("one session")
+        })
+        .collect();
+    (images, points.len(), blur)
+}
+
+/// Runs a timeline job: the photo as `before.EXT`, the finished treatment
+/// at each stage as `stage-NAME.EXT`, and all of them side by side,
+/// labelled, as `timeline.EXT`; every file written atomically.
+pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport> {
+    if stages.is_empty() {
+        return Err(Error::field(
+            "command line",
+            "stages",
+            "(none)",
+            "give at least one stage",
+        ));
+    }
+    let ext = job.format.extension();
+    let mut outputs = vec![job.out_dir.join(format!("before.{ext}"))];
+    outputs.extend(
+        stages
+            .iter()
+            .map(|s| job.out_dir.join(format!("stage-{}.{ext}", s.file_stem()))),
+    );
+    outputs.push(job.out_dir.join(format!("timeline.{ext}")));
+    for out in &outputs {
+        if job.inputs().iter().any(|i| same_file(out, i)) {
+            return Err(Error::WouldOverwriteInput { path: out.clone() });
+        }
+    }
+    let photo = load_photo(&job.photo)?;
+    let feather = job.scale.px(job.plan.feather);
+    let region = job.region.load(photo.dimensions(), feather)?;
+    let (images, dots, blur) = render_timeline(&photo, &region, &job.plan, job.scale, stages);
+    let mut labelled: Vec<(&RgbImage, String)> = vec![(&photo, "Before".to_string())];
+    labelled.extend(
+        images
+            .iter()
+            .zip(stages)
+            .map(|(img, s)| (img, format!("{} (simulated)", s.label()))),
+    );
+    let strip = labelled_strip(&labelled);
+    std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
+    let all: Vec<&RgbImage> = std::iter::once(&photo)
+        .chain(images.iter())
+        .chain(std::iter::once(&strip))
+        .collect();
+    all.par_iter()
+        .zip(outputs.par_iter())
+        .with_max_len(1)
+        .map(|(img, path)| write_atomic(path, &encode_image(img, job.format, job.quality, path)?))
+        .collect::<Result<Vec<()>>>()?;
+    Ok(TimelineReport {
+        outputs,
+        dots,
+        blur,
+    })
+}
+
+/// Images in a row, each labelled, keeping their sizes (shorter ones are
+/// padded with black at the bottom).
+fn labelled_strip(images: &[(&RgbImage, String)]) -> RgbImage {
+    let gap = (images[0].0.width() / 200).max(2);
+    let w = images.iter().map(|(i, _)| i.width()).sum::<u32>() + gap * (images.len() as u32 - 1);
+    let h = images.iter().map(|(i, _)| i.height()).max().unwrap_or(0);
+    let mut out = RgbImage::new(w, h);
+    let mut x = 0;
+    for (img, text) in images {
+        let mut copy = (*img).clone();
+        crate::sheet::label(&mut copy, text);
+        image::imageops::replace(&mut out, &copy, x as i64, 0);
+        x += img.width() + gap;
+    }
+    out
 }
 
 /// The header of the dots CSV.

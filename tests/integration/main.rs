@@ -2,5 +2,6 @@
 
 mod cli;
 mod properties;
+mod timeline;
 mod tone;
 mod util;

@@ -1,0 +1,370 @@
+//! Healing and fading: how a treatment looks on day 0, while it crusts,
+//! healed, and years later.
+//!
+//! The renderer's dots describe the *healed* look, which is what a client
+//! lives with and what [`Stage::Healed`] shows unchanged. Every other stage
+//! is that look transformed, dot by dot and for the skin around them, by a
+//! [`StageLook`]: the figures come from `DOMAIN.md` ("Healing and fading"):
+//!
+//! * **Fresh (day 0):** the area looks darker than it will, dots crisp and
+//!   slightly large, redness around them for 1-3 days. Healed dots are "2-3
+//!   shades lighter and smaller than on day 0", so a fresh dot carries
+//!   1.6 × the healed optical density, is 1.25 × its diameter, and has
+//!   0.6 × its scatter halo (the pigment has not spread into the dermis
+//!   yet); the treated skin is reddened (erythema, patchy).
+//! * **Crusting (days 2-7):** small crusts form over the dots: larger
+//!   (1.3 ×), dark red-brown, less round, over a fading redness.
+//! * **Healed (about 4 weeks):** the plan's dots as they are.
+//! * **Years later:** pigment fades (UV, friction, the immune system) and
+//!   spreads a little. The darkening is multiplied by the retention
+//!   [`retention`] (of what the eye sees: each dot's absorption), and the
+//!   dot grows by 1.5 % a year as the pigment migrates.
+//!
+//! Retention models, anchored on DOMAIN.md's figures:
+//!
+//! * **Permanent:** `R(t) = R∞ + (1 − R∞)·e^(−t/τ)`, `R∞ = 0.15` ("traces
+//!   never fully disappear"), `τ = 4.5` years: R(5) = 0.43 ("fades slowly
+//!   over about 4-6 years"), R(10) = 0.24 ("largely faded after about 10
+//!   years" without top-ups).
+//! * **Semi-permanent:** `R(t) = (1 − t/3)²` until 3 years, then 0 ("flushed
+//!   out by the lymphatic system within about 3 years"): R(1) = 0.44,
+//!   R(2) = 0.11. It also heals softer (1.25 × halo, 0.9 × density).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::follicle::Dot;
+use crate::sampling::mix;
+use crate::shade::Shade;
+
+/// A moment in a treatment's life.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Stage {
+    /// Day 0: darker, crisper, slightly larger dots; red skin.
+    Fresh,
+    /// Days 2-7: crusts over the dots.
+    Crusting,
+    /// About 4 weeks on: the look the client lives with. Default.
+    #[default]
+    Healed,
+    /// This many years after the last session, without top-ups (0 to 30).
+    Years(f32),
+}
+
+/// Most years a [`Stage::Years`] may look ahead.
+pub const MAX_YEARS: f32 = 30.0;
+
+impl Stage {
+    /// Parses `fresh`, `crusting`, `healed` or `years:N` (N from 0 to 30,
+    /// fractions allowed); `source` and `field` name where it came from.
+    pub fn parse(s: &str, source: &str, field: &str) -> Result<Stage> {
+        let t = s.trim().to_ascii_lowercase();
+        let bad = || {
+            Error::field(
+                source,
+                field,
+                s,
+                format!("must be fresh, crusting, healed or years:N with N from 0 to {MAX_YEARS}"),
+            )
+        };
+        Ok(match t.as_str() {
+            "fresh" => Stage::Fresh,
+            "crusting" => Stage::Crusting,
+            "healed" => Stage::Healed,
+            _ => {
+                let n: f32 = t
+                    .strip_prefix("years:")
+                    .and_then(|n| n.trim().parse().ok())
+                    .ok_or_else(bad)?;
+                if !(0.0..=MAX_YEARS).contains(&n) {
+                    return Err(bad());
+                }
+                Stage::Years(n)
+            }
+        })
+    }
+
+    /// A label for sheets, e.g. "Healed (4 weeks)".
+    pub fn label(&self) -> String {
+        match self {
+            Stage::Fresh => "Fresh (day 0)".into(),
+            Stage::Crusting => "Crusting (days 2-7)".into(),
+            Stage::Healed => "Healed (4 weeks)".into(),
+            Stage::Years(n) => format!(
+                "{} year{} later",
+                trim(*n),
+                if *n == 1.0 { "" } else { "s" }
+            ),
+        }
+    }
+
+    /// A file-name stem, e.g. `years-2`.
+    pub fn file_stem(&self) -> String {
+        match self {
+            Stage::Years(n) => format!("years-{}", trim(*n).replace('.', "_")),
+            s => s.to_string(),
+        }
+    }
+}
+
+fn trim(n: f32) -> String {
+    let s = format!("{n:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stage::Fresh => f.write_str("fresh"),
+            Stage::Crusting => f.write_str("crusting"),
+            Stage::Healed => f.write_str("healed"),
+            Stage::Years(n) => write!(f, "years:{}", trim(*n)),
+        }
+    }
+}
+
+/// How long the pigment is meant to last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permanence {
+    /// Permanent SMP: fades over years, never fully gone. Default.
+    #[default]
+    Permanent,
+    /// Semi-permanent (tricopigmentation): gone in about 3 years.
+    SemiPermanent,
+}
+
+impl Permanence {
+    /// Parses `permanent` or `semi-permanent`.
+    pub fn parse(s: &str, source: &str) -> Result<Permanence> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "permanent" => Ok(Permanence::Permanent),
+            "semi-permanent" | "semi" => Ok(Permanence::SemiPermanent),
+            _ => Err(Error::field(
+                source,
+                "pigment",
+                s,
+                "must be permanent or semi-permanent",
+            )),
+        }
+    }
+}
+
+/// Share of a healed dot's optical density left `years` after the last
+/// session, without top-ups (see the module docs for the models).
+pub fn retention(permanence: Permanence, years: f32) -> f32 {
+    let t = years.max(0.0);
+    match permanence {
+        Permanence::Permanent => {
+            const FLOOR: f32 = 0.15;
+            const TAU_YEARS: f32 = 4.5;
+            FLOOR + (1.0 - FLOOR) * (-t / TAU_YEARS).exp()
+        }
+        Permanence::SemiPermanent => {
+            const GONE_YEARS: f32 = 3.0;
+            (1.0 - t / GONE_YEARS).max(0.0).powi(2)
+        }
+    }
+}
+
+/// What a stage does to the healed look.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StageLook {
+    /// Dot diameter factor.
+    pub size: f32,
+    /// Optical density factor.
+    pub density: f32,
+    /// Share of each dot's visible darkening left after fading, 0 to 1
+    /// ([`retention`]); 1 = unfaded.
+    pub fade: f32,
+    /// Scatter halo factor.
+    pub halo: f32,
+    /// Extra random elongation (crusts are less round), 0 = none.
+    pub roughness: f32,
+    /// Share of the dot's colour taken by a red-brown crust, 0 to 1.
+    pub crust: f32,
+    /// Strength of the skin's redness (erythema) over the treated area, 0 to 1.
+    pub redness: f32,
+}
+
+impl StageLook {
+    /// The look of `stage` for pigment of `permanence`.
+    pub fn of(stage: Stage, permanence: Permanence) -> StageLook {
+        let healed = StageLook {
+            size: 1.0,
+            density: 1.0,
+            fade: 1.0,
+            halo: 1.0,
+            roughness: 0.0,
+            crust: 0.0,
+            redness: 0.0,
+        };
+        let semi = permanence == Permanence::SemiPermanent;
+        let base = if semi {
+            StageLook {
+                halo: 1.25,
+                density: 0.9,
+                ..healed
+            }
+        } else {
+            healed
+        };
+        match stage {
+            Stage::Healed => base,
+            Stage::Fresh => StageLook {
+                size: 1.25,
+                density: 1.6,
+                halo: 0.6,
+                redness: 1.0,
+                ..healed
+            },
+            Stage::Crusting => StageLook {
+                size: 1.3,
+                density: 1.35,
+                halo: 0.5,
+                roughness: 0.5,
+                crust: 0.55,
+                redness: 0.35,
+                ..healed
+            },
+            Stage::Years(t) => StageLook {
+                size: 1.0 + 0.015 * t,
+                fade: retention(permanence, t),
+                ..base
+            },
+        }
+    }
+
+    /// Whether this look leaves the healed render unchanged.
+    pub fn is_identity(&self) -> bool {
+        *self == StageLook::of(Stage::Healed, Permanence::Permanent)
+    }
+
+    /// Applies the look to healed `dots` of `shade` (in place). Each dot's
+    /// own variation comes from a hash of its position and `seed`.
+    pub fn apply(&self, dots: &mut [Dot], shade: &Shade, seed: u64) {
+        // Fading takes a share of what the eye sees, a dot's absorption
+        // (1 − T), not of its optical density: by Beer–Lambert a dense
+        // dot would barely lighten as it loses pigment.
+        let t = shade.transmittance.green.clamp(1e-4, 0.9999);
+        let k = shade.dilution;
+        for d in dots.iter_mut() {
+            d.diameter *= self.size;
+            d.strength *= self.density;
+            if self.fade < 1.0 {
+                let a = 1.0 - t.powf(k * d.strength);
+                let faded = (1.0 - self.fade * a).max(1e-6);
+                d.strength = faded.ln() / (k * t.ln());
+            }
+            d.halo_mass *= self.halo;
+            if self.roughness > 0.0 {
+                let h =
+                    mix(seed ^ 0xc205_7000 ^ ((d.x.to_bits() as u64) << 32 | d.y.to_bits() as u64));
+                let u = (h >> 40) as f32 / (1u64 << 24) as f32;
+                d.elongation *= 1.0 + self.roughness * u;
+            }
+        }
+    }
+
+    /// The shade a stage's dots show: for crusts, mixed toward the dark
+    /// red-brown of dried exudate over the pigment.
+    pub fn shade(&self, shade: &Shade) -> Shade {
+        if self.crust <= 0.0 {
+            return shade.clone();
+        }
+        // A crust lets through more red than green or blue (linear light).
+        let crust = [0.16f32, 0.075, 0.06];
+        let t = shade.transmittance;
+        let mix = |a: f32, b: f32| a * (1.0 - self.crust) + b * self.crust;
+        Shade {
+            transmittance: palette::LinSrgb::new(
+                mix(t.red, crust[0]),
+                mix(t.green, crust[1]),
+                mix(t.blue, crust[2]),
+            ),
+            ..shade.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_follows_the_documented_figures() {
+        let p = |t| retention(Permanence::Permanent, t);
+        let s = |t| retention(Permanence::SemiPermanent, t);
+        assert_eq!(p(0.0), 1.0);
+        assert!((0.35..0.5).contains(&p(5.0)), "{}", p(5.0));
+        assert!((0.18..0.3).contains(&p(10.0)), "{}", p(10.0));
+        assert!(p(30.0) >= 0.15, "traces stay");
+        assert!(s(1.0) < p(1.0) && s(3.0) == 0.0 && s(2.0) < 0.15);
+        for t in 0..20 {
+            let t = t as f32 * 0.5;
+            assert!(p(t + 0.5) < p(t) && s(t + 0.5) <= s(t));
+        }
+    }
+
+    #[test]
+    fn stages_parse_and_name_the_field() {
+        assert_eq!(Stage::parse("Fresh", "x", "stage").unwrap(), Stage::Fresh);
+        assert_eq!(
+            Stage::parse("years:2.5", "x", "stage").unwrap(),
+            Stage::Years(2.5)
+        );
+        for bad in ["yesterday", "years:", "years:-1", "years:31"] {
+            let e = Stage::parse(bad, "plan.toml", "stages")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("plan.toml") && e.contains("stages") && e.contains("years:N"),
+                "{e}"
+            );
+        }
+        assert_eq!(Stage::Years(2.0).file_stem(), "years-2");
+        assert_eq!(Stage::Years(0.5).to_string(), "years:0.5");
+    }
+
+    #[test]
+    fn fresh_is_darker_and_fades_lighter() {
+        let look = |s| StageLook::of(s, Permanence::Permanent);
+        assert!(look(Stage::Fresh).density > 1.3 && look(Stage::Fresh).size > 1.0);
+        assert!(look(Stage::Healed).is_identity());
+        assert!(look(Stage::Years(5.0)).fade < 0.5);
+        let semi = StageLook::of(Stage::Years(3.0), Permanence::SemiPermanent);
+        assert_eq!(semi.fade, 0.0);
+    }
+
+    #[test]
+    fn fading_takes_its_share_of_the_visible_darkening() {
+        let shade = Shade::default();
+        let dot = Dot {
+            x: 1.0,
+            y: 1.0,
+            session: 1,
+            diameter: 4.0,
+            elongation: 1.0,
+            angle: 0.0,
+            strength: 1.2,
+            weight: 1.0,
+            spacing: 3.0,
+            halo_radius: 5.0,
+            halo_mass: 1.5,
+        };
+        let before = shade.absorption(dot.strength)[1];
+        for years in [1.0f32, 5.0, 10.0] {
+            let look = StageLook::of(Stage::Years(years), Permanence::Permanent);
+            let mut d = [dot];
+            look.apply(&mut d, &shade, 1);
+            let after = shade.absorption(d[0].strength)[1];
+            assert!(
+                (after / before - look.fade).abs() < 1e-3,
+                "{years} years: {after} / {before} vs {}",
+                look.fade
+            );
+        }
+    }
+}

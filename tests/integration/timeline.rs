@@ -1,0 +1,153 @@
+//! Healing and fading: each stage of the shipped demo looks as DOMAIN.md
+//! describes it, relative to the healed look.
+
+use image::RgbImage;
+use smp_render::{load_photo, render_timeline, Permanence, Plan, PlanFile, Region, Scale, Stage};
+
+use crate::util::{root, run, stderr};
+
+/// The demo photo, its region and plan.
+fn demo() -> (RgbImage, Region, Plan, Scale) {
+    let file = PlanFile::load(&root().join("assets/frl-london_037_03.toml")).unwrap();
+    let plan = file.apply_to(Plan::default(), "demo").unwrap();
+    let scale = Scale::new(file.px_per_mm.unwrap(), "demo").unwrap();
+    let photo = load_photo(file.photo.as_ref().unwrap()).unwrap();
+    let region = Region::load_mask(
+        file.region.as_ref().unwrap(),
+        photo.dimensions(),
+        scale.px(plan.feather),
+    )
+    .unwrap();
+    (photo, region, plan, scale)
+}
+
+/// Mean linear R, G, B over the region's full-weight pixels.
+fn region_mean(img: &RgbImage, region: &Region) -> [f64; 3] {
+    let lin = |v: u8| {
+        let c = v as f64 / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let (mut s, mut n) = ([0.0; 3], 0.0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.99 {
+            for (sum, &v) in s.iter_mut().zip(&p.0) {
+                *sum += lin(v);
+            }
+            n += 1.0;
+        }
+    }
+    assert!(n > 1000.0, "region too small");
+    s.map(|v| v / n)
+}
+
+fn luminance(c: [f64; 3]) -> f64 {
+    0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+}
+
+#[test]
+fn stages_darken_redden_and_fade_as_documented() {
+    let (photo, region, plan, scale) = demo();
+    let stages = [
+        Stage::Fresh,
+        Stage::Crusting,
+        Stage::Healed,
+        Stage::Years(5.0),
+        Stage::Years(10.0),
+    ];
+    let (images, dots, _) = render_timeline(&photo, &region, &plan, scale, &stages);
+    assert!(dots > 500);
+    let before = region_mean(&photo, &region);
+    let m: Vec<[f64; 3]> = images.iter().map(|i| region_mean(i, &region)).collect();
+    let dark: Vec<f64> = m
+        .iter()
+        .map(|c| 1.0 - luminance(*c) / luminance(before))
+        .collect();
+    eprintln!("darkening over the treated top: fresh {:.3}, crusting {:.3}, healed {:.3}, 5 years {:.3}, 10 years {:.3}", dark[0], dark[1], dark[2], dark[3], dark[4]);
+    // Fresh is darker than healed ("2-3 shades lighter" once healed).
+    assert!(dark[0] > dark[2] * 1.4, "{dark:?}");
+    assert!(dark[1] > dark[2], "{dark:?}");
+    // Fading keeps its share of the healed darkening (retention 0.43 at 5
+    // years, 0.24 at 10), within the spread the dots' overlap allows.
+    assert!(
+        dark[3] < dark[2] * 0.6 && dark[3] > dark[2] * 0.3,
+        "{dark:?}"
+    );
+    assert!(dark[4] < dark[3] && dark[4] > 0.0, "{dark:?}");
+    // Day 0 is red: green falls further than red against the healed look.
+    let redness = |c: [f64; 3]| c[0] / c[1];
+    assert!(
+        redness(m[0]) > redness(m[2]) * 1.04,
+        "fresh R/G {:.3} vs healed {:.3}",
+        redness(m[0]),
+        redness(m[2])
+    );
+}
+
+#[test]
+fn semi_permanent_is_gone_after_three_years() {
+    let (photo, region, plan, scale) = demo();
+    let plan = Plan {
+        pigment: Permanence::SemiPermanent,
+        ..plan
+    };
+    let stages = [Stage::Healed, Stage::Years(1.0), Stage::Years(3.0)];
+    let (images, _, _) = render_timeline(&photo, &region, &plan, scale, &stages);
+    let before = luminance(region_mean(&photo, &region));
+    let l: Vec<f64> = images
+        .iter()
+        .map(|i| luminance(region_mean(i, &region)))
+        .collect();
+    assert!(l[0] < before * 0.96 && l[1] > l[0], "{l:?} vs {before}");
+    assert!((l[2] / before - 1.0).abs() < 0.002, "{l:?} vs {before}");
+}
+
+#[test]
+fn timeline_command_writes_each_stage_and_a_strip() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join("assets/frl-london_037_03.toml");
+    let o = run(
+        dir.path(),
+        &[
+            "timeline",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--stages",
+            "fresh,healed,years:2.5",
+            "--out",
+            "tl",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("tl");
+    let mut widths = 0;
+    for name in [
+        "before.png",
+        "stage-fresh.png",
+        "stage-healed.png",
+        "stage-years-2_5.png",
+    ] {
+        let img = image::open(out.join(name)).unwrap();
+        assert_eq!(img.height(), 1350, "{name}");
+        widths += img.width();
+    }
+    let strip = image::open(out.join("timeline.png")).unwrap();
+    assert!(strip.width() >= widths && strip.height() == 1350);
+    // A bad stage names the field and what is allowed.
+    let o = run(
+        dir.path(),
+        &[
+            "timeline",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--stages",
+            "later",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("stages") && e.contains("years:N"), "{e}");
+}
