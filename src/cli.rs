@@ -77,10 +77,15 @@ pub struct RenderArgs {
     /// 0 to 8. [default: 1.5]
     #[arg(long, value_name = "F")]
     pub halo: Option<f32>,
-    /// Pigment shade: jet-black, black-brown, soft-black, ash-grey, or #rrggbb (the dot's
-    /// transmittance seen through skin). [default: jet-black]
+    /// Pigment shade: jet-black, black-brown, soft-black, ash-grey, #rrggbb (the dot's
+    /// transmittance seen through skin), or auto (matched to the client's hair). [default:
+    /// jet-black]
     #[arg(long, value_name = "NAME")]
     pub shade: Option<String>,
+    /// A point on the client's hair, "x,y" in photo pixels, for --shade auto. [default: the
+    /// dark pixels within 10 mm around the region]
+    #[arg(long, value_name = "X,Y", value_parser = parse_point)]
+    pub hair: Option<[f32; 2]>,
     /// Pigment dilution, 0.05 to 1 (1 = undiluted). [default: 1]
     #[arg(long, value_name = "F")]
     pub dilution: Option<f32>,
@@ -147,6 +152,18 @@ impl TimelineArgs {
     }
 }
 
+fn parse_point(s: &str) -> std::result::Result<[f32; 2], String> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|t| t.trim().parse::<f32>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| format!("{s:?} is not a point; write x,y in photo pixels"))?;
+    match v[..] {
+        [x, y] => Ok([x, y]),
+        _ => Err(format!("{s:?} is not a point; write x,y in photo pixels")),
+    }
+}
+
 fn parse_format(s: &str) -> std::result::Result<Format, String> {
     match s.to_ascii_lowercase().as_str() {
         "png" => Ok(Format::Png),
@@ -176,6 +193,7 @@ impl RenderArgs {
             strength_spread: self.strength_spread,
             halo: self.halo,
             shade: self.shade.clone(),
+            hair: self.hair,
             dilution: self.dilution,
             session_strengths: self.session_strengths.clone(),
             feather_mm: self.feather_mm,

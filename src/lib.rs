@@ -34,7 +34,7 @@ pub use render::{
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,
 };
-pub use shade::{Shade, NAMED_SHADES};
+pub use shade::{match_hair, Shade, ShadeMatch, NAMED_SHADES};
 pub use sheet::{label, side_by_side};
 pub use timeline::{retention, Permanence, Stage, StageLook, MAX_YEARS};
 pub use units::{DotsPerCm2, Mm, Scale};

@@ -48,6 +48,18 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
                 "pigment blur: {:.2} px (camera and skin scatter)",
                 report.blur
             );
+            if let Some(m) = &report.shade_match {
+                println!(
+                    "shade auto: {} at dilution {:.2} (session 1 at {:.2}); ΔE2000 {:.1} to the hair #{:02x}{:02x}{:02x} ({} px) on skin #{:02x}{:02x}{:02x}",
+                    m.shade.name,
+                    m.shade.dilution,
+                    (m.shade.dilution - 0.1).max(0.2),
+                    m.delta_e,
+                    m.hair[0], m.hair[1], m.hair[2],
+                    m.hair_pixels,
+                    m.skin[0], m.skin[1], m.skin[2]
+                );
+            }
             for o in &report.outputs {
                 println!("wrote {}", o.display());
             }

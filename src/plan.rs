@@ -84,6 +84,12 @@ pub struct Plan {
     /// The moment of the treatment's life to show. Default: healed (what the
     /// client lives with).
     pub stage: Stage,
+    /// Choose the shade and dilution to match the client's hair
+    /// ([`crate::match_hair`]) instead of `shade`. Default: false.
+    pub shade_auto: bool,
+    /// A point on the client's hair (photo px) for `shade_auto`; `None`
+    /// samples the hair beside the region. Default: `None`.
+    pub hair_point: Option<[f32; 2]>,
 }
 
 /// Default [`Plan::halo`].
@@ -107,6 +113,8 @@ impl Default for Plan {
             camera_blur_px: None,
             pigment: Permanence::Permanent,
             stage: Stage::Healed,
+            shade_auto: false,
+            hair_point: None,
         }
     }
 }
@@ -247,8 +255,10 @@ pub struct PlanFile {
     pub strength_spread: Option<f32>,
     /// See [`Plan::halo`].
     pub halo: Option<f32>,
-    /// Shade name or `#rrggbb`; see [`Shade`].
+    /// Shade name, `#rrggbb` or `auto`; see [`Shade`] and [`Plan::shade_auto`].
     pub shade: Option<String>,
+    /// See [`Plan::hair_point`], `[x, y]` in photo px.
+    pub hair: Option<[f32; 2]>,
     /// Pigment dilution, see [`Shade::dilution`].
     pub dilution: Option<f32>,
     /// See [`Plan::session_strengths`].
@@ -314,6 +324,7 @@ impl PlanFile {
             strength_spread,
             halo,
             shade,
+            hair,
             dilution,
             session_strengths,
             feather_mm,
@@ -360,9 +371,23 @@ impl PlanFile {
         if let Some(v) = self.halo {
             p.halo = v;
         }
-        if self.shade.is_some() || self.dilution.is_some() {
+        if self.shade.as_deref().map(str::trim) == Some("auto") {
+            p.shade_auto = true;
+        } else if self.shade.is_some() || self.dilution.is_some() {
             let name = self.shade.clone().unwrap_or_else(|| p.shade.name.clone());
             p.shade = Shade::parse(&name, self.dilution.unwrap_or(p.shade.dilution), source)?;
+            p.shade_auto &= self.shade.is_none();
+        }
+        if let Some(v) = self.hair {
+            if !(v[0].is_finite() && v[1].is_finite() && v[0] >= 0.0 && v[1] >= 0.0) {
+                return Err(Error::field(
+                    source,
+                    "hair",
+                    format!("{v:?}"),
+                    "must be a point x,y in photo pixels",
+                ));
+            }
+            p.hair_point = Some(v);
         }
         if let Some(v) = &self.session_strengths {
             p.session_strengths = Some(v.clone());

@@ -19,6 +19,7 @@ use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
 use crate::region::Region;
 use crate::sampling::{sample, SamplePoint, SamplerParams};
+use crate::shade::{match_hair, ShadeMatch};
 use crate::sheet::side_by_side;
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
@@ -138,6 +139,40 @@ pub fn composite_sessions(
 
 /// Size of the patches of a fresh treatment's redness, mm.
 pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
+
+/// How far around the region (or a given point) hair is sampled for
+/// `--shade auto`, mm.
+pub const HAIR_REACH_MM: f32 = 10.0;
+
+/// The plan with its shade matched to the client's hair when it asks for
+/// `auto` ([`Plan::shade_auto`]), session 1 one dilution step (0.1)
+/// lighter as practitioners do; otherwise the plan as it is.
+pub fn resolve_shade(
+    plan: &Plan,
+    photo: &RgbImage,
+    region: &Region,
+    scale: Scale,
+) -> Result<(Plan, Option<ShadeMatch>)> {
+    if !plan.shade_auto {
+        return Ok((plan.clone(), None));
+    }
+    let m = match_hair(
+        photo,
+        region,
+        plan.hair_point,
+        scale.px(Mm(HAIR_REACH_MM)),
+        "shade auto",
+    )?;
+    let mut p = plan.clone();
+    p.shade = m.shade.clone();
+    if p.session_strengths.is_none() && p.sessions > 1 {
+        let d = m.shade.dilution;
+        let mut st = crate::plan::default_session_strengths(p.sessions);
+        st[0] = (d - 0.1).max(0.2) / d;
+        p.session_strengths = Some(st);
+    }
+    Ok((p, Some(m)))
+}
 
 /// The plan's dots for `points`, as they look at the plan's stage
 /// ([`make_dots`] gives the healed look).
@@ -265,6 +300,8 @@ pub struct JobReport {
     pub dots_per_session: Vec<usize>,
     /// Blur applied to the pigment layer, px.
     pub blur: f32,
+    /// The shade matched to the hair, for `shade = "auto"`.
+    pub shade_match: Option<ShadeMatch>,
     /// Time per stage.
     pub timings: Timings,
 }
@@ -318,26 +355,28 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             };
             let region_time = clock.elapsed();
             let clock = Instant::now();
+            let (plan, matched) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
             let (dots, blur) = rayon::join(
                 || {
-                    let points = sample(&region, &sampler_params(&job.plan, job.scale));
-                    stage_dots(&points, &job.plan, job.scale)
+                    let points = sample(&region, &sampler_params(&plan, job.scale));
+                    stage_dots(&points, &plan, job.scale)
                 },
-                || pigment_blur(&photo, &region, &job.plan, job.scale),
+                || pigment_blur(&photo, &region, &plan, job.scale),
             );
             let dots_time = clock.elapsed();
             let clock = Instant::now();
-            let sessions = composite_sessions(&photo, &region, &job.plan, job.scale, &dots, blur);
+            let sessions = composite_sessions(&photo, &region, &plan, job.scale, &dots, blur);
             Ok((
                 dots,
                 blur,
                 sessions,
+                matched,
                 [region_time, dots_time, clock.elapsed()],
             ))
         },
     );
     drop(mask);
-    let (dots, blur, sessions, [region_time, dots_time, composite_time]) = rendered?;
+    let (dots, blur, sessions, shade_match, [region_time, dots_time, composite_time]) = rendered?;
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     write_atomic(&outputs[0], &before?)?;
@@ -384,6 +423,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         outputs,
         dots_per_session: preview.dots_per_session(),
         blur,
+        shade_match,
         timings: t,
     })
 }
@@ -466,7 +506,8 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     let photo = load_photo(&job.photo)?;
     let feather = job.scale.px(job.plan.feather);
     let region = job.region.load(photo.dimensions(), feather)?;
-    let (images, dots, blur) = render_timeline(&photo, &region, &job.plan, job.scale, stages);
+    let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
+    let (images, dots, blur) = render_timeline(&photo, &region, &plan, job.scale, stages);
     let mut labelled: Vec<(&RgbImage, String)> = vec![(&photo, "Before".to_string())];
     labelled.extend(
         images

@@ -99,6 +99,196 @@ impl Shade {
     }
 }
 
+/// The shade chosen to match a client's hair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadeMatch {
+    /// The shade and dilution chosen.
+    pub shade: Shade,
+    /// CIEDE2000 difference between the hair and a dot of that shade on
+    /// the client's skin.
+    pub delta_e: f32,
+    /// The hair's colour (sRGB).
+    pub hair: [u8; 3],
+    /// The skin's colour under the region (sRGB).
+    pub skin: [u8; 3],
+    /// How many hair pixels were sampled.
+    pub hair_pixels: usize,
+}
+
+/// Dilutions tried when matching, from lightest to undiluted.
+const MATCH_DILUTIONS: [f32; 15] = [
+    0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0,
+];
+/// A pixel is hair when its luminance is below this share of the skin's.
+const HAIR_DARKER: f32 = 0.6;
+/// ... and below this share of the mean of its 9 × 9 neighbourhood.
+const HAIR_LOCAL: f32 = 0.8;
+/// Fewest hair pixels a match is made from.
+const MIN_HAIR_PIXELS: usize = 30;
+
+/// Picks the named shade and dilution whose dot, seen on the client's skin
+/// (the median colour under `region`), is closest in CIELAB (ΔE2000) to
+/// their hair: the dark pixels within `reach` px of `hair_at` if given,
+/// else the dark pixels in a ring `reach` px wide around the region (the
+/// remaining hair beside a treated area). `source` names the input for
+/// errors.
+pub fn match_hair(
+    photo: &image::RgbImage,
+    region: &crate::region::Region,
+    hair_at: Option<[f32; 2]>,
+    reach: f32,
+    source: &str,
+) -> Result<ShadeMatch> {
+    use palette::color_difference::Ciede2000;
+    use palette::{FromColor, Lab};
+    let lut = crate::photo::srgb_to_linear_table();
+    let lin = |p: &image::Rgb<u8>| {
+        [
+            lut[p.0[0] as usize],
+            lut[p.0[1] as usize],
+            lut[p.0[2] as usize],
+        ]
+    };
+    let luma = |c: [f32; 3]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    let (w, h) = photo.dimensions();
+    // The skin: every pixel of weight >= 0.5, on a grid of at most ~40,000.
+    let b = region.bounds();
+    let step = ((b.width() as f64 * b.height() as f64 / 40_000.0)
+        .sqrt()
+        .max(1.0)) as usize;
+    let mut skin: Vec<[f32; 3]> = Vec::new();
+    for y in (b.y0..b.y1).step_by(step) {
+        for x in (b.x0..b.x1).step_by(step) {
+            if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.5 {
+                skin.push(lin(photo.get_pixel(x, y)));
+            }
+        }
+    }
+    if skin.is_empty() {
+        return Err(Error::field(
+            source,
+            "region",
+            "(empty)",
+            "the region has no pixel of weight 0.5 or more to sample the skin from",
+        ));
+    }
+    let skin = median(&mut skin);
+    let dark = HAIR_DARKER * luma(skin);
+    // The hair: dark pixels near a point, or in a ring around the region.
+    let reach = reach.max(2.0);
+    let mut hair: Vec<[f32; 3]> = Vec::new();
+    let clip = |v: f32, n: u32| (v.max(0.0) as u32).min(n);
+    let (x0, y0, x1, y1, around) = match hair_at {
+        Some([px, py]) => (
+            px - reach,
+            py - reach,
+            px + reach,
+            py + reach,
+            Some([px, py]),
+        ),
+        None => (
+            b.x0 as f32 - reach,
+            b.y0 as f32 - reach,
+            b.x1 as f32 + reach,
+            b.y1 as f32 + reach,
+            None,
+        ),
+    };
+    let near_region = |x: f32, y: f32| {
+        // Within `reach` of a pixel of the region: probe 16 directions.
+        (0..16).any(|k| {
+            let a = k as f32 * std::f32::consts::TAU / 16.0;
+            [0.5f32, 1.0]
+                .iter()
+                .any(|f| region.weight_at(x + a.cos() * reach * f, y + a.sin() * reach * f) > 0.0)
+        })
+    };
+    let local_mean = |x: u32, y: u32| {
+        let (mut sum, mut n) = (0.0f32, 0.0f32);
+        for yy in y.saturating_sub(4)..(y + 5).min(h) {
+            for xx in x.saturating_sub(4)..(x + 5).min(w) {
+                sum += luma(lin(photo.get_pixel(xx, yy)));
+                n += 1.0;
+            }
+        }
+        sum / n
+    };
+    let hstep = if hair_at.is_some() {
+        1
+    } else {
+        ((reach / 8.0) as u32).max(1) as usize
+    };
+    for y in (clip(y0, h)..clip(y1, h)).step_by(hstep) {
+        for x in (clip(x0, w)..clip(x1, w)).step_by(hstep) {
+            let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+            let inside = match around {
+                Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
+                None => region.weight_at(fx, fy) <= 0.0 && near_region(fx, fy),
+            };
+            if inside {
+                let c = lin(photo.get_pixel(x, y));
+                // Hair is dark against the skin and against its own
+                // surroundings (strands, not shading).
+                if luma(c) < dark && luma(c) < HAIR_LOCAL * local_mean(x, y) {
+                    hair.push(c);
+                }
+            }
+        }
+    }
+    if hair.len() < MIN_HAIR_PIXELS {
+        return Err(Error::field(
+            source,
+            "hair",
+            format!("{} dark pixels", hair.len()),
+            format!(
+                "too few hair pixels (under {MIN_HAIR_PIXELS}) {} to match a shade; give a point on the client's hair with --hair X,Y, or a shade",
+                if hair_at.is_some() { "near the point given" } else { "beside the region" }
+            ),
+        ));
+    }
+    let hair_pixels = hair.len();
+    let hair = median(&mut hair);
+    let lab = |c: [f32; 3]| Lab::from_color(LinSrgb::new(c[0], c[1], c[2]));
+    let target = lab(hair);
+    let mut best: Option<(f32, Shade)> = None;
+    for (name, _, _) in NAMED_SHADES {
+        for d in MATCH_DILUTIONS {
+            let shade = Shade::parse(name, d, source)?;
+            let a = shade.absorption(1.0);
+            let dot = [
+                skin[0] * (1.0 - a[0]),
+                skin[1] * (1.0 - a[1]),
+                skin[2] * (1.0 - a[2]),
+            ];
+            let de = lab(dot).difference(target);
+            if best.as_ref().map_or(true, |(b, _)| de < *b) {
+                best = Some((de, shade));
+            }
+        }
+    }
+    let (delta_e, shade) = best.expect("shades to try");
+    let srgb = |c: [f32; 3]| {
+        let s: Srgb<u8> = Srgb::from_linear(LinSrgb::new(c[0], c[1], c[2]));
+        [s.red, s.green, s.blue]
+    };
+    Ok(ShadeMatch {
+        shade,
+        delta_e,
+        hair: srgb(hair),
+        skin: srgb(skin),
+        hair_pixels,
+    })
+}
+
+/// Per-channel median.
+fn median(px: &mut [[f32; 3]]) -> [f32; 3] {
+    let m = px.len() / 2;
+    std::array::from_fn(|c| {
+        let mut v: Vec<f32> = px.iter().map(|p| p[c]).collect();
+        *v.select_nth_unstable_by(m, f32::total_cmp).1
+    })
+}
+
 fn shade_error(name: &str, source: &str) -> Error {
     let names: Vec<&str> = NAMED_SHADES.iter().map(|(n, _, _)| *n).collect();
     Error::field(
@@ -133,6 +323,61 @@ mod tests {
             // (1 - b)^2 == 1 - a: half the optical density.
             assert!(((1.0 - b[c]).powi(2) - (1.0 - a[c])).abs() < 1e-5);
         }
+    }
+
+    /// A 200 × 200 skin photo whose middle square is the region, with
+    /// one-pixel dark strands of `hair` every third column around it.
+    fn scalp(hair: Option<[u8; 3]>) -> (image::RgbImage, crate::region::Region) {
+        let skin = [200u8, 160, 140];
+        let photo = image::RgbImage::from_fn(200, 200, |x, y| {
+            let inside = (60..140).contains(&x) && (60..140).contains(&y);
+            match hair {
+                Some(h) if !inside && x % 3 == 0 => image::Rgb(h),
+                _ => image::Rgb(skin),
+            }
+        });
+        let weights = (0..200 * 200)
+            .map(|i| {
+                let (x, y) = (i % 200, i / 200);
+                if (60..140).contains(&x) && (60..140).contains(&y) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let region = crate::region::Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        (photo, region)
+    }
+
+    #[test]
+    fn auto_shade_follows_the_hair() {
+        let (photo, region) = scalp(Some([40, 36, 34]));
+        let dark = match_hair(&photo, &region, None, 30.0, "t").unwrap();
+        let (photo, region) = scalp(Some([120, 105, 98]));
+        let light = match_hair(&photo, &region, None, 30.0, "t").unwrap();
+        assert_eq!(dark.hair, [40, 36, 34]);
+        assert_eq!(dark.skin, [200, 160, 140]);
+        // Darker hair, more pigment: compare what a full dot absorbs.
+        let g = |m: &ShadeMatch| m.shade.absorption(1.0)[1];
+        assert!(g(&dark) > g(&light) + 0.1, "{dark:?} vs {light:?}");
+        // The best of the grid is a fair match of the lighter hair.
+        assert!(light.delta_e < 8.0, "{light:?}");
+        // A point on the hair finds the same colour.
+        let at = match_hair(&photo, &region, Some([30.0, 100.0]), 10.0, "t").unwrap();
+        assert_eq!(at.hair, light.hair);
+    }
+
+    #[test]
+    fn auto_shade_without_hair_asks_for_a_point() {
+        let (photo, region) = scalp(None);
+        let e = match_hair(&photo, &region, None, 30.0, "plan.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("plan.toml") && e.contains("hair") && e.contains("--hair"),
+            "{e}"
+        );
     }
 
     #[test]
