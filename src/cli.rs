@@ -77,6 +77,10 @@ pub struct RenderArgs {
     /// 0 to 8. [default: 1.5]
     #[arg(long, value_name = "F")]
     pub halo: Option<f32>,
+    /// Pigment placed too deep ("blowout"), 0 to 1: dots spread into wider, softer smudges
+    /// (1 = badly blown out). [default: 0]
+    #[arg(long, value_name = "F")]
+    pub blowout: Option<f32>,
     /// Pigment shade: jet-black, black-brown, soft-black, ash-grey, #rrggbb (the dot's
     /// transmittance seen through skin), or auto (matched to the client's hair). [default:
     /// jet-black]
@@ -192,6 +196,7 @@ impl RenderArgs {
             elongation: self.elongation,
             strength_spread: self.strength_spread,
             halo: self.halo,
+            blowout: self.blowout,
             shade: self.shade.clone(),
             hair: self.hair,
             dilution: self.dilution,

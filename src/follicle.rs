@@ -59,8 +59,11 @@ fn normal(h1: u64, h2: u64) -> f32 {
 
 /// Turns sample points into dots with the plan's size, shape and strength variation.
 pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
-    let d0 = scale.px(plan.dot_diameter);
-    let halo_radius = scale.px(crate::units::Mm(HALO_RADIUS_MM));
+    // Blowout spreads each deposit: a larger, softer dot in a wider halo.
+    let b = plan.blowout;
+    let d0 = scale.px(plan.dot_diameter) * (1.0 + 0.5 * b);
+    let halo_radius = scale.px(crate::units::Mm(HALO_RADIUS_MM)) * (1.0 + 2.0 * b);
+    let halo_mass = plan.halo * (1.0 + 2.0 * b) + b;
     let strengths = plan.strengths();
     let base = mix(plan.seed ^ 0xd075_0000_0000);
     points
@@ -83,7 +86,7 @@ pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> 
                 weight: p.weight,
                 spacing: p.spacing,
                 halo_radius,
-                halo_mass: plan.halo,
+                halo_mass,
             }
         })
         .collect()
@@ -92,6 +95,35 @@ pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blowout_spreads_every_dot() {
+        let pts: Vec<SamplePoint> = (0..50)
+            .map(|i| SamplePoint {
+                x: i as f32 * 5.0,
+                y: 3.0,
+                session: 1,
+                weight: 1.0,
+                spacing: 2.0,
+            })
+            .collect();
+        let scale = Scale::new(10.0, "t").unwrap();
+        let clean = make_dots(&pts, &Plan::default(), scale);
+        let blown = make_dots(
+            &pts,
+            &Plan {
+                blowout: 1.0,
+                ..Default::default()
+            },
+            scale,
+        );
+        for (c, b) in clean.iter().zip(&blown) {
+            assert!((b.diameter / c.diameter - 1.5).abs() < 1e-4);
+            assert!((b.halo_radius / c.halo_radius - 3.0).abs() < 1e-4);
+            assert!(b.halo_mass > 3.0 * c.halo_mass);
+            assert_eq!((b.x, b.strength), (c.x, c.strength));
+        }
+    }
 
     #[test]
     fn variation_is_real_and_bounded() {

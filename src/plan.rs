@@ -64,6 +64,11 @@ pub struct Plan {
     /// 1.5 (set by eye on the shipped photos so that a healed 3-session
     /// top reads as a shadow with fine texture, not as pepper).
     pub halo: f32,
+    /// Pigment placed too deep ("blowout"), 0 to 1: each dot's pigment
+    /// spreads into a wider, softer smudge (1 = a badly blown-out
+    /// dot: 3 × the halo's radius and pigment, 1.5 × the dot's diameter).
+    /// Useful to show a client what poor work looks like. Default: 0.
+    pub blowout: f32,
     /// Pigment shade and dilution. Default: jet-black, undiluted.
     pub shade: Shade,
     /// Pigment strength of each session, 0.1 to 1.5. Default:
@@ -106,6 +111,7 @@ impl Default for Plan {
             elongation: 1.35,
             strength_spread: 0.18,
             halo: DEFAULT_HALO,
+            blowout: 0.0,
             shade: Shade::default(),
             session_strengths: None,
             feather: Mm(6.0),
@@ -168,6 +174,7 @@ impl Plan {
         range("elongation", self.elongation, 1.0, 3.0, "")?;
         range("strength_spread", self.strength_spread, 0.0, 0.6, "")?;
         range("halo", self.halo, 0.0, 8.0, "")?;
+        range("blowout", self.blowout, 0.0, 1.0, "")?;
         range("feather_mm", self.feather.0, 0.0, 60.0, " mm")?;
         if let Some(b) = self.camera_blur_px {
             range("camera_blur_px", b, 0.0, 6.0, " px")?;
@@ -255,6 +262,8 @@ pub struct PlanFile {
     pub strength_spread: Option<f32>,
     /// See [`Plan::halo`].
     pub halo: Option<f32>,
+    /// See [`Plan::blowout`].
+    pub blowout: Option<f32>,
     /// Shade name, `#rrggbb` or `auto`; see [`Shade`] and [`Plan::shade_auto`].
     pub shade: Option<String>,
     /// See [`Plan::hair_point`], `[x, y]` in photo px.
@@ -323,6 +332,7 @@ impl PlanFile {
             elongation,
             strength_spread,
             halo,
+            blowout,
             shade,
             hair,
             dilution,
@@ -370,6 +380,9 @@ impl PlanFile {
         }
         if let Some(v) = self.halo {
             p.halo = v;
+        }
+        if let Some(v) = self.blowout {
+            p.blowout = v;
         }
         if self.shade.as_deref().map(str::trim) == Some("auto") {
             p.shade_auto = true;
