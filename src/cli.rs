@@ -90,6 +90,10 @@ pub struct RenderArgs {
     /// dark pixels within 10 mm around the region]
     #[arg(long, value_name = "X,Y", value_parser = parse_point)]
     pub hair: Option<[f32; 2]>,
+    /// Leave the client's own hair strands in the region untouched and place dots between
+    /// them: true or false. [default: true]
+    #[arg(long, value_name = "BOOL")]
+    pub keep_hair: Option<bool>,
     /// Pigment dilution, 0.05 to 1 (1 = undiluted). [default: 1]
     #[arg(long, value_name = "F")]
     pub dilution: Option<f32>,
@@ -199,6 +203,7 @@ impl RenderArgs {
             blowout: self.blowout,
             shade: self.shade.clone(),
             hair: self.hair,
+            keep_hair: self.keep_hair,
             dilution: self.dilution,
             session_strengths: self.session_strengths.clone(),
             feather_mm: self.feather_mm,

@@ -48,6 +48,12 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
                 "pigment blur: {:.2} px (camera and skin scatter)",
                 report.blur
             );
+            if report.hair_pixels > 0 {
+                println!(
+                    "own hair left untouched: {} px (dots placed between the strands)",
+                    report.hair_pixels
+                );
+            }
             if let Some(m) = &report.shade_match {
                 println!(
                     "shade auto: {} at dilution {:.2} (session 1 at {:.2}); ΔE2000 {:.1} to the hair #{:02x}{:02x}{:02x} ({} px) on skin #{:02x}{:02x}{:02x}",

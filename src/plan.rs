@@ -95,6 +95,9 @@ pub struct Plan {
     /// A point on the client's hair (photo px) for `shade_auto`; `None`
     /// samples the hair beside the region. Default: `None`.
     pub hair_point: Option<[f32; 2]>,
+    /// Leave the client's own hair strands inside the region untouched and
+    /// place dots between them ([`crate::keep_hair`]). Default: true.
+    pub keep_hair: bool,
 }
 
 /// Default [`Plan::halo`].
@@ -121,6 +124,7 @@ impl Default for Plan {
             stage: Stage::Healed,
             shade_auto: false,
             hair_point: None,
+            keep_hair: true,
         }
     }
 }
@@ -268,6 +272,8 @@ pub struct PlanFile {
     pub shade: Option<String>,
     /// See [`Plan::hair_point`], `[x, y]` in photo px.
     pub hair: Option<[f32; 2]>,
+    /// See [`Plan::keep_hair`].
+    pub keep_hair: Option<bool>,
     /// Pigment dilution, see [`Shade::dilution`].
     pub dilution: Option<f32>,
     /// See [`Plan::session_strengths`].
@@ -335,6 +341,7 @@ impl PlanFile {
             blowout,
             shade,
             hair,
+            keep_hair,
             dilution,
             session_strengths,
             feather_mm,
@@ -390,6 +397,9 @@ impl PlanFile {
             let name = self.shade.clone().unwrap_or_else(|| p.shade.name.clone());
             p.shade = Shade::parse(&name, self.dilution.unwrap_or(p.shade.dilution), source)?;
             p.shade_auto &= self.shade.is_none();
+        }
+        if let Some(v) = self.keep_hair {
+            p.keep_hair = v;
         }
         if let Some(v) = self.hair {
             if !(v[0].is_finite() && v[1].is_finite() && v[0] >= 0.0 && v[1] >= 0.0) {

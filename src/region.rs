@@ -269,6 +269,27 @@ impl Region {
         &self.weights
     }
 
+    /// This region with each weight over [`Region::bounds`] multiplied by
+    /// `factor` (row-major over the bounds, like
+    /// [`Region::bounded_weights`]); the bounds shrink to what is left.
+    pub fn scaled_within_bounds(&self, factor: &[f32]) -> Result<Region> {
+        assert_eq!(factor.len(), self.weights.len(), "one factor per weight");
+        let weights: Vec<f32> = self
+            .weights
+            .par_iter()
+            .zip(factor)
+            .map(|(w, f)| w * f)
+            .collect();
+        Region::from_window(
+            self.width,
+            self.height,
+            self.bounds,
+            weights,
+            0.0,
+            "the region without its hair",
+        )
+    }
+
     /// The weights of row `y` from column `x0` to `x1` (exclusive), all
     /// inside the bounds.
     #[inline]

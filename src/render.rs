@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
+use crate::hair::keep_hair;
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
@@ -65,6 +66,8 @@ impl Preview {
 }
 
 /// Samples, shapes and composites every session of `plan` into `photo`.
+/// The region is used as given: take the hair out first with
+/// [`without_hair`] to keep it, and match a shade with [`resolve_shade`].
 pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Preview {
     let points = sample(region, &sampler_params(plan, scale));
     let dots = stage_dots(&points, plan, scale);
@@ -139,6 +142,16 @@ pub fn composite_sessions(
 
 /// Size of the patches of a fresh treatment's redness, mm.
 pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
+
+/// The region without the client's hair strands when the plan keeps them
+/// ([`Plan::keep_hair`]), and how many hair pixels it left out.
+pub fn without_hair(plan: &Plan, photo: &RgbImage, region: Region) -> Result<(Region, usize)> {
+    if plan.keep_hair {
+        keep_hair(photo, &region)
+    } else {
+        Ok((region, 0))
+    }
+}
 
 /// How far around the region (or a given point) hair is sampled for
 /// `--shade auto`, mm.
@@ -302,6 +315,8 @@ pub struct JobReport {
     pub blur: f32,
     /// The shade matched to the hair, for `shade = "auto"`.
     pub shade_match: Option<ShadeMatch>,
+    /// Pixels of the client's own hair left untouched inside the region.
+    pub hair_pixels: usize,
     /// Time per stage.
     pub timings: Timings,
 }
@@ -353,6 +368,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 }
                 (source, _) => source.load(photo.dimensions(), feather)?,
             };
+            let (region, hair) = without_hair(&job.plan, &photo, region)?;
             let region_time = clock.elapsed();
             let clock = Instant::now();
             let (plan, matched) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
@@ -371,12 +387,14 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 blur,
                 sessions,
                 matched,
+                hair,
                 [region_time, dots_time, clock.elapsed()],
             ))
         },
     );
     drop(mask);
-    let (dots, blur, sessions, shade_match, [region_time, dots_time, composite_time]) = rendered?;
+    let (dots, blur, sessions, shade_match, hair_pixels, [region_time, dots_time, composite_time]) =
+        rendered?;
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     write_atomic(&outputs[0], &before?)?;
@@ -424,6 +442,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         dots_per_session: preview.dots_per_session(),
         blur,
         shade_match,
+        hair_pixels,
         timings: t,
     })
 }
@@ -506,6 +525,7 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     let photo = load_photo(&job.photo)?;
     let feather = job.scale.px(job.plan.feather);
     let region = job.region.load(photo.dimensions(), feather)?;
+    let (region, _) = without_hair(&job.plan, &photo, region)?;
     let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
     let (images, dots, blur) = render_timeline(&photo, &region, &plan, job.scale, stages);
     let mut labelled: Vec<(&RgbImage, String)> = vec![(&photo, "Before".to_string())];

@@ -10,6 +10,7 @@
 //! concentration, so a dilution `d` turns a transmittance `T` into `T^d`.
 
 use palette::{LinSrgb, Srgb};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -119,12 +120,10 @@ pub struct ShadeMatch {
 const MATCH_DILUTIONS: [f32; 15] = [
     0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0,
 ];
-/// A pixel is hair when its luminance is below this share of the skin's.
-const HAIR_DARKER: f32 = 0.6;
-/// ... and below this share of the mean of its 9 × 9 neighbourhood.
-const HAIR_LOCAL: f32 = 0.8;
-/// Fewest hair pixels a match is made from.
+/// Fewest hair pixels a match is made from…
 const MIN_HAIR_PIXELS: usize = 30;
+/// … and least share of the pixels looked at that must be hair.
+const MIN_HAIR_SHARE: f32 = 0.01;
 
 /// Picks the named shade and dilution whose dot, seen on the client's skin
 /// (the median colour under `region`), is closest in CIELAB (ΔE2000) to
@@ -173,26 +172,23 @@ pub fn match_hair(
         ));
     }
     let skin = median(&mut skin);
-    let dark = HAIR_DARKER * luma(skin);
-    // The hair: dark pixels near a point, or in a ring around the region.
+    // The hair: strands near a point, or in a ring around the region.
     let reach = reach.max(2.0);
-    let mut hair: Vec<[f32; 3]> = Vec::new();
     let clip = |v: f32, n: u32| (v.max(0.0) as u32).min(n);
-    let (x0, y0, x1, y1, around) = match hair_at {
-        Some([px, py]) => (
-            px - reach,
-            py - reach,
-            px + reach,
-            py + reach,
-            Some([px, py]),
-        ),
+    let (x0, y0, x1, y1) = match hair_at {
+        Some([px, py]) => (px - reach, py - reach, px + reach, py + reach),
         None => (
             b.x0 as f32 - reach,
             b.y0 as f32 - reach,
             b.x1 as f32 + reach,
             b.y1 as f32 + reach,
-            None,
         ),
+    };
+    let window = crate::region::Rect {
+        x0: clip(x0, w),
+        y0: clip(y0, h),
+        x1: clip(x1, w),
+        y1: clip(y1, h),
     };
     let near_region = |x: f32, y: f32| {
         // Within `reach` of a pixel of the region: probe 16 directions.
@@ -203,45 +199,35 @@ pub fn match_hair(
                 .any(|f| region.weight_at(x + a.cos() * reach * f, y + a.sin() * reach * f) > 0.0)
         })
     };
-    let local_mean = |x: u32, y: u32| {
-        let (mut sum, mut n) = (0.0f32, 0.0f32);
-        for yy in y.saturating_sub(4)..(y + 5).min(h) {
-            for xx in x.saturating_sub(4)..(x + 5).min(w) {
-                sum += luma(lin(photo.get_pixel(xx, yy)));
-                n += 1.0;
-            }
+    let strands = crate::hair::hair_pixels(photo, window, luma(skin));
+    let ww = window.width() as usize;
+    let inside = |i: usize| {
+        let (x, y) = (window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32);
+        let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+        match hair_at {
+            Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
+            None => region.weight_at(fx, fy) <= 0.0 && near_region(fx, fy),
         }
-        sum / n
     };
-    let hstep = if hair_at.is_some() {
-        1
-    } else {
-        ((reach / 8.0) as u32).max(1) as usize
-    };
-    for y in (clip(y0, h)..clip(y1, h)).step_by(hstep) {
-        for x in (clip(x0, w)..clip(x1, w)).step_by(hstep) {
-            let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
-            let inside = match around {
-                Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
-                None => region.weight_at(fx, fy) <= 0.0 && near_region(fx, fy),
-            };
-            if inside {
-                let c = lin(photo.get_pixel(x, y));
-                // Hair is dark against the skin and against its own
-                // surroundings (strands, not shading).
-                if luma(c) < dark && luma(c) < HAIR_LOCAL * local_mean(x, y) {
-                    hair.push(c);
-                }
-            }
-        }
-    }
-    if hair.len() < MIN_HAIR_PIXELS {
+    let looked: Vec<usize> = (0..strands.len())
+        .into_par_iter()
+        .filter(|&i| inside(i))
+        .collect();
+    let mut hair: Vec<[f32; 3]> = looked
+        .iter()
+        .filter(|&&i| strands[i])
+        .map(|&i| lin(photo.get_pixel(window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32)))
+        .collect();
+    // A few dark pixels (an edge against the background, a mole) are not
+    // hair: ask for enough of them, and for a share of what was looked at.
+    let needed = MIN_HAIR_PIXELS.max((MIN_HAIR_SHARE * looked.len() as f32) as usize);
+    if hair.len() < needed {
         return Err(Error::field(
             source,
             "hair",
             format!("{} dark pixels", hair.len()),
             format!(
-                "too few hair pixels (under {MIN_HAIR_PIXELS}) {} to match a shade; give a point on the client's hair with --hair X,Y, or a shade",
+                "too few hair pixels (under {needed}) {} to match a shade; give a point on the client's hair with --hair X,Y, or a shade",
                 if hair_at.is_some() { "near the point given" } else { "beside the region" }
             ),
         ));

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area.
 
 mod cli;
+mod hair;
 mod properties;
 mod timeline;
 mod tone;
