@@ -94,6 +94,15 @@ pub struct RenderArgs {
     /// them: true or false. [default: true]
     #[arg(long, value_name = "BOOL")]
     pub keep_hair: Option<bool>,
+    /// Scar mask of the photo's size (white = scar): dots there hold less pigment, patchily.
+    #[arg(long, value_name = "MASK", conflicts_with = "scar_polygon")]
+    pub scar: Option<PathBuf>,
+    /// Scar as a polygon in photo pixels: "x,y x,y x,y ...".
+    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
+    pub scar_polygon: Option<String>,
+    /// Share of its pigment a dot on a scar keeps, 0 to 1. [default: 0.55]
+    #[arg(long, value_name = "F")]
+    pub scar_retention: Option<f32>,
     /// Pigment dilution, 0.05 to 1 (1 = undiluted). [default: 1]
     #[arg(long, value_name = "F")]
     pub dilution: Option<f32>,
@@ -204,6 +213,13 @@ impl RenderArgs {
             shade: self.shade.clone(),
             hair: self.hair,
             keep_hair: self.keep_hair,
+            scar: self.scar.clone(),
+            scar_polygon: self
+                .scar_polygon
+                .as_deref()
+                .map(Region::parse_polygon)
+                .transpose()?,
+            scar_retention: self.scar_retention,
             dilution: self.dilution,
             session_strengths: self.session_strengths.clone(),
             feather_mm: self.feather_mm,
@@ -240,6 +256,16 @@ impl RenderArgs {
             PlanFile {
                 region: self.region.clone(),
                 polygon: merged.polygon.filter(|_| self.polygon.is_some()),
+                ..merged
+            }
+        } else {
+            merged
+        };
+        // So does a scar, whichever kind.
+        let merged = if self.scar.is_some() || self.scar_polygon.is_some() {
+            PlanFile {
+                scar: self.scar.clone(),
+                scar_polygon: merged.scar_polygon.filter(|_| self.scar_polygon.is_some()),
                 ..merged
             }
         } else {

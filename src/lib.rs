@@ -11,6 +11,7 @@ mod plan;
 mod region;
 mod render;
 mod sampling;
+mod scar;
 mod shade;
 mod sheet;
 mod timeline;
@@ -36,6 +37,7 @@ pub use render::{
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,
 };
+pub use scar::{hold_on_scar, DEFAULT_SCAR_RETENTION, SCAR_PATCH_MM};
 pub use shade::{match_hair, Shade, ShadeMatch, NAMED_SHADES};
 pub use sheet::{label, side_by_side};
 pub use timeline::{retention, Permanence, Stage, StageLook, MAX_YEARS};

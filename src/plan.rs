@@ -98,6 +98,9 @@ pub struct Plan {
     /// Leave the client's own hair strands inside the region untouched and
     /// place dots between them ([`crate::keep_hair`]). Default: true.
     pub keep_hair: bool,
+    /// Share of its pigment a dot on a scar keeps, 0 to 1 (patchily; see
+    /// [`crate::hold_on_scar`]). Default: 0.55.
+    pub scar_retention: f32,
 }
 
 /// Default [`Plan::halo`].
@@ -125,6 +128,7 @@ impl Default for Plan {
             shade_auto: false,
             hair_point: None,
             keep_hair: true,
+            scar_retention: crate::scar::DEFAULT_SCAR_RETENTION,
         }
     }
 }
@@ -179,6 +183,7 @@ impl Plan {
         range("strength_spread", self.strength_spread, 0.0, 0.6, "")?;
         range("halo", self.halo, 0.0, 8.0, "")?;
         range("blowout", self.blowout, 0.0, 1.0, "")?;
+        range("scar_retention", self.scar_retention, 0.0, 1.0, "")?;
         range("feather_mm", self.feather.0, 0.0, 60.0, " mm")?;
         if let Some(b) = self.camera_blur_px {
             range("camera_blur_px", b, 0.0, 6.0, " px")?;
@@ -274,6 +279,12 @@ pub struct PlanFile {
     pub hair: Option<[f32; 2]>,
     /// See [`Plan::keep_hair`].
     pub keep_hair: Option<bool>,
+    /// A scar mask image of the photo's size (white = scar).
+    pub scar: Option<PathBuf>,
+    /// A scar polygon in photo pixel coordinates, `[[x, y], ...]`.
+    pub scar_polygon: Option<Vec<[f32; 2]>>,
+    /// See [`Plan::scar_retention`].
+    pub scar_retention: Option<f32>,
     /// Pigment dilution, see [`Shade::dilution`].
     pub dilution: Option<f32>,
     /// See [`Plan::session_strengths`].
@@ -307,9 +318,15 @@ impl PlanFile {
             reason: e.to_string().trim_end().to_string(),
         })?;
         let dir = path.parent().unwrap_or(Path::new(""));
-        for p in [&mut pf.photo, &mut pf.region, &mut pf.out, &mut pf.dots]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut pf.photo,
+            &mut pf.region,
+            &mut pf.scar,
+            &mut pf.out,
+            &mut pf.dots,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = dir.join(&*p);
@@ -342,6 +359,9 @@ impl PlanFile {
             shade,
             hair,
             keep_hair,
+            scar,
+            scar_polygon,
+            scar_retention,
             dilution,
             session_strengths,
             feather_mm,
@@ -400,6 +420,9 @@ impl PlanFile {
         }
         if let Some(v) = self.keep_hair {
             p.keep_hair = v;
+        }
+        if let Some(v) = self.scar_retention {
+            p.scar_retention = v;
         }
         if let Some(v) = self.hair {
             if !(v[0].is_finite() && v[1].is_finite() && v[0] >= 0.0 && v[1] >= 0.0) {

@@ -20,6 +20,7 @@ use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
 use crate::region::Region;
 use crate::sampling::{sample, SamplePoint, SamplerParams};
+use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
 use crate::sheet::side_by_side;
 use crate::timeline::{Stage, StageLook};
@@ -216,7 +217,12 @@ pub struct RenderJob {
     pub dots_csv: Option<PathBuf>,
     /// Other input files (a plan file) that must never be overwritten.
     pub other_inputs: Vec<PathBuf>,
+    /// A scar inside the region, if any.
+    pub scar: Option<RegionSource>,
 }
+
+/// Width of a scar's soft edge, mm.
+pub const SCAR_FEATHER_MM: f32 = 1.0;
 
 /// Default output folder.
 pub const DEFAULT_OUT_DIR: &str = "smp-out";
@@ -264,6 +270,19 @@ impl RenderJob {
             quality: fields.quality.unwrap_or(DEFAULT_QUALITY),
             dots_csv: fields.dots.clone(),
             other_inputs: Vec::new(),
+            scar: match (&fields.scar, &fields.scar_polygon) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::field(
+                        source,
+                        "scar",
+                        "both a mask and a polygon",
+                        "give either a scar mask or a scar polygon, not both",
+                    ))
+                }
+                (Some(m), None) => Some(RegionSource::Mask(m.clone())),
+                (None, Some(p)) => Some(RegionSource::Polygon(p.clone())),
+                (None, None) => None,
+            },
         })
     }
 
@@ -279,10 +298,21 @@ impl RenderJob {
         v
     }
 
+    /// The scar region for a photo of `size`, feathered over
+    /// [`SCAR_FEATHER_MM`], if the job has a scar.
+    pub fn scar_region(&self, size: (u32, u32)) -> Result<Option<Region>> {
+        self.scar
+            .as_ref()
+            .map(|s| s.load(size, self.scale.px(Mm(SCAR_FEATHER_MM))))
+            .transpose()
+    }
+
     fn inputs(&self) -> Vec<PathBuf> {
         let mut v = vec![self.photo.clone()];
-        if let RegionSource::Mask(m) = &self.region {
-            v.push(m.clone());
+        for source in std::iter::once(&self.region).chain(self.scar.as_ref()) {
+            if let RegionSource::Mask(m) = source {
+                v.push(m.clone());
+            }
         }
         v.extend(self.other_inputs.iter().cloned());
         v
@@ -372,10 +402,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             let region_time = clock.elapsed();
             let clock = Instant::now();
             let (plan, matched) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
+            let scar = job.scar_region(photo.dimensions())?;
             let (dots, blur) = rayon::join(
                 || {
                     let points = sample(&region, &sampler_params(&plan, job.scale));
-                    stage_dots(&points, &plan, job.scale)
+                    let mut dots = stage_dots(&points, &plan, job.scale);
+                    if let Some(scar) = &scar {
+                        hold_on_scar(&mut dots, scar, plan.scar_retention, job.scale, plan.seed);
+                    }
+                    dots
                 },
                 || pigment_blur(&photo, &region, &plan, job.scale),
             );
@@ -459,11 +494,12 @@ pub struct TimelineReport {
 }
 
 /// The images of a timeline: the photo after every session of `plan`, at
-/// each of `stages`, in memory. The dots are placed once; each stage
-/// changes only how they look.
+/// each of `stages`, in memory, dots on `scar` holding less pigment. The
+/// dots are placed once; each stage changes only how they look.
 pub fn render_timeline(
     photo: &RgbImage,
     region: &Region,
+    scar: Option<&Region>,
     plan: &Plan,
     scale: Scale,
     stages: &[Stage],
@@ -481,6 +517,9 @@ pub fn render_timeline(
                 ..plan.clone()
             };
             let mut dots = stage_dots(&points, &staged, scale);
+            if let Some(scar) = scar {
+                hold_on_scar(&mut dots, scar, plan.scar_retention, scale, plan.seed);
+            }
             // Every session's dots at once: one image of the whole treatment.
             dots.iter_mut().for_each(|d| d.session = 1);
             let whole = Plan {
@@ -527,7 +566,9 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     let region = job.region.load(photo.dimensions(), feather)?;
     let (region, _) = without_hair(&job.plan, &photo, region)?;
     let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
-    let (images, dots, blur) = render_timeline(&photo, &region, &plan, job.scale, stages);
+    let scar = job.scar_region(photo.dimensions())?;
+    let (images, dots, blur) =
+        render_timeline(&photo, &region, scar.as_ref(), &plan, job.scale, stages);
     let mut labelled: Vec<(&RgbImage, String)> = vec![(&photo, "Before".to_string())];
     labelled.extend(
         images

@@ -3,6 +3,7 @@
 mod cli;
 mod hair;
 mod properties;
+mod scar;
 mod timeline;
 mod tone;
 mod util;

@@ -58,7 +58,7 @@ fn stages_darken_redden_and_fade_as_documented() {
         Stage::Years(5.0),
         Stage::Years(10.0),
     ];
-    let (images, dots, _) = render_timeline(&photo, &region, &plan, scale, &stages);
+    let (images, dots, _) = render_timeline(&photo, &region, None, &plan, scale, &stages);
     assert!(dots > 500);
     let before = region_mean(&photo, &region);
     let m: Vec<[f64; 3]> = images.iter().map(|i| region_mean(i, &region)).collect();
@@ -95,7 +95,7 @@ fn semi_permanent_is_gone_after_three_years() {
         ..plan
     };
     let stages = [Stage::Healed, Stage::Years(1.0), Stage::Years(3.0)];
-    let (images, _, _) = render_timeline(&photo, &region, &plan, scale, &stages);
+    let (images, _, _) = render_timeline(&photo, &region, None, &plan, scale, &stages);
     let before = luminance(region_mean(&photo, &region));
     let l: Vec<f64> = images
         .iter()

@@ -1,0 +1,68 @@
+//! Scars: dots on a scar hold less pigment, so it stays visible honestly.
+
+use crate::util::{root, run, stderr};
+
+/// Mean green value of the pixels inside the rectangle.
+fn mean_green(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> f64 {
+    let mut s = 0.0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            s += img.get_pixel(x, y).0[1] as f64;
+        }
+    }
+    s / ((x1 - x0) * (y1 - y0)) as f64
+}
+
+#[test]
+fn a_scar_holds_less_pigment_and_only_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join("assets/frl-london_037_03.toml");
+    let render = |out: &str, extra: &[&str]| {
+        let mut args = vec!["render", "--plan", plan.to_str().unwrap(), "--out", out];
+        args.extend_from_slice(extra);
+        let o = run(dir.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        image::open(dir.path().join(out).join("session-3.png"))
+            .unwrap()
+            .to_rgb8()
+    };
+    let plain = render("plain", &[]);
+    let scarred = render(
+        "scar",
+        &[
+            "--scar-polygon",
+            "640,250 720,245 730,275 650,285",
+            "--scar-retention",
+            "0",
+        ],
+    );
+    let before = image::open(dir.path().join("plain/before.png"))
+        .unwrap()
+        .to_rgb8();
+    // Inside the scar (away from its soft edge) almost no pigment holds.
+    let b = mean_green(&before, 665, 255, 705, 272);
+    let p = mean_green(&plain, 665, 255, 705, 272);
+    let s = mean_green(&scarred, 665, 255, 705, 272);
+    assert!(b - p > 2.0, "the plain render darkens: {b} -> {p}");
+    assert!(
+        b - s < 0.25 * (b - p),
+        "scar keeps {s} vs before {b}, plain {p}"
+    );
+    // Away from the scar nothing changes.
+    let far = |img: &image::RgbImage| mean_green(img, 560, 280, 620, 310);
+    assert_eq!(far(&plain), far(&scarred));
+    // A retention out of range is an error naming the field and the range.
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--scar-retention",
+            "1.5",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("scar_retention") && e.contains("0 to 1"), "{e}");
+}
