@@ -51,6 +51,18 @@ pub struct RenderArgs {
     /// Image scale in pixels per millimetre on the scalp (0.2 to 200).
     #[arg(long, value_name = "F")]
     pub px_per_mm: Option<f32>,
+    /// Two points "x,y x,y" in photo pixels whose real distance is --scale-mm: the scale
+    /// from a ruler or a known length in the photo, instead of --px-per-mm.
+    #[arg(
+        long,
+        value_name = "POINTS",
+        requires = "scale_mm",
+        conflicts_with = "px_per_mm"
+    )]
+    pub scale_points: Option<String>,
+    /// The real distance between --scale-points, mm (0.1 to 1000).
+    #[arg(long, value_name = "MM", requires = "scale_points")]
+    pub scale_mm: Option<f32>,
     /// Number of sessions, 1 to 4. [default: 3]
     #[arg(long, value_name = "N")]
     pub sessions: Option<u8>,
@@ -169,6 +181,19 @@ impl TimelineArgs {
     }
 }
 
+fn parse_two_points(s: &str) -> Result<[[f32; 2]; 2]> {
+    let pts = Region::parse_polygon(s)?;
+    match pts[..] {
+        [a, b] => Ok([a, b]),
+        _ => Err(Error::field(
+            "command line",
+            "scale_points",
+            s,
+            "must be two points \"x,y x,y\" in photo pixels",
+        )),
+    }
+}
+
 fn parse_point(s: &str) -> std::result::Result<[f32; 2], String> {
     let v: Vec<f32> = s
         .split(',')
@@ -201,6 +226,12 @@ impl RenderArgs {
                 .map(Region::parse_polygon)
                 .transpose()?,
             px_per_mm: self.px_per_mm,
+            scale_points: self
+                .scale_points
+                .as_deref()
+                .map(parse_two_points)
+                .transpose()?,
+            scale_mm: self.scale_mm,
             sessions: self.sessions,
             density_per_cm2: self.density_per_cm2,
             session_shares: self.session_shares.clone(),
@@ -260,6 +291,12 @@ impl RenderArgs {
             }
         } else {
             merged
+        };
+        // A scale on the command line replaces the file's, whichever kind.
+        let merged = PlanFile {
+            px_per_mm: merged.px_per_mm.filter(|_| self.scale_points.is_none()),
+            scale_points: merged.scale_points.filter(|_| self.px_per_mm.is_none()),
+            ..merged
         };
         // So does a scar, whichever kind.
         let merged = if self.scar.is_some() || self.scar_polygon.is_some() {

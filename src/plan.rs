@@ -255,6 +255,11 @@ pub struct PlanFile {
     pub polygon: Option<Vec<[f32; 2]>>,
     /// Scale, pixels per millimetre.
     pub px_per_mm: Option<f32>,
+    /// Two points in photo pixels whose real distance is `scale_mm`, for
+    /// the scale instead of `px_per_mm`, `[[x, y], [x, y]]`.
+    pub scale_points: Option<[[f32; 2]; 2]>,
+    /// The real distance between `scale_points`, mm.
+    pub scale_mm: Option<f32>,
     /// See [`Plan::sessions`].
     pub sessions: Option<u8>,
     /// See [`Plan::density`], dots/cm².
@@ -347,6 +352,8 @@ impl PlanFile {
             region,
             polygon,
             px_per_mm,
+            scale_points,
+            scale_mm,
             sessions,
             density_per_cm2,
             session_shares,
@@ -460,6 +467,16 @@ impl PlanFile {
         }
         if let Some(v) = self.px_per_mm {
             crate::units::Scale::new(v, source)?;
+        }
+        if let Some(mm) = self.scale_mm {
+            if !(mm.is_finite() && (0.1..=1000.0).contains(&mm)) {
+                return Err(Error::field(
+                    source,
+                    "scale_mm",
+                    mm,
+                    "must be 0.1 to 1000 mm",
+                ));
+            }
         }
         p.validate(source)?;
         Ok(p)

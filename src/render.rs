@@ -257,9 +257,40 @@ impl RenderJob {
                 ))
             }
         };
-        let ppm = fields
-            .px_per_mm
-            .ok_or_else(|| missing("px_per_mm", "the scale in pixels per mm is required"))?;
+        let ppm = match (fields.px_per_mm, fields.scale_points, fields.scale_mm) {
+            (Some(_), Some(_), _) => {
+                return Err(Error::field(
+                    source,
+                    "scale_points",
+                    "both px_per_mm and scale_points",
+                    "give the scale either as px_per_mm or as two points and their distance",
+                ))
+            }
+            (Some(v), None, _) => v,
+            (None, Some([a, b]), Some(mm)) => {
+                if !(mm.is_finite() && (0.1..=1000.0).contains(&mm)) {
+                    return Err(Error::field(
+                        source,
+                        "scale_mm",
+                        mm,
+                        "must be 0.1 to 1000 mm",
+                    ));
+                }
+                ((a[0] - b[0]).hypot(a[1] - b[1])) / mm
+            }
+            (None, Some(_), None) => {
+                return Err(missing(
+                    "scale_mm",
+                    "the real distance between scale_points is required",
+                ))
+            }
+            (None, None, _) => {
+                return Err(missing(
+                    "px_per_mm",
+                    "the scale is required: px_per_mm, or scale_points and scale_mm",
+                ))
+            }
+        };
         Ok(RenderJob {
             photo,
             region,

@@ -322,3 +322,60 @@ fn jpeg_output_follows_the_format_option() {
     assert_eq!(&bytes[..2], b"\xff\xd8");
     assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 1350);
 }
+
+#[test]
+fn scale_from_two_points_equals_the_same_px_per_mm() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join(DEMO_PLAN);
+    let plan = plan.to_str().unwrap();
+    // The demo's 3.27 px/mm as 327 px between two points 100 mm apart.
+    let a = run(dir.path(), &["render", "--plan", plan, "--out", "a"]);
+    let b = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan,
+            "--out",
+            "b",
+            "--scale-points",
+            "100,100 427,100",
+            "--scale-mm",
+            "100",
+        ],
+    );
+    assert!(a.status.success() && b.status.success(), "{}", stderr(&b));
+    let read = |d: &str| std::fs::read(dir.path().join(d).join("session-3.png")).unwrap();
+    assert_eq!(read("a"), read("b"));
+    // Half the distance, twice the mm per px: a different render.
+    let c = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan,
+            "--out",
+            "c",
+            "--scale-points",
+            "100,100 427,100",
+            "--scale-mm",
+            "50",
+        ],
+    );
+    assert!(c.status.success());
+    assert_ne!(read("a"), read("c"));
+    let bad = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan,
+            "--scale-points",
+            "100,100",
+            "--scale-mm",
+            "10",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("scale_points"), "{}", stderr(&bad));
+}
