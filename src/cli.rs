@@ -106,6 +106,10 @@ pub struct RenderArgs {
     /// them: true or false. [default: true]
     #[arg(long, value_name = "BOOL")]
     pub keep_hair: Option<bool>,
+    /// Clip the region to the head: whatever of it lies on the photo's plain backdrop is never
+    /// pigmented, and the clipped share is reported. true or false. [default: true]
+    #[arg(long, value_name = "BOOL")]
+    pub clip_to_head: Option<bool>,
     /// Scar mask of the photo's size (white = scar): dots there hold less pigment, patchily.
     #[arg(long, value_name = "MASK", conflicts_with = "scar_polygon")]
     pub scar: Option<PathBuf>,
@@ -251,6 +255,7 @@ impl RenderArgs {
                 .map(Region::parse_polygon)
                 .transpose()?,
             scar_retention: self.scar_retention,
+            clip_to_head: self.clip_to_head,
             dilution: self.dilution,
             session_strengths: self.session_strengths.clone(),
             feather_mm: self.feather_mm,

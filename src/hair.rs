@@ -120,7 +120,10 @@ pub fn keep_hair(photo: &RgbImage, region: &Region) -> Result<(Region, usize)> {
         return Ok((region.clone(), 0));
     }
     let factor: Vec<f32> = hair.iter().map(|&h| if h { 0.0 } else { 1.0 }).collect();
-    Ok((region.scaled_within_bounds(&factor)?, n))
+    Ok((
+        region.scaled_within_bounds(&factor, "the region without its hair")?,
+        n,
+    ))
 }
 
 #[cfg(test)]

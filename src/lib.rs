@@ -5,6 +5,7 @@ mod composite;
 mod error;
 mod follicle;
 mod hair;
+mod head;
 mod optics;
 mod photo;
 mod plan;
@@ -21,6 +22,7 @@ pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
+pub use head::{clip_to_head, Clipped, BACKDROP_TOLERANCE, FLOOD_SIDE};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{decode_photo, encode_image, load_photo, write_atomic, MAX_PIXELS, MAX_SIDE};
 pub use plan::{

@@ -48,6 +48,13 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
                 "pigment blur: {:.2} px (camera and skin scatter)",
                 report.blur
             );
+            if report.clipped.pixels > 0 {
+                println!(
+                    "region clipped to the head: {:.1} % of it lay on the background ({} px left out)",
+                    100.0 * report.clipped.share,
+                    report.clipped.pixels
+                );
+            }
             if report.hair_pixels > 0 {
                 println!(
                     "own hair left untouched: {} px (dots placed between the strands)",

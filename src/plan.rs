@@ -101,6 +101,9 @@ pub struct Plan {
     /// Share of its pigment a dot on a scar keeps, 0 to 1 (patchily; see
     /// [`crate::hold_on_scar`]). Default: 0.55.
     pub scar_retention: f32,
+    /// Clip the region to the head: what lies on the photo's plain
+    /// backdrop is never pigmented ([`crate::clip_to_head`]). Default: true.
+    pub clip_to_head: bool,
 }
 
 /// Default [`Plan::halo`].
@@ -129,6 +132,7 @@ impl Default for Plan {
             hair_point: None,
             keep_hair: true,
             scar_retention: crate::scar::DEFAULT_SCAR_RETENTION,
+            clip_to_head: true,
         }
     }
 }
@@ -290,6 +294,8 @@ pub struct PlanFile {
     pub scar_polygon: Option<Vec<[f32; 2]>>,
     /// See [`Plan::scar_retention`].
     pub scar_retention: Option<f32>,
+    /// See [`Plan::clip_to_head`].
+    pub clip_to_head: Option<bool>,
     /// Pigment dilution, see [`Shade::dilution`].
     pub dilution: Option<f32>,
     /// See [`Plan::session_strengths`].
@@ -369,6 +375,7 @@ impl PlanFile {
             scar,
             scar_polygon,
             scar_retention,
+            clip_to_head,
             dilution,
             session_strengths,
             feather_mm,
@@ -430,6 +437,9 @@ impl PlanFile {
         }
         if let Some(v) = self.scar_retention {
             p.scar_retention = v;
+        }
+        if let Some(v) = self.clip_to_head {
+            p.clip_to_head = v;
         }
         if let Some(v) = self.hair {
             if !(v[0].is_finite() && v[1].is_finite() && v[0] >= 0.0 && v[1] >= 0.0) {

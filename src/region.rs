@@ -271,8 +271,9 @@ impl Region {
 
     /// This region with each weight over [`Region::bounds`] multiplied by
     /// `factor` (row-major over the bounds, like
-    /// [`Region::bounded_weights`]); the bounds shrink to what is left.
-    pub fn scaled_within_bounds(&self, factor: &[f32]) -> Result<Region> {
+    /// [`Region::bounded_weights`]); the bounds shrink to what is left, and
+    /// `what` names the result in the error if nothing is.
+    pub fn scaled_within_bounds(&self, factor: &[f32], what: &str) -> Result<Region> {
         assert_eq!(factor.len(), self.weights.len(), "one factor per weight");
         let weights: Vec<f32> = self
             .weights
@@ -280,14 +281,7 @@ impl Region {
             .zip(factor)
             .map(|(w, f)| w * f)
             .collect();
-        Region::from_window(
-            self.width,
-            self.height,
-            self.bounds,
-            weights,
-            0.0,
-            "the region without its hair",
-        )
+        Region::from_window(self.width, self.height, self.bounds, weights, 0.0, what)
     }
 
     /// The weights of row `y` from column `x0` to `x1` (exclusive), all

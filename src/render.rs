@@ -15,6 +15,7 @@ use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
 use crate::hair::keep_hair;
+use crate::head::{clip_to_head, Clipped};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
@@ -143,6 +144,22 @@ pub fn composite_sessions(
 
 /// Size of the patches of a fresh treatment's redness, mm.
 pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
+
+/// The region clipped to the head when the plan asks for it
+/// ([`Plan::clip_to_head`]), and what was clipped.
+pub fn clipped_to_head(plan: &Plan, photo: &RgbImage, region: Region) -> Result<(Region, Clipped)> {
+    if plan.clip_to_head {
+        clip_to_head(photo, &region)
+    } else {
+        Ok((
+            region,
+            Clipped {
+                share: 0.0,
+                pixels: 0,
+            },
+        ))
+    }
+}
 
 /// The region without the client's hair strands when the plan keeps them
 /// ([`Plan::keep_hair`]), and how many hair pixels it left out.
@@ -378,6 +395,8 @@ pub struct JobReport {
     pub shade_match: Option<ShadeMatch>,
     /// Pixels of the client's own hair left untouched inside the region.
     pub hair_pixels: usize,
+    /// What clipping the region to the head took out.
+    pub clipped: Clipped,
     /// Time per stage.
     pub timings: Timings,
 }
@@ -429,6 +448,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 }
                 (source, _) => source.load(photo.dimensions(), feather)?,
             };
+            let (region, clipped) = clipped_to_head(&job.plan, &photo, region)?;
             let (region, hair) = without_hair(&job.plan, &photo, region)?;
             let region_time = clock.elapsed();
             let clock = Instant::now();
@@ -453,14 +473,20 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 blur,
                 sessions,
                 matched,
-                hair,
+                (hair, clipped),
                 [region_time, dots_time, clock.elapsed()],
             ))
         },
     );
     drop(mask);
-    let (dots, blur, sessions, shade_match, hair_pixels, [region_time, dots_time, composite_time]) =
-        rendered?;
+    let (
+        dots,
+        blur,
+        sessions,
+        shade_match,
+        (hair_pixels, clipped),
+        [region_time, dots_time, composite_time],
+    ) = rendered?;
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     write_atomic(&outputs[0], &before?)?;
@@ -509,6 +535,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         blur,
         shade_match,
         hair_pixels,
+        clipped,
         timings: t,
     })
 }
@@ -595,6 +622,7 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     let photo = load_photo(&job.photo)?;
     let feather = job.scale.px(job.plan.feather);
     let region = job.region.load(photo.dimensions(), feather)?;
+    let (region, _) = clipped_to_head(&job.plan, &photo, region)?;
     let (region, _) = without_hair(&job.plan, &photo, region)?;
     let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
     let scar = job.scar_region(photo.dimensions())?;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod hair;
+mod head;
 mod properties;
 mod scar;
 mod timeline;

@@ -1,0 +1,275 @@
+//! The head against its background: rough regions are clipped to the head.
+//!
+//! A consultant draws a region quickly; where it spills past the head onto
+//! the background, pigment must not follow (DOMAIN.md: never pigment the
+//! background). Consultation photos are taken against a plain backdrop, so
+//! the background is found by flooding from the photo's border over pixels
+//! of the backdrop's colour: the flood stops at the head's silhouette, whose
+//! colour jumps and is redder. The flood runs on cells of a grid of at most
+//! [`FLOOD_SIDE`] a side; a full-resolution pixel of the region is then
+//! background when its cell was reached and its own colour is the cell's.
+
+use std::collections::VecDeque;
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::region::Region;
+
+/// Longest side of the copy the flood runs on, px.
+pub const FLOOD_SIDE: u32 = 600;
+/// Largest colour distance (sRGB code values, Euclidean) of a border cell
+/// from the border's median colour for the flood to start there.
+pub const BACKDROP_TOLERANCE: f32 = 24.0;
+/// Largest colour step between neighbouring cells the flood takes.
+pub const FLOOD_STEP: f32 = 5.0;
+/// Largest difference in tint (red − green, blue − green) from the
+/// backdrop's.
+pub const BACKDROP_TINT: f32 = 7.0;
+/// Largest distance of a pixel from its cell's mean colour to be backdrop.
+const PIXEL_TOLERANCE: f32 = 14.0;
+
+/// The backdrop's colour: the median of the photo's border pixels.
+fn backdrop(photo: &RgbImage) -> [f32; 3] {
+    let (w, h) = photo.dimensions();
+    let mut px: Vec<[u8; 3]> = Vec::new();
+    let step = ((w + h) / 400).max(1) as usize;
+    for x in (0..w).step_by(step) {
+        px.push(photo.get_pixel(x, 0).0);
+    }
+    for y in (0..h).step_by(step) {
+        px.push(photo.get_pixel(0, y).0);
+        px.push(photo.get_pixel(w - 1, y).0);
+    }
+    std::array::from_fn(|c| {
+        let mut v: Vec<u8> = px.iter().map(|p| p[c]).collect();
+        let m = v.len() / 2;
+        *v.select_nth_unstable(m).1 as f32
+    })
+}
+
+#[inline]
+fn distance(p: [u8; 3], b: [f32; 3]) -> f32 {
+    let d = [p[0] as f32 - b[0], p[1] as f32 - b[1], p[2] as f32 - b[2]];
+    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
+}
+
+/// Mean colour of each cell of a coarse grid (`cell` px square, row-major,
+/// `gw` × `gh`).
+fn cell_means(photo: &RgbImage, cell: u32) -> (Vec<[f32; 3]>, u32, u32) {
+    let (w, h) = photo.dimensions();
+    let (gw, gh) = (w.div_ceil(cell), h.div_ceil(cell));
+    let means = (0..gw * gh)
+        .into_par_iter()
+        .map(|i| {
+            let (cx, cy) = (i % gw, i / gw);
+            let (mut s, mut n) = ([0.0f32; 3], 0.0);
+            for y in cy * cell..((cy + 1) * cell).min(h) {
+                for x in cx * cell..((cx + 1) * cell).min(w) {
+                    let p = photo.get_pixel(x, y).0;
+                    for c in 0..3 {
+                        s[c] += p[c] as f32;
+                    }
+                    n += 1.0;
+                }
+            }
+            [s[0] / n, s[1] / n, s[2] / n]
+        })
+        .collect();
+    (means, gw, gh)
+}
+
+/// The colour's tint: red against green, blue against green.
+#[inline]
+fn tint(c: [f32; 3]) -> [f32; 2] {
+    [c[0] - c[1], c[2] - c[1]]
+}
+
+/// Which cells of a coarse grid over the photo the backdrop flood reaches
+/// from the border: it steps to a neighbouring cell whose colour differs
+/// by at most [`FLOOD_STEP`] (a backdrop shades off slowly, a silhouette
+/// is a jump) and whose tint stays within [`BACKDROP_TINT`] of the
+/// backdrop's (skin is redder than any plain backdrop).
+fn flood(photo: &RgbImage, bg: [f32; 3]) -> (Vec<bool>, Vec<[f32; 3]>, u32, u32) {
+    let (w, h) = photo.dimensions();
+    let cell = w.max(h).div_ceil(FLOOD_SIDE).max(1);
+    let (means, gw, gh) = cell_means(photo, cell);
+    let bt = tint(bg);
+    let tinted = |c: [f32; 3]| {
+        let t = tint(c);
+        (t[0] - bt[0]).abs().max((t[1] - bt[1]).abs()) <= BACKDROP_TINT
+    };
+    let mut reached = vec![false; means.len()];
+    let mut queue = VecDeque::new();
+    let idx = |x: u32, y: u32| (y * gw + x) as usize;
+    // Seeds: border cells of the backdrop's colour.
+    for x in 0..gw {
+        queue.push_back((x, 0));
+        queue.push_back((x, gh - 1));
+    }
+    for y in 0..gh {
+        queue.push_back((0, y));
+        queue.push_back((gw - 1, y));
+    }
+    queue.retain(|&(x, y)| {
+        let c = means[idx(x, y)];
+        distance_f(c, bg) <= BACKDROP_TOLERANCE && tinted(c)
+    });
+    for &(x, y) in &queue {
+        reached[idx(x, y)] = true;
+    }
+    while let Some((x, y)) = queue.pop_front() {
+        let from = means[idx(x, y)];
+        let mut go = |nx: u32, ny: u32| {
+            let j = idx(nx, ny);
+            let c = means[j];
+            if !reached[j] && distance_f(c, from) <= FLOOD_STEP && tinted(c) {
+                reached[j] = true;
+                queue.push_back((nx, ny));
+            }
+        };
+        if x > 0 {
+            go(x - 1, y);
+        }
+        if x + 1 < gw {
+            go(x + 1, y);
+        }
+        if y > 0 {
+            go(x, y - 1);
+        }
+        if y + 1 < gh {
+            go(x, y + 1);
+        }
+    }
+    (reached, means, gw, cell)
+}
+
+#[inline]
+fn distance_f(a: [f32; 3], b: [f32; 3]) -> f32 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
+}
+
+/// What clipping a region to the head did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clipped {
+    /// Share of the region's weight that lay on the background, 0 to 1.
+    pub share: f64,
+    /// Pixels of the region taken out.
+    pub pixels: usize,
+}
+
+/// The region without the photo's background, and how much was clipped.
+pub fn clip_to_head(photo: &RgbImage, region: &Region) -> Result<(Region, Clipped)> {
+    let bg = backdrop(photo);
+    let (reached, means, gw, cell) = flood(photo, bg);
+    let b = region.bounds();
+    let bw = b.width() as usize;
+    let weights = region.bounded_weights();
+    let outside: Vec<bool> = (0..weights.len())
+        .into_par_iter()
+        .map(|i| {
+            if weights[i] <= 0.0 {
+                return false;
+            }
+            let (x, y) = (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32);
+            // In a reached cell, and of that cell's colour (a cell the
+            // silhouette crosses keeps its head pixels).
+            let c = ((y / cell) * gw + x / cell) as usize;
+            reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
+        })
+        .collect();
+    let pixels = outside.iter().filter(|&&o| o).count();
+    if pixels == 0 {
+        return Ok((
+            region.clone(),
+            Clipped {
+                share: 0.0,
+                pixels: 0,
+            },
+        ));
+    }
+    let lost: f64 = weights
+        .iter()
+        .zip(&outside)
+        .filter(|(_, &o)| o)
+        .map(|(&w, _)| w as f64)
+        .sum();
+    let factor: Vec<f32> = outside.iter().map(|&o| if o { 0.0 } else { 1.0 }).collect();
+    let clipped = region.scaled_within_bounds(
+        &factor,
+        "the region clipped to the head (it lies on the background)",
+    )?;
+    Ok((
+        clipped,
+        Clipped {
+            share: lost / region.total_weight(),
+            pixels,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grey backdrop with a skin-coloured disc (the head) of radius 60 at
+    /// (100, 100).
+    fn head() -> RgbImage {
+        RgbImage::from_fn(200, 200, |x, y| {
+            let (dx, dy) = (x as f32 - 100.0, y as f32 - 100.0);
+            if dx * dx + dy * dy <= 3600.0 {
+                image::Rgb([205, 160, 140])
+            } else {
+                image::Rgb([200, 204, 206])
+            }
+        })
+    }
+
+    #[test]
+    fn a_spilling_region_loses_only_the_background() {
+        let photo = head();
+        // A square spilling past the disc's top.
+        let weights = (0..200 * 200)
+            .map(|i| {
+                let (x, y) = (i % 200, i / 200);
+                if (70..130).contains(&x) && (20..80).contains(&y) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let region = Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        let (clipped, c) = clip_to_head(&photo, &region).unwrap();
+        for y in 0..200u32 {
+            for x in 0..200u32 {
+                let (dx, dy) = (x as f32 + 0.5 - 100.0, y as f32 + 0.5 - 100.0);
+                let w = clipped.weight_at(x as f32 + 0.5, y as f32 + 0.5);
+                if dx * dx + dy * dy > 61.0 * 61.0 {
+                    assert_eq!(w, 0.0, "background ({x}, {y}) kept");
+                } else if dx * dx + dy * dy < 59.0 * 59.0 {
+                    assert_eq!(
+                        w,
+                        region.weight_at(x as f32 + 0.5, y as f32 + 0.5),
+                        "head ({x}, {y}) clipped"
+                    );
+                }
+            }
+        }
+        // The share reported is what lies outside the disc.
+        let outside = (0..200 * 200)
+            .filter(|i| {
+                let (x, y) = (i % 200, i / 200);
+                let (dx, dy) = (x as f32 + 0.5 - 100.0, y as f32 + 0.5 - 100.0);
+                (70..130).contains(&x) && (20..80).contains(&y) && dx * dx + dy * dy > 3600.0
+            })
+            .count();
+        assert!(
+            (c.pixels as f64 - outside as f64).abs() < 0.05 * outside as f64,
+            "{c:?} vs {outside}"
+        );
+        assert!((c.share - c.pixels as f64 / 3600.0).abs() < 1e-9, "{c:?}");
+    }
+}
