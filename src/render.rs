@@ -14,11 +14,12 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
 use crate::optics::estimate_blur;
-use crate::photo::{encode_image, load_photo, write_atomic};
+use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
+use crate::provenance::{ImageMeta, Provenance};
 use crate::region::Region;
 use crate::sampling::{sample, SamplerParams};
-use crate::sheet::side_by_side;
+use crate::sheet::{side_by_side, simulated_mark};
 use crate::units::Scale;
 
 /// Where the treatment region comes from.
@@ -139,6 +140,9 @@ pub struct RenderJob {
     pub dots_csv: Option<PathBuf>,
     /// Other input files (a plan file) that must never be overwritten.
     pub other_inputs: Vec<PathBuf>,
+    /// Draw the "Simulated preview" notice on every session image.
+    /// Turning it off is an explicit choice. Default: true.
+    pub simulated_label: bool,
 }
 
 /// Default output folder.
@@ -187,6 +191,7 @@ impl RenderJob {
             quality: fields.quality.unwrap_or(DEFAULT_QUALITY),
             dots_csv: fields.dots.clone(),
             other_inputs: Vec::new(),
+            simulated_label: true,
         })
     }
 
@@ -202,7 +207,32 @@ impl RenderJob {
         v
     }
 
-    fn inputs(&self) -> Vec<PathBuf> {
+    /// A plan file (TOML) that renders this job's images again: every plan
+    /// value, the scale, the region (a polygon in full, a mask by file
+    /// name) and the photo by file name, never its folders.
+    pub fn plan_toml(&self) -> String {
+        let mut pf = self.plan.to_plan_file();
+        let file_name = |p: &Path| p.file_name().map(PathBuf::from);
+        pf.photo = file_name(&self.photo);
+        match &self.region {
+            RegionSource::Mask(m) => pf.region = file_name(m),
+            RegionSource::Polygon(p) => pf.polygon = Some(p.clone()),
+        }
+        pf.px_per_mm = Some(self.scale.px_per_mm());
+        toml::to_string(&pf).unwrap_or_default()
+    }
+
+    /// What an image of this job records about itself; `what` says what it
+    /// shows (e.g. "session 2 of 3").
+    pub fn provenance(&self, what: &str) -> Provenance {
+        Provenance::new(
+            &format!("scalp micropigmentation, {what}, rendered by smp-render, not photographed"),
+            Some(self.plan.seed),
+            Some(self.plan_toml()),
+        )
+    }
+
+    pub(crate) fn inputs(&self) -> Vec<PathBuf> {
         let mut v = vec![self.photo.clone()];
         if let RegionSource::Mask(m) = &self.region {
             v.push(m.clone());
@@ -240,7 +270,7 @@ pub struct JobReport {
     pub timings: Timings,
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
@@ -256,8 +286,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         }
     }
     let mut t = Timings::default();
-    let encode_write = |path: &Path, img: &RgbImage| -> Result<()> {
-        write_atomic(path, &encode_image(img, job.format, job.quality, path)?)
+    let encode_write = |path: &Path, img: &RgbImage, what: &str| -> Result<()> {
+        let meta = ImageMeta {
+            provenance: Some(job.provenance(what)),
+            dpi: None,
+        };
+        write_atomic(
+            path,
+            &encode_image_meta(img, job.format, job.quality, path, &meta)?,
+        )
     };
 
     // The photo and the mask decode side by side.
@@ -330,11 +367,21 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let written: Vec<Result<()>> = images
         .par_iter()
         .with_max_len(1)
-        .map(|(path, img)| match img {
-            Some(img) => encode_write(path, img),
+        .enumerate()
+        .map(|(i, (path, img))| match img {
+            Some(img) => {
+                let what = format!("session {} of {n}", n + 1 - i);
+                if job.simulated_label {
+                    let mut img = (*img).clone();
+                    simulated_mark(&mut img);
+                    encode_write(path, &img, &what)
+                } else {
+                    encode_write(path, img, &what)
+                }
+            }
             None => {
                 let sheet = side_by_side(&photo, "Before", &sessions[n - 1], &after_label);
-                encode_write(path, &sheet)
+                encode_write(path, &sheet, &format!("before and after {n} sessions"))
             }
         })
         .collect();
