@@ -71,7 +71,7 @@ impl Variant {
             "sessions" => format!("{value} session{}", if value == "1" { "" } else { "s" }),
             "dilution" => format!("dilution {value}"),
             "seed" => format!("seed {value}"),
-            _ => format!("{key} {value}"),
+            _ => format!("{} {value}", key.replace('_', " ")),
         };
         Ok(Variant { label, plan })
     }
