@@ -75,6 +75,8 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+        // No placeholder of the page template can come in through a label.
+        .replace('{', "&#123;")
 }
 
 fn data_uri(panel: &Panel, quality: u8) -> Result<String> {
@@ -168,7 +170,7 @@ pub fn comparison_page(before: &Panel, afters: &[Panel], opts: &PageOptions) -> 
         }
         if let Some(plan) = &p.plan {
             head_meta.push_str(&format!(
-                "<script type=\"text/plain\" id=\"smp-render-plan\">\n{}</script>\n",
+                "<meta name=\"smp-render:plan\" content=\"{}\">\n",
                 esc(plan)
             ));
         }
@@ -356,6 +358,20 @@ mod tests {
         assert!(page.contains("aria-valuenow=\"50\""));
         assert!(page.contains("Session &lt;2&gt;") && !page.contains("Session <2>"));
         assert!(page.contains("Simulated preview"));
+        let with_plan = comparison_page(
+            &p("{TITLE}", 10),
+            &[p("After", 100)],
+            &PageOptions {
+                provenance: Some(Provenance::new("x", Some(3), Some("seed = \"3\"\n".into()))),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(with_plan.contains("name=\"smp-render:plan\" content=\"seed = &quot;3&quot;\n\""));
+        assert!(
+            with_plan.contains("&#123;TITLE}"),
+            "labels cannot inject placeholders"
+        );
         for token in [
             "{TITLE}",
             "{W}",
