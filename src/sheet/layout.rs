@@ -125,6 +125,20 @@ fn rows_of(columns: usize, n: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// `n` items in `r` rows as even as possible, the longer rows first
+/// (5 in 2 rows: 3 and 2; never 4 and 1).
+fn balanced_rows(r: usize, n: usize) -> Vec<Vec<usize>> {
+    let r = r.clamp(1, n.max(1));
+    let mut rows = Vec::with_capacity(r);
+    let mut next = 0;
+    for k in 0..r {
+        let len = n / r + usize::from(k < n % r);
+        rows.push((next..next + len).collect());
+        next += len;
+    }
+    rows
+}
+
 /// Columns of a grid without a canvas: one row up to three pictures, then
 /// about square.
 fn default_columns(n: usize) -> usize {
@@ -140,8 +154,9 @@ fn default_columns(n: usize) -> usize {
 ///
 /// Without a canvas a strip or side-by-side is one row. On a canvas the
 /// pictures of a strip, a side-by-side or a grid without a column count
-/// wrap, in order, into as many rows as gives them the most room: a strip
-/// of wide crops on a square post becomes a column instead of a thin band.
+/// wrap, in order, into as many even rows as gives them the most room: a
+/// strip of wide crops on a square post becomes a column instead of a thin
+/// band, four pictures on a wide screen two rows of two.
 fn solve(
     sizes: &[(u32, u32)],
     labels: &[&str],
@@ -160,7 +175,7 @@ fn solve(
     match fixed {
         Some(c) => solve_rows(sizes, labels, layout, &rows_of(c, n), canvas, footer),
         None => (1..=n.max(1))
-            .map(|c| solve_rows(sizes, labels, layout, &rows_of(c, n), canvas, footer))
+            .map(|r| solve_rows(sizes, labels, layout, &balanced_rows(r, n), canvas, footer))
             .max_by_key(|g| g.cells.iter().map(|c| c.2 as u64 * c.3 as u64).sum::<u64>())
             .expect("at least one arrangement"),
     }
@@ -540,6 +555,14 @@ mod tests {
         assert_eq!(rows_of(default_columns(4), 4).len(), 2);
         assert_eq!(rows_of(default_columns(5), 5).len(), 2);
         assert_eq!(rows_of(1, 3).len(), 3);
+    }
+
+    #[test]
+    fn balanced_rows_are_even() {
+        assert_eq!(balanced_rows(2, 5), vec![vec![0, 1, 2], vec![3, 4]]);
+        assert_eq!(balanced_rows(2, 4), vec![vec![0, 1], vec![2, 3]]);
+        assert_eq!(balanced_rows(3, 3), vec![vec![0], vec![1], vec![2]]);
+        assert_eq!(balanced_rows(9, 2).len(), 2);
     }
 
     #[test]
