@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use smp_render::{Error, Format, Plan, PlanFile, Region, RenderJob, Result, Stage};
+use smp_render::{
+    Canvas, Crop, Error, Format, Layout, Plan, PlanFile, Region, RegionSource, RenderJob, Result,
+    SheetJob, SheetSource, Stage, Variant, Watermark, WatermarkPosition,
+};
 
 /// Scalp micropigmentation previews: layered follicle dots composited into
 /// a scalp photo in linear light.
@@ -27,6 +30,17 @@ pub enum Command {
     /// Render the finished treatment at stages of its life: fresh, crusting, healed, years
     /// later; one image per stage and a labelled strip of all (timeline.png).
     Timeline(Box<TimelineArgs>),
+    /// Lay rendered images out for a client or a portfolio: side by side, split view,
+    /// session progression, timeline or a grid of variants; portfolio sizes, watermark, and an
+    /// interactive comparison page (--html).
+    Sheet(Box<SheetArgs>),
+    /// Print what an image made by smp-render records about itself: the simulation notice,
+    /// the seed and the plan (as a plan file that renders it again).
+    Provenance {
+        /// PNG or JPEG files.
+        #[arg(value_name = "IMAGE", required = true)]
+        images: Vec<PathBuf>,
+    },
     /// List the named pigment shades.
     Shades,
 }
@@ -155,6 +169,10 @@ pub struct RenderArgs {
     /// Also write every dot as CSV (session,x_px,y_px,diameter_px,...) to this file.
     #[arg(long, value_name = "FILE.csv")]
     pub dots: Option<PathBuf>,
+    /// Leave out the "Simulated preview" notice drawn on every rendered after-image (the
+    /// files' metadata still records that they are simulations). Command line only.
+    #[arg(long)]
+    pub no_simulated_label: bool,
 }
 
 /// Options of `timeline`: those of `render` (except `--stage`) and the stages.
@@ -315,6 +333,7 @@ impl RenderArgs {
         };
         let mut job = RenderJob::from_fields(&merged, plan, &source)?;
         job.other_inputs.extend(self.plan.iter().cloned());
+        job.simulated_label = !self.no_simulated_label;
         if merged.photo.is_none() {
             return Err(Error::field(
                 source,
@@ -323,6 +342,253 @@ impl RenderArgs {
                 "a photo file is required",
             ));
         }
+        Ok(job)
+    }
+}
+
+/// Options of `sheet`: the layout and output options, then either labelled images
+/// (`--image`) or the options of `render` (the sheet renders in memory).
+#[derive(Debug, Args)]
+pub struct SheetArgs {
+    /// The arrangement: side-by-side, split, progression, timeline or grid.
+    #[arg(long, value_name = "LAYOUT", default_value = "progression", value_parser = [
+        "side-by-side", "split", "progression", "timeline", "grid",
+    ])]
+    pub layout: String,
+    /// A picture and its caption, LABEL=PATH (PATH alone is captioned with its file stem);
+    /// repeat it, in order, the before first. With images nothing is rendered.
+    #[arg(long = "image", value_name = "LABEL=PATH")]
+    pub images: Vec<String>,
+    /// Where the split view's line sits (and where the page's slider starts), from 0 (all
+    /// after) to 1 (all before). [default: 0.5]
+    #[arg(long, value_name = "F")]
+    pub split_at: Option<f32>,
+    /// Pictures per row of a grid. [default: about square]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub columns: Option<u32>,
+    /// Render one picture per value of a plan key, same seed: KEY=V1,V2,... (e.g.
+    /// shade=jet-black,soft-black,ash-grey or density_per_cm2=60,90,120).
+    #[arg(long, value_name = "KEY=V,V,..")]
+    pub vary: Option<String>,
+    /// Crop every picture alike: x,y,w,h in photo pixels, or scalp (the treatment region's
+    /// bounding box and a margin; needs the region). [default: whole pictures]
+    #[arg(long, value_name = "x,y,w,h|scalp")]
+    pub crop: Option<String>,
+    /// Margin of --crop scalp on each side, as a share of the region's longer side, 0 to 2.
+    /// [default: 0.2]
+    #[arg(long, value_name = "F")]
+    pub crop_margin: Option<f32>,
+    /// Output size, one sheet each (comma-separated): square (1080x1080), portrait
+    /// (1080x1350), landscape (1920x1080), a4 (2480x3508, 300 dpi), a4-landscape, or WxH.
+    /// [default: the pictures' own size]
+    #[arg(long, value_name = "NAME,..", value_delimiter = ',')]
+    pub preset: Vec<String>,
+    /// A studio name laid over the sheet as a watermark.
+    #[arg(long, value_name = "TEXT", conflicts_with = "logo")]
+    pub watermark: Option<String>,
+    /// A logo image (PNG with transparency works best) laid over the sheet as a watermark.
+    #[arg(long, value_name = "FILE")]
+    pub logo: Option<PathBuf>,
+    /// Where the watermark sits: top-left, top-right, bottom-left, bottom-right or center.
+    /// [default: bottom-right]
+    #[arg(long, value_name = "POS")]
+    pub watermark_position: Option<String>,
+    /// Watermark opacity, 0 to 1. [default: 0.7]
+    #[arg(long, value_name = "F")]
+    pub watermark_opacity: Option<f32>,
+    /// Logo width as a share of the sheet's shorter side, 0.02 to 1. [default: 0.18]
+    #[arg(long, value_name = "F")]
+    pub logo_size: Option<f32>,
+    /// Background colour #rrggbb. [default: #161616]
+    #[arg(long, value_name = "#RRGGBB")]
+    pub background: Option<String>,
+    /// Also write an interactive before/after comparison page (one self-contained HTML
+    /// file) here.
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
+    /// Title of the comparison page. [default: Scalp micropigmentation preview]
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// The render's options (not used with --image, except the region for --crop scalp and
+    /// --out, --format, --quality, --no-simulated-label).
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+fn parse_colour(s: &str) -> Result<image::Rgb<u8>> {
+    let hex = s.trim().trim_start_matches('#');
+    let v = (hex.len() == 6)
+        .then(|| u32::from_str_radix(hex, 16).ok())
+        .flatten()
+        .ok_or_else(|| {
+            Error::field(
+                "command line",
+                "background",
+                format!("{s:?}"),
+                "must be a colour #rrggbb",
+            )
+        })?;
+    Ok(image::Rgb([(v >> 16) as u8, (v >> 8) as u8, v as u8]))
+}
+
+impl SheetArgs {
+    /// The checked sheet job.
+    pub fn job(&self) -> Result<SheetJob> {
+        let split_at = self.split_at.unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&split_at) {
+            return Err(Error::field(
+                "command line",
+                "split_at",
+                split_at,
+                "must be 0 (all after) to 1 (all before)",
+            ));
+        }
+        let layout = match self.layout.as_str() {
+            "side-by-side" => Layout::SideBySide,
+            "split" => Layout::Split { at: split_at },
+            "grid" => Layout::Grid {
+                columns: self.columns,
+            },
+            _ => Layout::Strip,
+        };
+        if self.render.dots.is_some() {
+            return Err(Error::field(
+                "command line",
+                "dots",
+                "--dots",
+                "is an option of render, not of sheet",
+            ));
+        }
+        let cli = self.render.fields()?;
+        let source = if self.images.is_empty() {
+            if self.layout == "timeline" {
+                return Err(Error::field(
+                    "command line",
+                    "layout",
+                    "timeline",
+                    "takes labelled images: --image LABEL=PATH for each stage \
+                     (e.g. --image Fresh=fresh.png --image Healed=healed.png)",
+                ));
+            }
+            let job = self.render.job()?;
+            let variants = match &self.vary {
+                Some(spec) => Variant::parse_list(spec, &job.plan)?,
+                None => Vec::new(),
+            };
+            SheetSource::Render {
+                job: Box::new(job),
+                variants,
+            }
+        } else {
+            // Only the region (for --crop scalp) and the output options apply to images.
+            let render_only = PlanFile {
+                region: None,
+                polygon: None,
+                out: None,
+                format: None,
+                quality: None,
+                ..cli.clone()
+            };
+            if render_only != PlanFile::default() || self.vary.is_some() {
+                return Err(Error::field(
+                    "command line",
+                    "image",
+                    "--image with render options",
+                    "with --image the sheet shows the given images and renders nothing; \
+                     drop the render options (photo, plan values, --vary) or drop --image",
+                ));
+            }
+            let file = match &self.render.plan {
+                Some(p) => PlanFile::load(p)?,
+                None => PlanFile::default(),
+            };
+            let region = match (&cli.region, &cli.polygon, &file.region, &file.polygon) {
+                (Some(m), _, _, _) => Some(RegionSource::Mask(m.clone())),
+                (None, Some(p), _, _) => Some(RegionSource::Polygon(p.clone())),
+                (None, None, Some(m), _) => Some(RegionSource::Mask(m.clone())),
+                (None, None, None, Some(p)) => Some(RegionSource::Polygon(p.clone())),
+                _ => None,
+            };
+            SheetSource::Images {
+                images: self
+                    .images
+                    .iter()
+                    .map(|s| smp_render::parse_labelled_image(s))
+                    .collect(),
+                region,
+            }
+        };
+        let (out_dir, format, quality) = match &source {
+            SheetSource::Render { job, .. } => (job.out_dir.clone(), job.format, job.quality),
+            SheetSource::Images { .. } => {
+                let file = match &self.render.plan {
+                    Some(p) => PlanFile::load(p)?,
+                    None => PlanFile::default(),
+                };
+                let merged = file.overridden_by(cli);
+                (
+                    merged
+                        .out
+                        .unwrap_or_else(|| smp_render::DEFAULT_OUT_DIR.into()),
+                    merged.format.unwrap_or_default(),
+                    merged.quality.unwrap_or(smp_render::DEFAULT_QUALITY),
+                )
+            }
+        };
+        let mut job = SheetJob::new(source, layout, &format!("sheet-{}", self.layout));
+        job.crop = match &self.crop {
+            Some(c) => {
+                let mut crop = Crop::parse(c)?;
+                if let (Crop::Scalp { margin }, Some(m)) = (&mut crop, self.crop_margin) {
+                    *margin = m;
+                }
+                Some(crop)
+            }
+            None => None,
+        };
+        job.canvases = self
+            .preset
+            .iter()
+            .map(|p| Canvas::parse(p))
+            .collect::<Result<_>>()?;
+        if let Some(b) = &self.background {
+            job.background = parse_colour(b)?;
+        }
+        job.simulated_label = !self.render.no_simulated_label;
+        let mut watermark = match (&self.watermark, &self.logo) {
+            (Some(t), _) => Some(Watermark::text(t)),
+            (None, Some(l)) => Some(Watermark::logo(l)?),
+            (None, None) => None,
+        };
+        if let Some(w) = &mut watermark {
+            if let Some(p) = &self.watermark_position {
+                w.position = WatermarkPosition::parse(p)?;
+            }
+            if let Some(o) = self.watermark_opacity {
+                w.opacity = o;
+            }
+            if let Some(s) = self.logo_size {
+                w.logo_share = s;
+            }
+            w.validate()?;
+        } else if self.watermark_position.is_some()
+            || self.watermark_opacity.is_some()
+            || self.logo_size.is_some()
+        {
+            return Err(Error::field(
+                "command line",
+                "watermark",
+                "(none)",
+                "--watermark-position, --watermark-opacity and --logo-size need --watermark TEXT or --logo FILE",
+            ));
+        }
+        job.watermark = watermark;
+        job.out_dir = out_dir;
+        job.format = format;
+        job.quality = quality;
+        job.html = self.html.clone();
+        job.title = self.title.clone();
+        job.page_split_at = split_at;
         Ok(job)
     }
 }

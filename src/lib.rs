@@ -9,6 +9,7 @@ mod head;
 mod optics;
 mod photo;
 mod plan;
+mod provenance;
 mod region;
 mod render;
 mod sampling;
@@ -24,10 +25,15 @@ pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
 pub use head::{clip_to_head, Clipped, BACKDROP_TOLERANCE, FLOOD_SIDE};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
-pub use photo::{decode_photo, encode_image, load_photo, write_atomic, MAX_PIXELS, MAX_SIDE};
+pub use photo::{
+    decode_photo, encode_image, encode_image_meta, load_photo, write_atomic, MAX_PIXELS, MAX_SIDE,
+};
 pub use plan::{
     default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,
     MAX_SESSIONS,
+};
+pub use provenance::{
+    read_dpi, read_image_text, read_provenance, ImageMeta, Provenance, DIGITAL_SOURCE_TYPE,
 };
 pub use region::{Rect, Region};
 pub use render::{
@@ -41,6 +47,12 @@ pub use sampling::{
 };
 pub use scar::{hold_on_scar, DEFAULT_SCAR_RETENTION, SCAR_PATCH_MM};
 pub use shade::{match_hair, Shade, ShadeMatch, NAMED_SHADES};
-pub use sheet::{label, side_by_side};
+pub use sheet::{
+    comparison_page, compose, label, legible_text_px, parse_labelled_image, run_sheet,
+    side_by_side, simulated_mark, Canvas, Crop, Layout, PageOptions, Panel, SheetJob, SheetOptions,
+    SheetReport, SheetSource, Variant, Watermark, WatermarkContent, WatermarkPosition,
+    DEFAULT_BACKGROUND, DEFAULT_LOGO_SHARE, DEFAULT_SCALP_MARGIN, DEFAULT_WATERMARK_OPACITY,
+    MAX_CANVAS_SIDE, PRESETS, SHEET_NOTICE, SIMULATED_NOTICE,
+};
 pub use timeline::{retention, Permanence, Stage, StageLook, MAX_YEARS};
 pub use units::{DotsPerCm2, Mm, Scale};

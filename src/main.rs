@@ -93,6 +93,46 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
                 println!("wrote {}", o.display());
             }
         }
+        Command::Sheet(args) => {
+            let job = args.job()?;
+            let report = smp_render::run_sheet(&job)?;
+            for (o, (w, h)) in report.outputs.iter().zip(&report.sizes) {
+                println!("wrote {} ({w} x {h} px)", o.display());
+            }
+            for o in report.outputs.iter().skip(report.sizes.len()) {
+                println!("wrote {}", o.display());
+            }
+        }
+        Command::Provenance { images } => {
+            let mut missing = Vec::new();
+            for path in images {
+                let bytes = std::fs::read(&path).map_err(|e| smp_render::Error::io(&path, e))?;
+                match smp_render::read_provenance(&bytes) {
+                    Some(p) => {
+                        // Printed as a plan file: everything but the plan is a comment.
+                        println!("# {}", path.display());
+                        println!("# {}", p.description);
+                        if let Some(seed) = p.seed {
+                            println!("# seed {seed}");
+                        }
+                        match &p.plan {
+                            Some(plan) => print!("{plan}"),
+                            None => println!("# (no plan recorded)"),
+                        }
+                    }
+                    None => missing.push(path),
+                }
+            }
+            if !missing.is_empty() {
+                let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+                return Err(smp_render::Error::field(
+                    names.join(", "),
+                    "provenance",
+                    "(none)",
+                    "no smp-render provenance in the file",
+                ));
+            }
+        }
         Command::Shades => {
             for (name, rgb, about) in smp_render::NAMED_SHADES {
                 println!(

@@ -17,6 +17,7 @@ use palette::{LinSrgb, Srgb};
 
 use crate::error::{Error, Result};
 use crate::plan::Format;
+use crate::provenance::{add_meta, ImageMeta};
 
 /// Largest image side the decoder accepts, px.
 pub const MAX_SIDE: u32 = 30_000;
@@ -141,6 +142,18 @@ pub fn linear_to_srgb(l: f32) -> u8 {
 
 /// Encodes an image in `format` (JPEG at `quality`, 1-100).
 pub fn encode_image(img: &RgbImage, format: Format, quality: u8, name: &Path) -> Result<Vec<u8>> {
+    encode_image_meta(img, format, quality, name, &ImageMeta::default())
+}
+
+/// [`encode_image`] with `meta` written into the file: the simulation
+/// notice, plan and seed, and the print resolution (see [`crate::Provenance`]).
+pub fn encode_image_meta(
+    img: &RgbImage,
+    format: Format,
+    quality: u8,
+    name: &Path,
+    meta: &ImageMeta,
+) -> Result<Vec<u8>> {
     let err = |reason: String| Error::Encode {
         path: name.to_path_buf(),
         reason,
@@ -168,6 +181,9 @@ pub fn encode_image(img: &RgbImage, format: Format, quality: u8, name: &Path) ->
             }
             let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
             enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            if let Some(dpi) = meta.dpi {
+                enc.set_density(jpeg_encoder::PixelDensity::dpi(dpi));
+            }
             enc.encode(
                 img.as_raw(),
                 w as u16,
@@ -177,7 +193,7 @@ pub fn encode_image(img: &RgbImage, format: Format, quality: u8, name: &Path) ->
             .map_err(|e| err(e.to_string()))?;
         }
     }
-    Ok(out)
+    Ok(add_meta(out, format, meta))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,

@@ -152,6 +152,69 @@ impl Plan {
             .unwrap_or_else(|| default_session_strengths(self.sessions))
     }
 
+    /// Every value of the plan as plan-file fields, defaults written out,
+    /// so that the file renders the same plan even if a default changes.
+    pub fn to_plan_file(&self) -> PlanFile {
+        // Destructured in full so that a new field cannot be forgotten here.
+        let Plan {
+            sessions,
+            density,
+            session_shares: _,
+            dot_diameter,
+            dot_diameter_spread,
+            elongation,
+            strength_spread,
+            halo,
+            shade,
+            session_strengths: _,
+            feather,
+            seed,
+            camera_blur_px,
+            blowout,
+            pigment,
+            stage,
+            shade_auto,
+            hair_point,
+            keep_hair,
+            scar_retention,
+            clip_to_head,
+        } = self;
+        PlanFile {
+            sessions: Some(*sessions),
+            density_per_cm2: Some(density.0),
+            session_shares: Some(self.shares()),
+            dot_diameter_mm: Some(dot_diameter.0),
+            dot_diameter_spread: Some(*dot_diameter_spread),
+            elongation: Some(*elongation),
+            strength_spread: Some(*strength_spread),
+            halo: Some(*halo),
+            shade: Some(if *shade_auto {
+                "auto".to_string()
+            } else {
+                shade.name.clone()
+            }),
+            dilution: Some(shade.dilution),
+            blowout: Some(*blowout),
+            pigment: Some(
+                match pigment {
+                    Permanence::Permanent => "permanent",
+                    Permanence::SemiPermanent => "semi-permanent",
+                }
+                .to_string(),
+            ),
+            stage: Some(stage.to_string()),
+            hair: *hair_point,
+            keep_hair: Some(*keep_hair),
+            scar_retention: Some(*scar_retention),
+            clip_to_head: Some(*clip_to_head),
+            session_strengths: Some(self.strengths()),
+            feather_mm: Some(feather.0),
+            seed: Some(*seed),
+            camera_blur_px: *camera_blur_px,
+            ..Default::default()
+        }
+    }
+
     /// Checks every field; `source` names where the values came from.
     pub fn validate(&self, source: &str) -> Result<()> {
         let range = |field: &str, v: f32, lo: f32, hi: f32, unit: &str| -> Result<()> {
@@ -540,6 +603,30 @@ mod tests {
         std::fs::write(&f, "sesions = 2\n").unwrap();
         let e = PlanFile::load(&f).unwrap_err().to_string();
         assert!(e.contains("p.toml") && e.contains("sesions"), "{e}");
+    }
+
+    #[test]
+    fn plan_file_of_a_plan_makes_the_same_plan() {
+        let plan = Plan {
+            sessions: 2,
+            seed: 77,
+            halo: 0.5,
+            shade: Shade::parse("ash-grey", 0.6, "t").unwrap(),
+            camera_blur_px: Some(1.25),
+            ..Default::default()
+        };
+        let text = toml::to_string(&plan.to_plan_file()).unwrap();
+        let back: PlanFile = toml::from_str(&text).unwrap();
+        let expected = Plan {
+            session_shares: Some(plan.shares()),
+            session_strengths: Some(plan.strengths()),
+            ..plan
+        };
+        assert_eq!(
+            back.apply_to(Plan::default(), "t").unwrap(),
+            expected,
+            "{text}"
+        );
     }
 
     #[test]

@@ -17,13 +17,14 @@ use crate::follicle::{make_dots, Dot};
 use crate::hair::keep_hair;
 use crate::head::{clip_to_head, Clipped};
 use crate::optics::estimate_blur;
-use crate::photo::{encode_image, load_photo, write_atomic};
+use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
+use crate::provenance::{ImageMeta, Provenance};
 use crate::region::Region;
 use crate::sampling::{sample, SamplePoint, SamplerParams};
 use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
-use crate::sheet::side_by_side;
+use crate::sheet::{side_by_side, simulated_mark};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
@@ -236,6 +237,9 @@ pub struct RenderJob {
     pub other_inputs: Vec<PathBuf>,
     /// A scar inside the region, if any.
     pub scar: Option<RegionSource>,
+    /// Draw the "Simulated preview" notice on every session image.
+    /// Turning it off is an explicit choice. Default: true.
+    pub simulated_label: bool,
 }
 
 /// Width of a scar's soft edge, mm.
@@ -331,6 +335,7 @@ impl RenderJob {
                 (None, Some(p)) => Some(RegionSource::Polygon(p.clone())),
                 (None, None) => None,
             },
+            simulated_label: true,
         })
     }
 
@@ -355,7 +360,32 @@ impl RenderJob {
             .transpose()
     }
 
-    fn inputs(&self) -> Vec<PathBuf> {
+    /// A plan file (TOML) that renders this job's images again: every plan
+    /// value, the scale, the region (a polygon in full, a mask by file
+    /// name) and the photo by file name, never its folders.
+    pub fn plan_toml(&self) -> String {
+        let mut pf = self.plan.to_plan_file();
+        let file_name = |p: &Path| p.file_name().map(PathBuf::from);
+        pf.photo = file_name(&self.photo);
+        match &self.region {
+            RegionSource::Mask(m) => pf.region = file_name(m),
+            RegionSource::Polygon(p) => pf.polygon = Some(p.clone()),
+        }
+        pf.px_per_mm = Some(self.scale.px_per_mm());
+        toml::to_string(&pf).unwrap_or_default()
+    }
+
+    /// What an image of this job records about itself; `what` says what it
+    /// shows (e.g. "session 2 of 3").
+    pub fn provenance(&self, what: &str) -> Provenance {
+        Provenance::new(
+            &format!("scalp micropigmentation, {what}, rendered by smp-render, not photographed"),
+            Some(self.plan.seed),
+            Some(self.plan_toml()),
+        )
+    }
+
+    pub(crate) fn inputs(&self) -> Vec<PathBuf> {
         let mut v = vec![self.photo.clone()];
         for source in std::iter::once(&self.region).chain(self.scar.as_ref()) {
             if let RegionSource::Mask(m) = source {
@@ -401,7 +431,7 @@ pub struct JobReport {
     pub timings: Timings,
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
@@ -417,8 +447,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         }
     }
     let mut t = Timings::default();
-    let encode_write = |path: &Path, img: &RgbImage| -> Result<()> {
-        write_atomic(path, &encode_image(img, job.format, job.quality, path)?)
+    let encode_write = |path: &Path, img: &RgbImage, what: &str| -> Result<()> {
+        let meta = ImageMeta {
+            provenance: Some(job.provenance(what)),
+            dpi: None,
+        };
+        write_atomic(
+            path,
+            &encode_image_meta(img, job.format, job.quality, path, &meta)?,
+        )
     };
 
     // The photo and the mask decode side by side.
@@ -501,6 +538,12 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         n,
         if n == 1 { "" } else { "s" }
     );
+    // The notice is drawn in place (a corner of each image), so no image
+    // is copied for it; the sheet shows it on its after-half too.
+    let mut sessions = sessions;
+    if job.simulated_label {
+        sessions.par_iter_mut().for_each(simulated_mark);
+    }
     let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
     for (k, img) in sessions.iter().enumerate().rev() {
         images.push((outputs[k + 1].clone(), Some(img)));
@@ -508,11 +551,12 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let written: Vec<Result<()>> = images
         .par_iter()
         .with_max_len(1)
-        .map(|(path, img)| match img {
-            Some(img) => encode_write(path, img),
+        .enumerate()
+        .map(|(i, (path, img))| match img {
+            Some(img) => encode_write(path, img, &format!("session {} of {n}", n + 1 - i)),
             None => {
                 let sheet = side_by_side(&photo, "Before", &sessions[n - 1], &after_label);
-                encode_write(path, &sheet)
+                encode_write(path, &sheet, &format!("before and after {n} sessions"))
             }
         })
         .collect();
@@ -626,8 +670,11 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     let (region, _) = without_hair(&job.plan, &photo, region)?;
     let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
     let scar = job.scar_region(photo.dimensions())?;
-    let (images, dots, blur) =
+    let (mut images, dots, blur) =
         render_timeline(&photo, &region, scar.as_ref(), &plan, job.scale, stages);
+    if job.simulated_label {
+        images.par_iter_mut().for_each(simulated_mark);
+    }
     let mut labelled: Vec<(&RgbImage, String)> = vec![(&photo, "Before".to_string())];
     labelled.extend(
         images
@@ -641,10 +688,29 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
         .chain(images.iter())
         .chain(std::iter::once(&strip))
         .collect();
+    let whats: Vec<Option<String>> = std::iter::once(None)
+        .chain(
+            stages
+                .iter()
+                .map(|s| Some(format!("the whole treatment, {}", s.label()))),
+        )
+        .chain(std::iter::once(Some("a timeline of stages".to_string())))
+        .collect();
     all.par_iter()
         .zip(outputs.par_iter())
+        .zip(whats.par_iter())
         .with_max_len(1)
-        .map(|(img, path)| write_atomic(path, &encode_image(img, job.format, job.quality, path)?))
+        .map(|((img, path), what)| {
+            // `before` is the photo as decoded: no provenance of a render.
+            let meta = ImageMeta {
+                provenance: what.as_ref().map(|w| job.provenance(w)),
+                dpi: None,
+            };
+            write_atomic(
+                path,
+                &encode_image_meta(img, job.format, job.quality, path, &meta)?,
+            )
+        })
         .collect::<Result<Vec<()>>>()?;
     Ok(TimelineReport {
         outputs,

@@ -3,8 +3,11 @@
 mod cli;
 mod hair;
 mod head;
+mod page;
 mod properties;
+mod provenance;
 mod scar;
+mod sheets;
 mod timeline;
 mod tone;
 mod util;

@@ -122,3 +122,39 @@ pub fn mean_linear_luminance(img: &image::RgbImage) -> f64 {
         .sum();
     sum / (img.width() as f64 * img.height() as f64)
 }
+
+/// Writes a line to the terminal even while the test harness captures
+/// output (the harness captures `print!`, not direct writes), for skips.
+pub fn notice(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// A solid colour image.
+pub fn solid(w: u32, h: u32, rgb: [u8; 3]) -> image::RgbImage {
+    image::RgbImage::from_pixel(w, h, image::Rgb(rgb))
+}
+
+/// Saves `img` as PNG at `path`.
+pub fn save(img: &image::RgbImage, path: &Path) {
+    img.save(path).unwrap();
+}
+
+/// Bounding box (x0, y0, x1, y1 exclusive) of the pixels for which `f` holds.
+pub fn bbox(img: &image::RgbImage, f: impl Fn([u8; 3]) -> bool) -> Option<(u32, u32, u32, u32)> {
+    let mut b: Option<(u32, u32, u32, u32)> = None;
+    for (x, y, p) in img.enumerate_pixels() {
+        if f(p.0) {
+            b = Some(match b {
+                None => (x, y, x + 1, y + 1),
+                Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)),
+            });
+        }
+    }
+    b
+}
+
+/// Whether a pixel is close to a colour (each channel within `tol`).
+pub fn near(p: [u8; 3], c: [u8; 3], tol: u8) -> bool {
+    (0..3).all(|i| p[i].abs_diff(c[i]) <= tol)
+}

@@ -1,0 +1,487 @@
+//! What an output image says about itself: that it is a simulation, and the
+//! plan and seed that made it.
+//!
+//! A preview must never pass for a photograph of a healed treatment. Every
+//! rendered after-image therefore carries a visible mark by default
+//! ([`crate::simulated_mark`]) and, inside the file, a [`Provenance`]:
+//!
+//! * **PNG:** `tEXt` `Software`; `iTXt` `Description` (one line beginning
+//!   "Simulated preview"); `tEXt` `smp-render.seed`; `iTXt`
+//!   `smp-render.plan` (a plan file that renders the image again); `iTXt`
+//!   `XML:com.adobe.xmp`, an XMP packet with the IPTC digital source type
+//!   `compositeSynthetic` (a photo with synthetic elements), which is what
+//!   image sites and editors read to flag synthetic media; `pHYs` when the
+//!   image has a print resolution.
+//! * **JPEG:** one `COM` segment with the same text, an `APP1` XMP packet,
+//!   and the print resolution in the JFIF header.
+//!
+//! The chunks and segments are spliced into the encoder's bytes (after
+//! `IHDR`; after `SOI` and the JFIF `APP0`) instead of going through each
+//! encoder's API: `image`'s PNG encoder writes no text chunks and
+//! `jpeg-encoder` no comments, and one byte-level writer with its reader
+//! ([`read_provenance`]) keeps the round trip testable for both formats.
+//!
+//! The plan records the photo and the mask by file name only, never their
+//! folders: a portfolio image must not carry a client's folder names. Put the
+//! plan next to the photo and mask to render the image again.
+
+use crate::plan::Format;
+
+/// PNG text keyword of the plan.
+const KEY_PLAN: &str = "smp-render.plan";
+/// PNG text keyword of the seed.
+const KEY_SEED: &str = "smp-render.seed";
+/// XMP namespace marker of a JPEG `APP1` segment.
+const XMP_APP1: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// IPTC digital source type: a photo composited with synthetic elements.
+pub const DIGITAL_SOURCE_TYPE: &str =
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic";
+
+/// The name and version of the program, as recorded in `Software`.
+pub fn software() -> String {
+    format!("smp-render {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// What a rendered image is and how to render it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// What the image shows, one line beginning "Simulated preview".
+    pub description: String,
+    /// The seed of the render, when the image comes from one.
+    pub seed: Option<u64>,
+    /// A plan file (TOML) that renders the image again with the same
+    /// version of smp-render: every plan value, the scale and the region;
+    /// the photo and the mask by file name. `None` when unknown (a sheet
+    /// of image files that carry no plan of their own).
+    pub plan: Option<String>,
+}
+
+impl Provenance {
+    /// A provenance with `description` (given a "Simulated preview: "
+    /// prefix when it lacks one), `seed` and `plan`.
+    pub fn new(description: &str, seed: Option<u64>, plan: Option<String>) -> Self {
+        let description = if description.starts_with("Simulated preview") {
+            description.to_string()
+        } else {
+            format!("Simulated preview: {description}")
+        };
+        Provenance {
+            description,
+            seed,
+            plan,
+        }
+    }
+
+    /// The text written into a JPEG `COM` segment; [`Provenance::from_comment`]
+    /// reads it back.
+    pub fn to_comment(&self) -> String {
+        let mut s = format!(
+            "Description: {}\nSoftware: {}\n",
+            one_line(&self.description),
+            software()
+        );
+        if let Some(seed) = self.seed {
+            s.push_str(&format!("Seed: {seed}\n"));
+        }
+        if let Some(plan) = &self.plan {
+            s.push_str("Plan (TOML):\n");
+            s.push_str(plan);
+        }
+        s
+    }
+
+    /// Reads the text of [`Provenance::to_comment`]; `None` if it is not one.
+    pub fn from_comment(text: &str) -> Option<Self> {
+        let (head, plan) = match text.split_once("Plan (TOML):\n") {
+            Some((h, p)) => (h, Some(p.to_string())),
+            None => (text, None),
+        };
+        let mut description = None;
+        let mut seed = None;
+        for line in head.lines() {
+            if let Some(d) = line.strip_prefix("Description: ") {
+                description = Some(d.to_string());
+            } else if let Some(s) = line.strip_prefix("Seed: ") {
+                seed = Some(s.trim().parse().ok()?);
+            }
+        }
+        Some(Provenance {
+            description: description?,
+            seed,
+            plan,
+        })
+    }
+
+    /// An XMP packet: description, creator tool, and the IPTC digital
+    /// source type of a photo with synthetic elements.
+    pub fn to_xmp(&self) -> String {
+        format!(
+            concat!(
+                "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n",
+                "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n",
+                " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n",
+                "  <rdf:Description rdf:about=\"\"\n",
+                "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n",
+                "    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n",
+                "    xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\"\n",
+                "    xmp:CreatorTool=\"{tool}\"\n",
+                "    Iptc4xmpExt:DigitalSourceType=\"{dst}\">\n",
+                "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{desc}</rdf:li></rdf:Alt></dc:description>\n",
+                "  </rdf:Description>\n",
+                " </rdf:RDF>\n",
+                "</x:xmpmeta>\n",
+                "<?xpacket end=\"r\"?>"
+            ),
+            tool = xml_escape(&software()),
+            dst = DIGITAL_SOURCE_TYPE,
+            desc = xml_escape(&one_line(&self.description)),
+        )
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// What is written into an image file besides its pixels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageMeta {
+    /// Simulation notice, plan and seed. Default: none.
+    pub provenance: Option<Provenance>,
+    /// Print resolution, dots per inch (e.g. 300 for an A4 sheet). Default: none.
+    pub dpi: Option<u16>,
+}
+
+/// Adds `meta` to an encoded image of `format` (bytes as the encoders in
+/// [`crate::encode_image`] write them).
+pub(crate) fn add_meta(bytes: Vec<u8>, format: Format, meta: &ImageMeta) -> Vec<u8> {
+    if meta.provenance.is_none() && (meta.dpi.is_none() || format == Format::Jpeg) {
+        return bytes;
+    }
+    match format {
+        Format::Png => png_add(bytes, meta),
+        Format::Jpeg => jpeg_add(bytes, meta),
+    }
+}
+
+fn png_add(bytes: Vec<u8>, meta: &ImageMeta) -> Vec<u8> {
+    // Signature (8) + IHDR (4 length + 4 type + 13 data + 4 CRC).
+    const AFTER_IHDR: usize = 8 + 25;
+    debug_assert_eq!(&bytes[12..16], b"IHDR");
+    let mut chunks = Vec::new();
+    if let Some(dpi) = meta.dpi {
+        let ppm = (dpi as f64 / 0.0254).round() as u32;
+        let mut d = Vec::with_capacity(9);
+        d.extend_from_slice(&ppm.to_be_bytes());
+        d.extend_from_slice(&ppm.to_be_bytes());
+        d.push(1); // unit: metre
+        png_chunk(&mut chunks, b"pHYs", &d);
+    }
+    if let Some(p) = &meta.provenance {
+        png_text(&mut chunks, "Software", &software());
+        png_itxt(&mut chunks, "Description", &one_line(&p.description));
+        if let Some(seed) = p.seed {
+            png_text(&mut chunks, KEY_SEED, &seed.to_string());
+        }
+        if let Some(plan) = &p.plan {
+            png_itxt(&mut chunks, KEY_PLAN, plan);
+        }
+        png_itxt(&mut chunks, "XML:com.adobe.xmp", &p.to_xmp());
+    }
+    let mut out = Vec::with_capacity(bytes.len() + chunks.len());
+    out.extend_from_slice(&bytes[..AFTER_IHDR]);
+    out.extend_from_slice(&chunks);
+    out.extend_from_slice(&bytes[AFTER_IHDR..]);
+    out
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A `tEXt` chunk; `text` must be Latin-1 (the callers write ASCII).
+fn png_text(out: &mut Vec<u8>, key: &str, text: &str) {
+    let mut d = Vec::with_capacity(key.len() + 1 + text.len());
+    d.extend_from_slice(key.as_bytes());
+    d.push(0);
+    d.extend(text.chars().map(|c| u8::try_from(c).unwrap_or(b'?')));
+    png_chunk(out, b"tEXt", &d);
+}
+
+/// An uncompressed `iTXt` chunk (UTF-8) without language tag.
+fn png_itxt(out: &mut Vec<u8>, key: &str, text: &str) {
+    let mut d = Vec::with_capacity(key.len() + 5 + text.len());
+    d.extend_from_slice(key.as_bytes());
+    d.extend_from_slice(&[0, 0, 0, 0, 0]);
+    d.extend_from_slice(text.as_bytes());
+    png_chunk(out, b"iTXt", &d);
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for &b in data {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+fn jpeg_add(bytes: Vec<u8>, meta: &ImageMeta) -> Vec<u8> {
+    let Some(p) = &meta.provenance else {
+        return bytes;
+    };
+    debug_assert_eq!(&bytes[..2], [0xff, 0xd8]);
+    // JFIF wants its APP0 right after SOI, so the new segments follow it.
+    let mut at = 2;
+    if bytes.len() > 6 && bytes[2..4] == [0xff, 0xe0] {
+        at = 4 + u16::from_be_bytes([bytes[4], bytes[5]]) as usize;
+    }
+    let mut segs = Vec::new();
+    let mut xmp = XMP_APP1.to_vec();
+    xmp.extend_from_slice(p.to_xmp().as_bytes());
+    jpeg_segment(&mut segs, 0xe1, &xmp);
+    // A segment holds at most 65,533 bytes; a longer comment (a polygon of
+    // thousands of points) goes on over further COM segments.
+    for part in p.to_comment().as_bytes().chunks(65_533) {
+        jpeg_segment(&mut segs, 0xfe, part);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + segs.len());
+    out.extend_from_slice(&bytes[..at]);
+    out.extend_from_slice(&segs);
+    out.extend_from_slice(&bytes[at..]);
+    out
+}
+
+fn jpeg_segment(out: &mut Vec<u8>, marker: u8, data: &[u8]) {
+    out.extend_from_slice(&[0xff, marker]);
+    out.extend_from_slice(&((data.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(data);
+}
+
+/// Every text entry of a PNG (`tEXt` and uncompressed `iTXt` chunks, as
+/// keyword and text) or JPEG (`COM` segments joined, under the keyword
+/// `Comment`; XMP packets under `XML:com.adobe.xmp`), in file order.
+pub fn read_image_text(bytes: &[u8]) -> Vec<(String, String)> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        png_text_entries(bytes)
+    } else if bytes.starts_with(&[0xff, 0xd8]) {
+        jpeg_text_entries(bytes)
+    } else {
+        Vec::new()
+    }
+}
+
+fn png_text_entries(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut i = 8;
+    while i + 12 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap()) as usize;
+        let kind = &bytes[i + 4..i + 8];
+        let Some(data) = bytes.get(i + 8..i + 8 + len) else {
+            break;
+        };
+        let crc_ok = || {
+            bytes
+                .get(i + 8 + len..i + 12 + len)
+                .is_some_and(|c| c == crc32(&bytes[i + 4..i + 8 + len]).to_be_bytes())
+        };
+        match kind {
+            b"tEXt" if crc_ok() => {
+                if let Some(z) = data.iter().position(|&b| b == 0) {
+                    let latin1 = |b: &[u8]| b.iter().map(|&c| c as char).collect::<String>();
+                    out.push((latin1(&data[..z]), latin1(&data[z + 1..])));
+                }
+            }
+            b"iTXt" if crc_ok() => {
+                if let Some(e) = parse_itxt(data) {
+                    out.push(e);
+                }
+            }
+            b"IDAT" | b"IEND" => break,
+            _ => {}
+        }
+        i += 12 + len;
+    }
+    out
+}
+
+fn parse_itxt(data: &[u8]) -> Option<(String, String)> {
+    let z = data.iter().position(|&b| b == 0)?;
+    let key = String::from_utf8(data[..z].to_vec()).ok()?;
+    let rest = data.get(z + 1..)?;
+    let (compressed, rest) = (*rest.first()?, rest.get(2..)?);
+    if compressed != 0 {
+        return None;
+    }
+    let lang_end = rest.iter().position(|&b| b == 0)?;
+    let rest = &rest[lang_end + 1..];
+    let tk_end = rest.iter().position(|&b| b == 0)?;
+    let text = String::from_utf8(rest[tk_end + 1..].to_vec()).ok()?;
+    Some((key, text))
+}
+
+fn jpeg_text_entries(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut comment = Vec::new();
+    let mut i = 2;
+    while i + 4 <= bytes.len() && bytes[i] == 0xff {
+        let marker = bytes[i + 1];
+        if marker == 0xff {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0xda || marker == 0xd9 {
+            break; // start of scan / end of image: no more metadata
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        let Some(data) = bytes.get(i + 4..i + 2 + len) else {
+            break;
+        };
+        match marker {
+            0xfe => comment.extend_from_slice(data),
+            0xe1 if data.starts_with(XMP_APP1) => out.push((
+                "XML:com.adobe.xmp".to_string(),
+                String::from_utf8_lossy(&data[XMP_APP1.len()..]).into_owned(),
+            )),
+            _ => {}
+        }
+        i += 2 + len;
+    }
+    if !comment.is_empty() {
+        out.push((
+            "Comment".to_string(),
+            String::from_utf8_lossy(&comment).into_owned(),
+        ));
+    }
+    out
+}
+
+/// The [`Provenance`] written into a PNG or JPEG file by smp-render, if it
+/// has one.
+pub fn read_provenance(bytes: &[u8]) -> Option<Provenance> {
+    let entries = read_image_text(bytes);
+    if let Some((_, c)) = entries.iter().find(|(k, _)| k == "Comment") {
+        return Provenance::from_comment(c);
+    }
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let description = get("Description").filter(|d| d.starts_with("Simulated preview"))?;
+    Some(Provenance {
+        description,
+        seed: get(KEY_SEED).and_then(|s| s.parse().ok()),
+        plan: get(KEY_PLAN),
+    })
+}
+
+/// The print resolution (dots per inch) a PNG's `pHYs` chunk or a JPEG's
+/// JFIF header records, if any.
+pub fn read_dpi(bytes: &[u8]) -> Option<u16> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        let mut i = 8;
+        while i + 12 <= bytes.len() {
+            let len = u32::from_be_bytes(bytes[i..i + 4].try_into().ok()?) as usize;
+            match &bytes[i + 4..i + 8] {
+                b"pHYs" if len == 9 && bytes.get(i + 16) == Some(&1) => {
+                    let ppm = u32::from_be_bytes(bytes[i + 8..i + 12].try_into().ok()?);
+                    return Some((ppm as f64 * 0.0254).round() as u16);
+                }
+                b"IDAT" => return None,
+                _ => i += 12 + len,
+            }
+        }
+        None
+    } else if bytes.len() > 18 && bytes[2..4] == [0xff, 0xe0] && &bytes[6..11] == b"JFIF\0" {
+        // JFIF: version (2), units (1: dots per inch), x density (2), y density (2).
+        (bytes[13] == 1).then(|| u16::from_be_bytes([bytes[14], bytes[15]]))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::RgbImage;
+    use std::path::Path;
+
+    fn provenance() -> Provenance {
+        Provenance::new(
+            "session 2 of 3 — jet-black",
+            Some(42),
+            Some("photo = \"a.jpg\"\nseed = 42\n".into()),
+        )
+    }
+
+    #[test]
+    fn png_round_trip_and_still_decodes() {
+        let img = RgbImage::from_pixel(40, 30, image::Rgb([10, 20, 30]));
+        let meta = ImageMeta {
+            provenance: Some(provenance()),
+            dpi: Some(300),
+        };
+        let bytes =
+            crate::photo::encode_image_meta(&img, Format::Png, 90, Path::new("a.png"), &meta)
+                .unwrap();
+        assert_eq!(read_provenance(&bytes), meta.provenance);
+        assert_eq!(read_dpi(&bytes), Some(300));
+        let back = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        assert_eq!(back.as_raw(), img.as_raw());
+    }
+
+    #[test]
+    fn jpeg_round_trip_and_still_decodes() {
+        let img = RgbImage::from_pixel(40, 30, image::Rgb([10, 20, 30]));
+        let meta = ImageMeta {
+            provenance: Some(provenance()),
+            dpi: Some(300),
+        };
+        let bytes =
+            crate::photo::encode_image_meta(&img, Format::Jpeg, 90, Path::new("a.jpg"), &meta)
+                .unwrap();
+        assert_eq!(read_provenance(&bytes), meta.provenance);
+        assert_eq!(read_dpi(&bytes), Some(300));
+        let xmp = read_image_text(&bytes);
+        assert!(xmp.iter().any(|(k, v)| k == "XML:com.adobe.xmp"
+            && v.contains("compositeSynthetic")
+            && v.contains("session 2 of 3")));
+        assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 40);
+    }
+
+    #[test]
+    fn nothing_is_read_from_a_plain_file() {
+        let img = RgbImage::new(8, 8);
+        for f in [Format::Png, Format::Jpeg] {
+            let bytes = crate::photo::encode_image(&img, f, 90, Path::new("x")).unwrap();
+            assert_eq!(read_provenance(&bytes), None);
+        }
+    }
+
+    #[test]
+    fn description_always_says_simulated() {
+        assert!(Provenance::new("x", None, None)
+            .description
+            .starts_with("Simulated preview: x"));
+    }
+}
