@@ -17,7 +17,7 @@ use palette::{LinSrgb, Srgb};
 
 use crate::error::{Error, Result};
 use crate::plan::Format;
-use crate::provenance::{add_meta, ImageMeta};
+use crate::provenance::{ImageMeta, MetaWriter};
 
 /// Largest image side the decoder accepts, px.
 pub const MAX_SIDE: u32 = 30_000;
@@ -158,7 +158,8 @@ pub fn encode_image_meta(
         path: name.to_path_buf(),
         reason,
     };
-    let mut out = Vec::with_capacity(img.len() / 2);
+    let mut buf = Vec::with_capacity(img.len() / 2 + 4096);
+    let mut out = MetaWriter::new(&mut buf, format, meta);
     match format {
         Format::Png => {
             use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -193,7 +194,8 @@ pub fn encode_image_meta(
             .map_err(|e| err(e.to_string()))?;
         }
     }
-    Ok(add_meta(out, format, meta))
+    out.finish();
+    Ok(buf)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,

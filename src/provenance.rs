@@ -159,22 +159,12 @@ pub struct ImageMeta {
     pub dpi: Option<u16>,
 }
 
-/// Adds `meta` to an encoded image of `format` (bytes as the encoders in
-/// [`crate::encode_image`] write them).
-pub(crate) fn add_meta(bytes: Vec<u8>, format: Format, meta: &ImageMeta) -> Vec<u8> {
-    if meta.provenance.is_none() && (meta.dpi.is_none() || format == Format::Jpeg) {
-        return bytes;
-    }
-    match format {
-        Format::Png => png_add(bytes, meta),
-        Format::Jpeg => jpeg_add(bytes, meta),
-    }
-}
+/// Signature (8) + IHDR (4 length + 4 type + 13 data + 4 CRC): where a
+/// PNG's extra chunks go.
+const PNG_AFTER_IHDR: usize = 8 + 25;
 
-fn png_add(bytes: Vec<u8>, meta: &ImageMeta) -> Vec<u8> {
-    // Signature (8) + IHDR (4 length + 4 type + 13 data + 4 CRC).
-    const AFTER_IHDR: usize = 8 + 25;
-    debug_assert_eq!(&bytes[12..16], b"IHDR");
+/// The PNG chunks that carry `meta`.
+fn png_chunks(meta: &ImageMeta) -> Vec<u8> {
     let mut chunks = Vec::new();
     if let Some(dpi) = meta.dpi {
         let ppm = (dpi as f64 / 0.0254).round() as u32;
@@ -195,11 +185,94 @@ fn png_add(bytes: Vec<u8>, meta: &ImageMeta) -> Vec<u8> {
         }
         png_itxt(&mut chunks, "XML:com.adobe.xmp", &p.to_xmp());
     }
-    let mut out = Vec::with_capacity(bytes.len() + chunks.len());
-    out.extend_from_slice(&bytes[..AFTER_IHDR]);
-    out.extend_from_slice(&chunks);
-    out.extend_from_slice(&bytes[AFTER_IHDR..]);
-    out
+    chunks
+}
+
+/// Where in an encoded image of `format`, whose first bytes are `head`
+/// (at least [`META_HEAD`] of them, or all), the metadata goes.
+fn meta_offset(format: Format, head: &[u8]) -> usize {
+    match format {
+        Format::Png => PNG_AFTER_IHDR.min(head.len()),
+        // JFIF wants its APP0 right after SOI, so the new segments follow it.
+        Format::Jpeg => {
+            if head.len() > 6 && head[2..4] == [0xff, 0xe0] {
+                (4 + u16::from_be_bytes([head[4], head[5]]) as usize).min(head.len())
+            } else {
+                2.min(head.len())
+            }
+        }
+    }
+}
+
+/// Bytes an encoder's output is held back until the metadata is placed.
+const META_HEAD: usize = 64;
+
+/// The bytes that carry `meta` in an image of `format`.
+fn meta_bytes(format: Format, meta: &ImageMeta) -> Vec<u8> {
+    if meta.provenance.is_none() && (meta.dpi.is_none() || format == Format::Jpeg) {
+        return Vec::new();
+    }
+    match format {
+        Format::Png => png_chunks(meta),
+        Format::Jpeg => jpeg_segments(meta),
+    }
+}
+
+/// A writer that passes an encoder's bytes on to a `Vec`, putting the
+/// metadata in where it belongs as they stream past (after PNG's IHDR,
+/// after JPEG's SOI and JFIF header), so the image is never copied.
+/// [`MetaWriter::finish`] must be called after the encoder is done.
+pub(crate) struct MetaWriter<'a> {
+    out: &'a mut Vec<u8>,
+    format: Format,
+    pending: Option<Vec<u8>>,
+    head: Vec<u8>,
+}
+
+impl<'a> MetaWriter<'a> {
+    /// A writer into `out` for an image of `format` carrying `meta`.
+    pub(crate) fn new(out: &'a mut Vec<u8>, format: Format, meta: &ImageMeta) -> Self {
+        let bytes = meta_bytes(format, meta);
+        MetaWriter {
+            out,
+            format,
+            pending: (!bytes.is_empty()).then_some(bytes),
+            head: Vec::new(),
+        }
+    }
+
+    fn place(&mut self) {
+        if let Some(bytes) = self.pending.take() {
+            let at = meta_offset(self.format, &self.head);
+            self.out.extend_from_slice(&self.head[..at]);
+            self.out.extend_from_slice(&bytes);
+            self.out.extend_from_slice(&self.head[at..]);
+            self.head = Vec::new();
+        }
+    }
+
+    /// Places the metadata if the image was too short to have passed it.
+    pub(crate) fn finish(mut self) {
+        self.place();
+    }
+}
+
+impl std::io::Write for MetaWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.pending.is_some() {
+            self.head.extend_from_slice(buf);
+            if self.head.len() >= META_HEAD {
+                self.place();
+            }
+        } else {
+            self.out.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -244,16 +317,11 @@ fn crc32(data: &[u8]) -> u32 {
     !c
 }
 
-fn jpeg_add(bytes: Vec<u8>, meta: &ImageMeta) -> Vec<u8> {
+/// The JPEG segments that carry `meta`'s provenance: XMP and comments.
+fn jpeg_segments(meta: &ImageMeta) -> Vec<u8> {
     let Some(p) = &meta.provenance else {
-        return bytes;
+        return Vec::new();
     };
-    debug_assert_eq!(&bytes[..2], [0xff, 0xd8]);
-    // JFIF wants its APP0 right after SOI, so the new segments follow it.
-    let mut at = 2;
-    if bytes.len() > 6 && bytes[2..4] == [0xff, 0xe0] {
-        at = 4 + u16::from_be_bytes([bytes[4], bytes[5]]) as usize;
-    }
     let mut segs = Vec::new();
     let mut xmp = XMP_APP1.to_vec();
     xmp.extend_from_slice(p.to_xmp().as_bytes());
@@ -263,11 +331,7 @@ fn jpeg_add(bytes: Vec<u8>, meta: &ImageMeta) -> Vec<u8> {
     for part in p.to_comment().as_bytes().chunks(65_533) {
         jpeg_segment(&mut segs, 0xfe, part);
     }
-    let mut out = Vec::with_capacity(bytes.len() + segs.len());
-    out.extend_from_slice(&bytes[..at]);
-    out.extend_from_slice(&segs);
-    out.extend_from_slice(&bytes[at..]);
-    out
+    segs
 }
 
 fn jpeg_segment(out: &mut Vec<u8>, marker: u8, data: &[u8]) {
