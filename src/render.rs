@@ -202,7 +202,9 @@ impl RenderJob {
         v
     }
 
-    fn inputs(&self) -> Vec<PathBuf> {
+    /// Every input file this job reads: the photo, the region mask if any,
+    /// and [`RenderJob::other_inputs`].
+    pub fn inputs(&self) -> Vec<PathBuf> {
         let mut v = vec![self.photo.clone()];
         if let RegionSource::Mask(m) = &self.region {
             v.push(m.clone());
