@@ -122,9 +122,16 @@ fn entry(mut table: toml::Table, file: &Path, what: &str, dir: &Path) -> Result<
     };
     let name = take_string(&mut table, "name", &syntax)?;
     let plan = take_string(&mut table, "plan", &syntax)?.map(|p| dir.join(p));
-    let mut fields: PlanFile = toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| syntax(e.to_string().trim_end().to_string()))?;
+    let mut fields: PlanFile =
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                let mut reason = e.to_string().trim_end().to_string();
+                if reason.contains("unknown field") {
+                    reason.push_str(", or `name`, `plan`");
+                }
+                syntax(reason)
+            })?;
     for p in [
         &mut fields.photo,
         &mut fields.region,
@@ -286,9 +293,10 @@ impl Batch {
         Batch::parse(&text, path, out_dir)
     }
 
-    /// A batch from the text of a jobs file; `path` names it in errors, is
-    /// an input of every job, and its folder is where relative paths start
-    /// (the file itself is not read). See [`Batch::load`].
+    /// A batch from the text of a jobs file; `path` names it in errors and
+    /// its folder is where relative paths start. The file itself is not
+    /// read and need not exist; if it does, it is an input of every job
+    /// (a job older than it is rendered again). See [`Batch::load`].
     pub fn parse(text: &str, path: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
         let syntax = |reason: String| Error::PlanSyntax {
             path: path.to_path_buf(),
@@ -332,7 +340,7 @@ impl Batch {
         let resolver = Resolver {
             base,
             out_dir: out_dir.clone(),
-            jobs_file: Some(path.to_path_buf()),
+            jobs_file: path.is_file().then(|| path.to_path_buf()),
             source: source.clone(),
         };
         let mut jobs = Vec::with_capacity(file.job.len());
@@ -822,7 +830,8 @@ mod tests {
         // The job's plan file (seed 1, 3 sessions) is over the defaults.
         assert_eq!((ja.plan.seed, ja.plan.sessions), (1, 3));
         assert_eq!(ja.out_dir, assets().join("o/frl-london_021_03"));
-        assert!(ja.other_inputs.contains(&jobs_path));
+        // The jobs file is not on disk, so it is no input.
+        assert!(!ja.other_inputs.contains(&jobs_path));
         assert!(ja
             .other_inputs
             .contains(&assets().join("frl-london_021_03.toml")));

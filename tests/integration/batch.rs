@@ -179,6 +179,12 @@ fn rerun_skips_finished_jobs_and_force_renders_again() {
         assert_complete(&d.join("o").join(j));
     }
 
+    // The jobs file is an input of every job.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let text = std::fs::read(d.join("jobs.toml")).unwrap();
+    std::fs::write(d.join("jobs.toml"), text).unwrap();
+    assert_eq!(statuses(&batch(&[])), ["rendered"; 3]);
+
     // --force renders everything again.
     let before = mtime(&sheet("b"));
     assert_eq!(statuses(&batch(&["--force"])), ["rendered"; 3]);
