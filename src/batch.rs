@@ -19,11 +19,13 @@
 //!
 //! [`run_batch`] runs the jobs on the current rayon pool, at most
 //! [`BatchOptions::max_in_flight`] at once. Jobs are not handed to rayon as
-//! one parallel iterator: a worker waiting inside one job's `join` may steal
-//! another whole job, so an iterator over 20 photos can hold many of them in
-//! memory at once. Instead a fixed number of slots each start the next job
-//! only when their own job has finished, so at most that many photos (with
-//! their session images) are in memory whatever the batch size. Within a job
+//! one parallel iterator: that cannot take a limit other than the thread
+//! count, and it does not even guarantee that one, since a worker waiting
+//! inside one job's `join` runs whatever task is at hand, which may be the
+//! start of another job. Instead a fixed number of slots each start the next
+//! job only when their own job has finished, so at most that many photos
+//! (with their session images) are in memory whatever the batch size (a
+//! unit test checks the bound under nested parallel work). Within a job
 //! rayon still spreads tiles and encodes over every thread, and a second job
 //! in flight fills the cores where one job runs a stage on one thread only
 //! (decoding, the sampler's phases).
