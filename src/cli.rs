@@ -1,12 +1,15 @@
 //! Command-line arguments (binary only): clap definitions and their
 //! conversion to the library's checked options.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use smp_render::{
-    Canvas, Crop, Error, Format, Layout, Plan, PlanFile, Region, RegionSource, RenderJob, Result,
-    SheetJob, SheetSource, Stage, Variant, Watermark, WatermarkPosition,
+    Batch, BatchOptions, Canvas, Crop, Error, Format, Layout, Plan, PlanFile, Region, RegionSource,
+    RenderJob, Result, SheetJob, SheetSource, Stage, Variant, Watermark, WatermarkPosition,
 };
 
 /// Scalp micropigmentation previews: layered follicle dots composited into
@@ -41,6 +44,8 @@ pub enum Command {
         #[arg(value_name = "IMAGE", required = true)]
         images: Vec<PathBuf>,
     },
+    /// Render many photos from a TOML jobs file, side by side, with a JSON report.
+    Batch(BatchArgs),
     /// List the named pigment shades.
     Shades,
 }
@@ -590,5 +595,55 @@ impl SheetArgs {
         job.title = self.title.clone();
         job.page_split_at = split_at;
         Ok(job)
+    }
+}
+
+/// Options of `batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The jobs file: TOML with `[[job]]` tables of plan-file keys (plus `name` and `plan`)
+    /// and optional `[defaults]`; with --plan, a folder of photos instead.
+    #[arg(value_name = "JOBS.toml")]
+    pub input: PathBuf,
+    /// Render every photo (JPEG, PNG, WebP, TIFF) in the folder given instead of a jobs file with
+    /// this plan file; a mask `<stem>.region.png` beside a photo is its region.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Most jobs in flight at once; each holds its photo and session images in memory.
+    /// [default: the thread count]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Render jobs whose outputs all exist and are newer than their inputs (skipped otherwise).
+    #[arg(long)]
+    pub force: bool,
+    /// Print each job's dots per session, sampled without rendering; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Folder of the jobs without their own `out` (each in OUT/<name>) and of the report.
+    /// [default: the jobs file's `out_dir`, else smp-out]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where to write the JSON report of every job. [default: OUT/batch-report.json]
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+impl BatchArgs {
+    /// The checked batch, from the jobs file or the folder of photos.
+    pub fn batch(&self) -> Result<Batch> {
+        match &self.plan {
+            Some(plan) => Batch::from_photos(plan, &self.input, self.out.clone()),
+            None => Batch::load(&self.input, self.out.clone()),
+        }
+    }
+
+    /// How to run it; `cancel` stops it.
+    pub fn options(&self, cancel: Arc<AtomicBool>) -> BatchOptions {
+        BatchOptions {
+            max_in_flight: self.jobs.map(NonZeroUsize::get),
+            force: self.force,
+            dry_run: self.dry_run,
+            cancel: Some(cancel),
+        }
     }
 }

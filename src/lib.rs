@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod batch;
 mod composite;
 mod error;
 mod follicle;
@@ -19,6 +20,10 @@ mod sheet;
 mod timeline;
 mod units;
 
+pub use batch::{
+    count_dots, is_up_to_date, run_batch, Batch, BatchEvent, BatchJob, BatchOptions, BatchReport,
+    JobResult, JobStatus, Summary, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
+};
 pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
@@ -26,7 +31,8 @@ pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
 pub use head::{clip_to_head, Clipped, BACKDROP_TOLERANCE, FLOOD_SIDE};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{
-    decode_photo, encode_image, encode_image_meta, load_photo, write_atomic, MAX_PIXELS, MAX_SIDE,
+    decode_photo, encode_image, encode_image_meta, load_photo, photo_dimensions,
+    remove_stale_temporaries, write_atomic, MAX_PIXELS, MAX_SIDE,
 };
 pub use plan::{
     default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,

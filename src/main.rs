@@ -2,11 +2,15 @@
 //! outcome to an exit code.
 
 mod cli;
+mod progress;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::{BatchArgs, Cli, Command};
+use progress::Progress;
 
 /// mimalloc keeps freed image buffers for reuse instead of returning them to
 /// the kernel, which saves much of the page-fault work of a render.
@@ -25,7 +29,7 @@ fn main() -> ExitCode {
         }
     }
     match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("smp-render: error: {e}");
             ExitCode::FAILURE
@@ -33,8 +37,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<(), smp_render::Error> {
+fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
     match command {
+        Command::Batch(args) => return batch(&args),
         Command::Render(args) => {
             let job = args.job()?;
             let report = smp_render::run_job(&job)?;
@@ -142,5 +147,55 @@ fn run(command: Command) -> Result<(), smp_render::Error> {
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a batch stopped by Ctrl-C (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
+    let batch = args.batch()?;
+    // The first Ctrl-C starts no new job and lets running ones finish
+    // (their outputs are written atomically); a second one quits at once.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    if let Err(e) = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(INTERRUPTED.into());
+        }
+        eprintln!("smp-render: stopping: no new job starts, running ones finish (Ctrl-C again to quit now)");
+    }) {
+        eprintln!("smp-render: warning: Ctrl-C will not stop cleanly: {e}");
+    }
+    let progress = Progress::new(batch.jobs().len());
+    let report = smp_render::run_batch(&batch, &args.options(cancel), &|e| progress.event(e));
+    progress.finish();
+    if args.dry_run {
+        for job in &report.jobs {
+            println!("{}", progress::describe(job));
+        }
+    } else {
+        let path = args
+            .report
+            .clone()
+            .unwrap_or_else(|| batch.default_report_path());
+        report.write(&path)?;
+        println!("report: {}", path.display());
+    }
+    println!("{}", progress::summary(&report));
+    for job in &report.jobs {
+        if let Some(e) = &job.error {
+            // Errors from a job's own settings already name it.
+            let named = e.contains(&format!("job {} (`", job.index));
+            let label = format!("job {} `{}`: ", job.index, job.name);
+            eprintln!("smp-render: error: {}{e}", if named { "" } else { &label });
+        }
+    }
+    Ok(if report.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if report.summary.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -198,9 +198,29 @@ pub fn encode_image_meta(
     Ok(buf)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-/// flushed, then renamed over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The width and height of an image file as decoded (after its EXIF
+/// orientation), read from its header without decoding any pixel.
+pub fn photo_dimensions(path: &Path) -> Result<(u32, u32)> {
+    let decode_err = |e: image::ImageError| Error::Decode {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut decoder = ImageReader::open(path)
+        .map_err(|e| Error::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?
+        .into_decoder()
+        .map_err(decode_err)?;
+    let (w, h) = decoder.dimensions();
+    use image::metadata::Orientation::*;
+    Ok(match decoder.orientation().unwrap_or(NoTransforms) {
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (h, w),
+        _ => (w, h),
+    })
+}
+
+/// The folder and file name of `path`, for its temporary siblings.
+fn dir_and_name(path: &Path) -> (&Path, String) {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -209,6 +229,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    (dir, name)
+}
+
+/// Removes the temporary files [`write_atomic`] leaves beside `path` when
+/// its process is killed mid-write (`.NAME.PID.tmp`), whatever their
+/// process. Never call it while another process may be writing `path`.
+pub fn remove_stale_temporaries(path: &Path) -> Result<()> {
+    let (dir, name) = dir_and_name(path);
+    let prefix = format!(".{name}.");
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let is_ours = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if is_ours {
+            let p = entry.path();
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(p, e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder
+/// (`.NAME.PID.tmp`, never named like an output), flushed, then renamed over
+/// `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (dir, name) = dir_and_name(path);
     let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -282,5 +340,34 @@ mod tests {
         write_atomic(&p, b"hello").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"hello");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.png");
+        for f in [
+            ".a.png.123.tmp",
+            ".a.png.9.tmp",
+            ".a.png.x.tmp",
+            ".b.png.1.tmp",
+            "a.png",
+        ] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        remove_stale_temporaries(&p).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".a.png.x.tmp", ".b.png.1.tmp", "a.png"]);
+        remove_stale_temporaries(&dir.path().join("missing/a.png")).unwrap();
+    }
+
+    #[test]
+    fn dimensions_come_from_the_header() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/photos/frl-london_037_03.jpg");
+        assert_eq!(photo_dimensions(&p).unwrap(), (1350, 1350));
     }
 }

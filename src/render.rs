@@ -385,7 +385,9 @@ impl RenderJob {
         )
     }
 
-    pub(crate) fn inputs(&self) -> Vec<PathBuf> {
+    /// Every input file this job reads: the photo, the region mask if any,
+    /// and [`RenderJob::other_inputs`].
+    pub fn inputs(&self) -> Vec<PathBuf> {
         let mut v = vec![self.photo.clone()];
         for source in std::iter::once(&self.region).chain(self.scar.as_ref()) {
             if let RegionSource::Mask(m) = source {

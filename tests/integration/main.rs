@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area.
 
+mod batch;
 mod cli;
 mod hair;
 mod head;

@@ -1,0 +1,124 @@
+//! Batch progress on stderr (binary only): an `indicatif` bar when stderr is
+//! a terminal, one plain line per finished job otherwise (logs, CI, pipes).
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use smp_render::{BatchEvent, BatchReport, JobResult, JobStatus};
+
+/// Shows a batch's progress.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+}
+
+impl Progress {
+    /// Progress over `total` jobs.
+    pub fn new(total: usize) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} jobs  {elapsed} (eta {eta})  {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    /// Takes one event of the batch (from any thread).
+    pub fn event(&self, event: BatchEvent<'_>) {
+        let BatchEvent::Finished(r) = event else {
+            return;
+        };
+        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let width = self.total.to_string().len();
+        let line = format!("[{n:>width$}/{}] {}", self.total, describe(r));
+        match &self.bar {
+            Some(bar) => {
+                if r.status == JobStatus::Failed {
+                    bar.println(line);
+                }
+                bar.set_message(format!("{} {}", status_word(r.status), r.name));
+                bar.inc(1);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn status_word(s: JobStatus) -> &'static str {
+    match s {
+        JobStatus::Rendered => "rendered",
+        JobStatus::Skipped => "up to date",
+        JobStatus::WouldRender => "would render",
+        JobStatus::Failed => "FAILED",
+        JobStatus::Cancelled => "cancelled",
+    }
+}
+
+fn dots(r: &JobResult) -> String {
+    r.dots_per_session.as_ref().map_or(String::new(), |d| {
+        let parts: Vec<String> = d.iter().map(usize::to_string).collect();
+        format!(
+            "dots per session {} (total {})",
+            parts.join(" + "),
+            d.iter().sum::<usize>()
+        )
+    })
+}
+
+/// One line about a finished job.
+pub fn describe(r: &JobResult) -> String {
+    let head = format!("job {} `{}`: {}", r.index, r.name, status_word(r.status));
+    match r.status {
+        JobStatus::Failed => format!("{head}: {}", r.error.as_deref().unwrap_or("")),
+        JobStatus::Cancelled => head,
+        _ => {
+            let dots = dots(r);
+            let sep = if dots.is_empty() { "" } else { ", " };
+            format!("{head} in {:.2} s{sep}{dots}", r.seconds)
+        }
+    }
+}
+
+/// The one-line summary of a batch.
+pub fn summary(report: &BatchReport) -> String {
+    let s = &report.summary;
+    let mut parts = Vec::new();
+    if report.dry_run {
+        parts.push(format!("{} would render", s.would_render));
+    } else {
+        parts.push(format!("{} rendered", s.rendered));
+    }
+    parts.push(format!("{} up to date", s.skipped));
+    parts.push(format!("{} failed", s.failed));
+    if s.cancelled > 0 {
+        parts.push(format!("{} cancelled", s.cancelled));
+    }
+    format!(
+        "{} jobs{}: {} in {:.1} s ({} in flight at most, {} threads)",
+        report.jobs.len(),
+        if report.dry_run { " (dry run)" } else { "" },
+        parts.join(", "),
+        report.seconds,
+        report.max_in_flight,
+        report.threads
+    )
+}

@@ -1,0 +1,388 @@
+//! The real binary's `batch`: bad jobs among good ones, skipping up-to-date
+//! jobs, `--force`, `--dry-run`, jobs-file errors, Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::util::{root, run, stderr};
+
+/// A small photo (a 400 × 300 crop of a shipped one) in `dir`.
+fn small_photo(dir: &Path, name: &str, x0: u32) -> PathBuf {
+    let photo = image::open(root().join("assets/photos/frl-london_037_03.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let crop = image::imageops::crop_imm(&photo, x0, 200, 400, 300).to_image();
+    let path = dir.join(name);
+    crop.save(&path).unwrap();
+    path
+}
+
+/// A job of a small photo with a polygon region.
+fn job(name: &str, photo: &str, extra: &str) -> String {
+    format!(
+        "[[job]]\nname = \"{name}\"\nphoto = \"{photo}\"\n\
+         polygon = [[40, 40], [360, 40], [360, 260], [40, 260]]\npx_per_mm = 4\n{extra}\n"
+    )
+}
+
+fn report(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn statuses(r: &Value) -> Vec<String> {
+    r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn mtime(p: &Path) -> SystemTime {
+    std::fs::metadata(p).unwrap().modified().unwrap()
+}
+
+const OUTPUTS: [&str; 5] = [
+    "before.png",
+    "session-1.png",
+    "session-2.png",
+    "session-3.png",
+    "before-after.png",
+];
+
+/// Every file in `dir` is one of the five outputs, and each decodes.
+fn assert_complete(dir: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = OUTPUTS.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want, "files in {}", dir.display());
+    for n in OUTPUTS {
+        image::open(dir.join(n)).unwrap_or_else(|e| panic!("{}/{n}: {e}", dir.display()));
+    }
+}
+
+/// Three good jobs, a corrupt photo, a bad plan field and a missing photo.
+fn mixed_batch(dir: &Path) {
+    small_photo(dir, "a.png", 400);
+    small_photo(dir, "b.png", 500);
+    std::fs::write(dir.join("corrupt.jpg"), b"\xff\xd8\xff\xe0 not a jpeg").unwrap();
+    let jobs = [
+        "out_dir = \"out\"\n[defaults]\nsessions = 3\ncamera_blur_px = 1.0\n".to_string(),
+        job("a1", "a.png", "seed = 1"),
+        job("corrupt", "corrupt.jpg", ""),
+        job("a2", "a.png", "seed = 2"),
+        job("badplan", "b.png", "density_per_cm2 = 900"),
+        job("b1", "b.png", ""),
+        job("missing", "nothere.png", ""),
+    ]
+    .concat();
+    std::fs::write(dir.join("jobs.toml"), jobs).unwrap();
+}
+
+#[test]
+fn bad_jobs_fail_alone_and_the_rest_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mixed_batch(d);
+    let o = run(d, &["--threads", "2", "batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    for good in ["a1", "a2", "b1"] {
+        assert_complete(&d.join("out").join(good));
+    }
+    for bad in ["corrupt", "badplan", "missing"] {
+        assert!(!d.join("out").join(bad).exists(), "{bad} has outputs");
+    }
+    let r = report(&d.join("out/batch-report.json"));
+    assert_eq!(
+        statuses(&r),
+        ["rendered", "failed", "rendered", "failed", "rendered", "failed"]
+    );
+    let jobs = r["jobs"].as_array().unwrap();
+    let error = |i: usize| jobs[i]["error"].as_str().unwrap().to_string();
+    assert!(error(1).contains("corrupt.jpg") && error(1).contains("decode"));
+    let bad = error(3);
+    assert!(
+        bad.contains("jobs.toml") && bad.contains("badplan") && bad.contains("density_per_cm2"),
+        "{bad}"
+    );
+    assert!(error(5).contains("nothere.png"));
+    // The good jobs' entries.
+    let a2 = &jobs[2];
+    assert_eq!(a2["seed"], 2);
+    assert_eq!(a2["outputs"].as_array().unwrap().len(), 5);
+    let dots: Vec<u64> = a2["dots_per_session"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(dots.len() == 3 && dots.iter().all(|&n| n > 10), "{dots:?}");
+    assert!(a2["seconds"].as_f64().unwrap() > 0.0 && a2["error"].is_null());
+    assert_eq!(
+        r["summary"],
+        serde_json::json!({"rendered": 3, "skipped": 0, "would_render": 0, "failed": 3, "cancelled": 0})
+    );
+    // Failures are on stderr, with their files.
+    assert!(
+        e.contains("corrupt.jpg") && e.contains("density_per_cm2") && e.contains("nothere.png")
+    );
+}
+
+#[test]
+fn rerun_skips_finished_jobs_and_force_renders_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    small_photo(d, "b.png", 500);
+    let jobs = [
+        job("a", "a.png", ""),
+        job("b", "b.png", ""),
+        job("c", "a.png", "seed = 3"),
+    ]
+    .concat();
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let batch = |extra: &[&str]| {
+        let mut args = vec!["batch", "jobs.toml", "--out", "o", "--report", "r.json"];
+        args.extend_from_slice(extra);
+        let o = run(d, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        report(&d.join("r.json"))
+    };
+    assert_eq!(statuses(&batch(&[])), ["rendered"; 3]);
+    let sheet = |j: &str| d.join("o").join(j).join("before-after.png");
+    let first = mtime(&sheet("a"));
+
+    // Nothing changed: nothing is rendered.
+    assert_eq!(statuses(&batch(&[])), ["skipped"; 3]);
+    assert_eq!(mtime(&sheet("a")), first);
+
+    // A lost output (a killed run) and a newer input: only those jobs run.
+    std::fs::remove_file(d.join("o/b/session-2.png")).unwrap();
+    std::fs::write(d.join("o/c/.session-1.png.4242.tmp"), b"partial").unwrap();
+    let photo = image::open(d.join("a.png")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    photo.save(d.join("a.png")).unwrap();
+    let r = batch(&[]);
+    assert_eq!(statuses(&r), ["rendered"; 3]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(statuses(&batch(&[])), ["skipped"; 3]);
+    for j in ["a", "b", "c"] {
+        assert_complete(&d.join("o").join(j));
+    }
+
+    // The jobs file is an input of every job.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let text = std::fs::read(d.join("jobs.toml")).unwrap();
+    std::fs::write(d.join("jobs.toml"), text).unwrap();
+    assert_eq!(statuses(&batch(&[])), ["rendered"; 3]);
+
+    // --force renders everything again.
+    let before = mtime(&sheet("b"));
+    assert_eq!(statuses(&batch(&["--force"])), ["rendered"; 3]);
+    assert!(mtime(&sheet("b")) > before);
+}
+
+#[test]
+fn dry_run_counts_the_dots_of_a_render_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    let jobs = [
+        job("a", "a.png", "sessions = 2"),
+        job("b", "a.png", "seed = 7"),
+    ]
+    .concat();
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let o = run(d, &["batch", "--dry-run", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let entries: Vec<_> = std::fs::read_dir(d).unwrap().collect();
+    assert_eq!(entries.len(), 2, "the dry run wrote files");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+
+    let o = run(d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = report(&d.join("smp-out/batch-report.json"));
+    for (i, line) in out.lines().take(2).enumerate() {
+        let dots = &r["jobs"][i]["dots_per_session"];
+        let counts: Vec<String> = dots
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert!(
+            line.contains("would render") && line.contains(&counts.join(" + ")),
+            "dry run said {line:?}, the render made {dots}"
+        );
+    }
+    assert_eq!(
+        r["jobs"][0]["dots_per_session"].as_array().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn bad_jobs_file_names_file_and_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    let good = job("a", "a.png", "");
+    for (text, needles) in [
+        (
+            format!("{good}dencity_per_cm2 = 80\n"),
+            &["jobs.toml", "job 1", "dencity_per_cm2"][..],
+        ),
+        (
+            format!("{good}seed = \"x\"\n"),
+            &["jobs.toml", "job 1", "seed"],
+        ),
+        (
+            format!("[defaults]\nfeather_mm = 99\n{good}"),
+            &["jobs.toml", "defaults", "feather_mm", "0 to 60"],
+        ),
+        (format!("outdir = \"x\"\n{good}"), &["jobs.toml", "outdir"]),
+        (
+            format!("{good}{good}"),
+            &["jobs.toml", "job 1 (`a`)", "job 2 (`a`)"],
+        ),
+        ("[[job]\n".to_string(), &["jobs.toml", "line 1"]),
+    ] {
+        std::fs::write(d.join("jobs.toml"), &text).unwrap();
+        let o = run(d, &["batch", "jobs.toml"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{text}: {e}");
+        for n in needles {
+            assert!(e.contains(n), "{text}: {e} lacks {n}");
+        }
+        assert!(!d.join("smp-out").exists(), "{text}: wrote outputs");
+    }
+    let o = run(d, &["batch", "nothere.toml"]);
+    assert!(!o.status.success() && stderr(&o).contains("nothere.toml"));
+}
+
+#[test]
+fn batch_output_is_the_render_output_and_a_folder_of_photos_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let photos = d.join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    small_photo(&photos, "p.png", 400);
+    small_photo(&photos, "q.png", 500);
+    // q has a mask beside it; p takes the plan's polygon.
+    let mut mask = image::GrayImage::new(400, 300);
+    for y in 100..200 {
+        for x in 100..300 {
+            mask.put_pixel(x, y, image::Luma([255]));
+        }
+    }
+    mask.save(photos.join("q.region.png")).unwrap();
+    std::fs::write(
+        d.join("plan.toml"),
+        "polygon = [[40, 40], [360, 40], [360, 260]]\npx_per_mm = 4\nseed = 3\n",
+    )
+    .unwrap();
+    let o = run(
+        d,
+        &[
+            "batch",
+            "--plan",
+            "plan.toml",
+            "photos",
+            "--out",
+            "b",
+            "-j",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_complete(&d.join("b/p"));
+    assert_complete(&d.join("b/q"));
+    for (name, region) in [("p", None), ("q", Some("photos/q.region.png"))] {
+        let photo = format!("photos/{name}.png");
+        let out = format!("r-{name}");
+        let mut args = vec!["render", "--plan", "plan.toml", &photo, "--out", &out];
+        if let Some(mask) = region {
+            args.extend(["--region", mask]);
+        }
+        let o = run(d, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        for n in OUTPUTS {
+            assert!(
+                std::fs::read(d.join("b").join(name).join(n)).unwrap()
+                    == std::fs::read(d.join(&out).join(n)).unwrap(),
+                "{name}/{n}: batch and render differ"
+            );
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_cancels_jobs_not_started_and_a_rerun_finishes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let jobs: String = (1..=8)
+        .map(|i| {
+            format!(
+                "[[job]]\nname = \"j{i}\"\nplan = \"{}\"\nseed = {i}\n",
+                root().join("assets/frl-london_037_03.toml").display()
+            )
+        })
+        .collect();
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smp-render"))
+        .args(["--threads", "1", "batch", "jobs.toml"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("rendered"), "{first}");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    let r = report(&d.join("smp-out/batch-report.json"));
+    let s = statuses(&r);
+    let rendered = s.iter().filter(|s| *s == "rendered").count();
+    let cancelled = s.iter().filter(|s| *s == "cancelled").count();
+    assert!(
+        rendered >= 1 && cancelled >= 1 && rendered + cancelled == 8,
+        "{s:?}"
+    );
+    assert_eq!(r["interrupted"], true);
+    // Finished jobs are complete; cancelled ones left nothing behind.
+    for (i, st) in s.iter().enumerate() {
+        let out = d.join(format!("smp-out/j{}", i + 1));
+        if st == "rendered" {
+            assert_complete(&out);
+        } else {
+            assert!(!out.exists(), "cancelled job {} wrote files", i + 1);
+        }
+    }
+    let o = run(d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = statuses(&report(&d.join("smp-out/batch-report.json")));
+    for (before, now) in s.iter().zip(&again) {
+        let want = if before == "rendered" {
+            "skipped"
+        } else {
+            "rendered"
+        };
+        assert_eq!(now, want, "{s:?} then {again:?}");
+    }
+}
