@@ -155,42 +155,19 @@ const INTERRUPTED: u8 = 130;
 
 fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
     let batch = args.batch()?;
-    // The first Ctrl-C starts no new job and lets running ones finish
-    // (their outputs are written atomically); a second one quits at once.
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    if let Err(e) = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(INTERRUPTED.into());
-        }
-        eprintln!("smp-render: stopping: no new job starts, running ones finish (Ctrl-C again to quit now)");
-    }) {
-        eprintln!("smp-render: warning: Ctrl-C will not stop cleanly: {e}");
-    }
     let progress = Progress::new(batch.jobs().len());
-    let report = smp_render::run_batch(&batch, &args.options(cancel), &|e| progress.event(e));
+    let options = args.options(stop_on_ctrl_c());
+    let report = smp_render::run_batch(&batch, &options, &|e| progress.event(e));
     progress.finish();
-    if args.dry_run {
-        for job in &report.jobs {
-            println!("{}", progress::describe(job));
-        }
-    } else {
-        let path = args
-            .report
-            .clone()
-            .unwrap_or_else(|| batch.default_report_path());
-        report.write(&path)?;
-        println!("report: {}", path.display());
+    let written = match (args.dry_run, &args.report) {
+        (true, _) => None,
+        (false, Some(path)) => Some(path.clone()),
+        (false, None) => Some(batch.default_report_path()),
+    };
+    if let Some(path) = &written {
+        report.write(path)?;
     }
-    println!("{}", progress::summary(&report));
-    for job in &report.jobs {
-        if let Some(e) = &job.error {
-            // Errors from a job's own settings already name it.
-            let named = e.contains(&format!("job {} (`", job.index));
-            let label = format!("job {} `{}`: ", job.index, job.name);
-            eprintln!("smp-render: error: {}{e}", if named { "" } else { &label });
-        }
-    }
+    progress::print_results(&report, written.as_deref());
     Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)
     } else if report.summary.failed > 0 {
@@ -198,4 +175,25 @@ fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A flag the first Ctrl-C (or SIGTERM) sets, so that no new job starts
+/// and running ones finish (their outputs are written atomically); a second
+/// one quits at once.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let handler = move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(INTERRUPTED.into());
+        }
+        eprintln!(
+            "smp-render: stopping: no new job starts, running ones finish \
+             (Ctrl-C again to quit now)"
+        );
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        eprintln!("smp-render: warning: Ctrl-C will not stop cleanly: {e}");
+    }
+    cancel
 }

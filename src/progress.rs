@@ -2,6 +2,7 @@
 //! a terminal, one plain line per finished job otherwise (logs, CI, pipes).
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -121,4 +122,26 @@ pub fn summary(report: &BatchReport) -> String {
         report.max_in_flight,
         report.threads
     )
+}
+
+/// Prints the outcome of a batch: each job's dots in a dry run, where the
+/// report went, a summary (stdout), and every failure (stderr).
+pub fn print_results(report: &BatchReport, report_path: Option<&Path>) {
+    if report.dry_run {
+        for job in &report.jobs {
+            println!("{}", describe(job));
+        }
+    }
+    if let Some(path) = report_path {
+        println!("report: {}", path.display());
+    }
+    println!("{}", summary(report));
+    for job in &report.jobs {
+        if let Some(e) = &job.error {
+            // Errors from a job's own settings already name it.
+            let named = e.contains(&format!("job {} (`", job.index));
+            let label = format!("job {} `{}`: ", job.index, job.name);
+            eprintln!("smp-render: error: {}{e}", if named { "" } else { &label });
+        }
+    }
 }
