@@ -620,8 +620,7 @@ pub fn count_dots(job: &RenderJob) -> Result<Vec<usize>> {
         // Clipping to the head and keeping the hair look at the pixels.
         let photo = crate::photo::load_photo(&job.photo)?;
         let region = job.region.load(photo.dimensions(), feather)?;
-        let (region, _) = crate::render::clipped_to_head(&job.plan, &photo, region)?;
-        crate::render::without_hair(&job.plan, &photo, region)?.0
+        crate::render::prepare_region(&job.plan, &photo, region)?.0
     } else {
         job.region.load(photo_dimensions(&job.photo)?, feather)?
     };

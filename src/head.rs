@@ -165,24 +165,8 @@ pub struct Clipped {
 
 /// The region without the photo's background, and how much was clipped.
 pub fn clip_to_head(photo: &RgbImage, region: &Region) -> Result<(Region, Clipped)> {
-    let bg = backdrop(photo);
-    let (reached, means, gw, cell) = flood(photo, bg);
-    let b = region.bounds();
-    let bw = b.width() as usize;
+    let outside = background_pixels(photo, region);
     let weights = region.bounded_weights();
-    let outside: Vec<bool> = (0..weights.len())
-        .into_par_iter()
-        .map(|i| {
-            if weights[i] <= 0.0 {
-                return false;
-            }
-            let (x, y) = (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32);
-            // In a reached cell, and of that cell's colour (a cell the
-            // silhouette crosses keeps its head pixels).
-            let c = ((y / cell) * gw + x / cell) as usize;
-            reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
-        })
-        .collect();
     let pixels = outside.iter().filter(|&&o| o).count();
     if pixels == 0 {
         return Ok((
@@ -211,6 +195,29 @@ pub fn clip_to_head(photo: &RgbImage, region: &Region) -> Result<(Region, Clippe
             pixels,
         },
     ))
+}
+
+/// Which pixels of the region (over its bounds, row-major like
+/// [`Region::bounded_weights`]) lie on the photo's backdrop.
+pub fn background_pixels(photo: &RgbImage, region: &Region) -> Vec<bool> {
+    let bg = backdrop(photo);
+    let (reached, means, gw, cell) = flood(photo, bg);
+    let b = region.bounds();
+    let bw = b.width() as usize;
+    let weights = region.bounded_weights();
+    (0..weights.len())
+        .into_par_iter()
+        .map(|i| {
+            if weights[i] <= 0.0 {
+                return false;
+            }
+            let (x, y) = (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32);
+            // In a reached cell, and of that cell's colour (a cell the
+            // silhouette crosses keeps its head pixels).
+            let c = ((y / cell) * gw + x / cell) as usize;
+            reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
+        })
+        .collect()
 }
 
 #[cfg(test)]

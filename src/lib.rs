@@ -28,7 +28,7 @@ pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
-pub use head::{clip_to_head, Clipped, BACKDROP_TOLERANCE, FLOOD_SIDE};
+pub use head::{background_pixels, clip_to_head, Clipped, BACKDROP_TOLERANCE, FLOOD_SIDE};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{
     decode_photo, encode_image, encode_image_meta, load_photo, photo_dimensions,
@@ -43,10 +43,11 @@ pub use provenance::{
 };
 pub use region::{Rect, Region};
 pub use render::{
-    composite_sessions, dots_csv, pigment_blur, render_preview, render_timeline, run_job,
-    run_timeline, sampler_params, stage_dots, JobReport, Preview, RegionSource, RenderJob,
-    TimelineReport, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM,
-    MIN_CAMERA_BLUR, SCATTER_SHARE,
+    composite_sessions, dots_csv, pigment_blur, prepare_region, render_preview, render_timeline,
+    resolve_shade, run_job, run_timeline, sampler_params, stage_dots, JobReport, Preview,
+    RegionSource, RenderJob, TimelineReport, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY,
+    DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM, HAIR_REACH_MM, MIN_CAMERA_BLUR, SCAR_FEATHER_MM,
+    SCATTER_SHARE,
 };
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
-use crate::hair::keep_hair;
-use crate::head::{clip_to_head, Clipped};
+use crate::hair::{hair_pixels, skin_luminance};
+use crate::head::{background_pixels, Clipped};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
@@ -70,7 +70,8 @@ impl Preview {
 
 /// Samples, shapes and composites every session of `plan` into `photo`.
 /// The region is used as given: take the hair out first with
-/// [`without_hair`] to keep it, and match a shade with [`resolve_shade`].
+/// [`prepare_region`] to keep it and clip to the head, and match a shade
+/// with [`resolve_shade`].
 pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Preview {
     let points = sample(region, &sampler_params(plan, scale));
     let dots = stage_dots(&points, plan, scale);
@@ -146,30 +147,59 @@ pub fn composite_sessions(
 /// Size of the patches of a fresh treatment's redness, mm.
 pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
 
-/// The region clipped to the head when the plan asks for it
-/// ([`Plan::clip_to_head`]), and what was clipped.
-pub fn clipped_to_head(plan: &Plan, photo: &RgbImage, region: Region) -> Result<(Region, Clipped)> {
-    if plan.clip_to_head {
-        clip_to_head(photo, &region)
-    } else {
-        Ok((
-            region,
-            Clipped {
-                share: 0.0,
-                pixels: 0,
-            },
-        ))
+/// The region as the plan treats it: clipped to the head
+/// ([`Plan::clip_to_head`]) and without the client's hair strands
+/// ([`Plan::keep_hair`]), both found side by side on the region as given
+/// and taken out at once; with what was clipped and how many hair pixels
+/// were left out.
+pub fn prepare_region(
+    plan: &Plan,
+    photo: &RgbImage,
+    region: Region,
+) -> Result<(Region, Clipped, usize)> {
+    let b = region.bounds();
+    let (outside, hair) = rayon::join(
+        || plan.clip_to_head.then(|| background_pixels(photo, &region)),
+        || {
+            plan.keep_hair
+                .then(|| hair_pixels(photo, b, skin_luminance(photo, &region)))
+        },
+    );
+    let weights = region.bounded_weights();
+    let gone = |i: usize| -> (bool, bool) {
+        let o = outside.as_ref().is_some_and(|v| v[i]);
+        let h = !o && weights[i] > 0.0 && hair.as_ref().is_some_and(|v| v[i]);
+        (o, h)
+    };
+    let (mut lost, mut clipped, mut strands) = (0.0f64, 0usize, 0usize);
+    for (i, &w) in weights.iter().enumerate() {
+        match gone(i) {
+            (true, _) => {
+                lost += w as f64;
+                clipped += 1;
+            }
+            (false, true) => strands += 1,
+            _ => {}
+        }
     }
-}
-
-/// The region without the client's hair strands when the plan keeps them
-/// ([`Plan::keep_hair`]), and how many hair pixels it left out.
-pub fn without_hair(plan: &Plan, photo: &RgbImage, region: Region) -> Result<(Region, usize)> {
-    if plan.keep_hair {
-        keep_hair(photo, &region)
-    } else {
-        Ok((region, 0))
+    let report = Clipped {
+        share: lost / region.total_weight(),
+        pixels: clipped,
+    };
+    if clipped + strands == 0 {
+        return Ok((region, report, 0));
     }
+    let factor: Vec<f32> = (0..weights.len())
+        .map(|i| match gone(i) {
+            (false, false) => 1.0,
+            _ => 0.0,
+        })
+        .collect();
+    let kept = region.scaled_within_bounds(
+        &factor,
+        "the region clipped to the head and without the client's hair",
+    )?;
+    Ok((kept, report, strands))
 }
 
 /// How far around the region (or a given point) hair is sampled for
@@ -487,8 +517,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 }
                 (source, _) => source.load(photo.dimensions(), feather)?,
             };
-            let (region, clipped) = clipped_to_head(&job.plan, &photo, region)?;
-            let (region, hair) = without_hair(&job.plan, &photo, region)?;
+            let (region, clipped, hair) = prepare_region(&job.plan, &photo, region)?;
             let region_time = clock.elapsed();
             let clock = Instant::now();
             let (plan, matched) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
@@ -668,8 +697,7 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     let photo = load_photo(&job.photo)?;
     let feather = job.scale.px(job.plan.feather);
     let region = job.region.load(photo.dimensions(), feather)?;
-    let (region, _) = clipped_to_head(&job.plan, &photo, region)?;
-    let (region, _) = without_hair(&job.plan, &photo, region)?;
+    let (region, _, _) = prepare_region(&job.plan, &photo, region)?;
     let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
     let scar = job.scar_region(photo.dimensions())?;
     let (mut images, dots, blur) =
