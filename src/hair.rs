@@ -58,8 +58,7 @@ pub fn skin_luminance(photo: &RgbImage, region: &Region) -> f32 {
 /// luminance `skin`.
 pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
     let (w, h) = (photo.width() as i64, photo.height() as i64);
-    // Luminance over the rect grown by the neighbourhood, as an integral
-    // image, so each local mean costs four lookups.
+    // Luminance over the rect grown by the neighbourhood.
     let gx0 = (rect.x0 as i64 - LOCAL).max(0);
     let gy0 = (rect.y0 as i64 - LOCAL).max(0);
     let gx1 = (rect.x1 as i64 + LOCAL + 1).min(w);
@@ -73,14 +72,6 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
             luminance(photo.get_pixel(x as u32, y as u32))
         })
         .collect();
-    let mut sat = vec![0.0f64; (gw + 1) * (gh + 1)];
-    for y in 0..gh {
-        let mut row = 0.0f64;
-        for x in 0..gw {
-            row += lum[y * gw + x] as f64;
-            sat[(y + 1) * (gw + 1) + x + 1] = sat[y * (gw + 1) + x + 1] + row;
-        }
-    }
     let rw = rect.width() as usize;
     let dark = HAIR_DARKER * skin;
     (0..rw * rect.height() as usize)
@@ -89,6 +80,8 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
             let x = rect.x0 as i64 + (i % rw) as i64 - gx0;
             let y = rect.y0 as i64 + (i / rw) as i64 - gy0;
             let l = lum[y as usize * gw + x as usize];
+            // Most pixels are skin and fail here, so the neighbourhood is
+            // summed only for the few dark ones.
             if l >= dark {
                 return false;
             }
@@ -97,10 +90,11 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
                 (x + LOCAL + 1).min(gw as i64) as usize,
                 (y + LOCAL + 1).min(gh as i64) as usize,
             );
-            let s = sat[y1 * (gw + 1) + x1] - sat[y0 * (gw + 1) + x1] - sat[y1 * (gw + 1) + x0]
-                + sat[y0 * (gw + 1) + x0];
-            let mean = s / ((x1 - x0) * (y1 - y0)) as f64;
-            (l as f64) < HAIR_LOCAL as f64 * mean
+            let s: f32 = (y0..y1)
+                .map(|yy| lum[yy * gw + x0..yy * gw + x1].iter().sum::<f32>())
+                .sum();
+            let mean = s / ((x1 - x0) * (y1 - y0)) as f32;
+            l < HAIR_LOCAL * mean
         })
         .collect()
 }

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::region::Region;
 
 /// Longest side of the copy the flood runs on, px.
-pub const FLOOD_SIDE: u32 = 600;
+pub const FLOOD_SIDE: u32 = 400;
 /// Largest colour distance (sRGB code values, Euclidean) of a border cell
 /// from the border's median colour for the flood to start there.
 pub const BACKDROP_TOLERANCE: f32 = 24.0;
