@@ -223,24 +223,12 @@ impl Erythema {
         out.clear();
         let cell = self.patch_px.max(1.0);
         let fy = (y as f32 + 0.5) / cell;
-        let (cy, ty) = (fy.floor(), fy - fy.floor());
-        let node = |cx: f32, cy: f32| {
-            let h = crate::sampling::mix(
-                self.seed ^ ((cx as i64 as u64) << 32) ^ (cy as i64 as u64 & 0xffff_ffff),
-            );
-            (h >> 40) as f32 / (1u64 << 24) as f32
-        };
-        let s = |t: f32| t * t * (3.0 - 2.0 * t);
-        let ty = s(ty);
         out.extend(wrow.iter().enumerate().map(|(i, &w)| {
             if w <= 0.0 {
                 return 0.0;
             }
             let fx = (x0 + i) as f32 / cell + 0.5 / cell;
-            let (cx, tx) = (fx.floor(), s(fx - fx.floor()));
-            let top = node(cx, cy) * (1.0 - tx) + node(cx + 1.0, cy) * tx;
-            let bot = node(cx, cy + 1.0) * (1.0 - tx) + node(cx + 1.0, cy + 1.0) * tx;
-            let patch = top * (1.0 - ty) + bot * ty;
+            let patch = crate::sampling::value_noise(self.seed, fx, fy);
             self.strength * w * (0.35 + 0.65 * patch)
         }));
     }

@@ -32,21 +32,27 @@ pub(crate) fn luminance(p: &image::Rgb<u8>) -> f32 {
     0.2126 * lut[p.0[0] as usize] + 0.7152 * lut[p.0[1] as usize] + 0.0722 * lut[p.0[2] as usize]
 }
 
-/// Median linear luminance of the pixels of weight ≥ 0.5, sampled on a
+/// The skin under the region: its pixels of weight ≥ 0.5, sampled on a
 /// grid of at most about 40,000 points.
-pub fn skin_luminance(photo: &RgbImage, region: &Region) -> f32 {
+pub(crate) fn skin_pixels<'a>(
+    photo: &'a RgbImage,
+    region: &'a Region,
+) -> impl Iterator<Item = image::Rgb<u8>> + 'a {
     let b = region.bounds();
     let step = ((b.width() as f64 * b.height() as f64 / 40_000.0)
         .sqrt()
         .max(1.0)) as usize;
-    let mut v: Vec<f32> = Vec::new();
-    for y in (b.y0..b.y1).step_by(step) {
-        for x in (b.x0..b.x1).step_by(step) {
-            if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.5 {
-                v.push(luminance(photo.get_pixel(x, y)));
-            }
-        }
-    }
+    (b.y0..b.y1).step_by(step).flat_map(move |y| {
+        (b.x0..b.x1)
+            .step_by(step)
+            .filter(move |&x| region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.5)
+            .map(move |x| *photo.get_pixel(x, y))
+    })
+}
+
+/// Median linear luminance of the skin under the region ([`skin_pixels`]).
+pub fn skin_luminance(photo: &RgbImage, region: &Region) -> f32 {
+    let mut v: Vec<f32> = skin_pixels(photo, region).map(|p| luminance(&p)).collect();
     if v.is_empty() {
         return 0.0;
     }
@@ -102,22 +108,9 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
 /// The region without the hair strands inside it, and how many pixels of
 /// hair were taken out. A region with no hair comes back as it is.
 pub fn keep_hair(photo: &RgbImage, region: &Region) -> Result<(Region, usize)> {
-    let skin = skin_luminance(photo, region);
-    let b = region.bounds();
-    let hair = hair_pixels(photo, b, skin);
-    let n = hair
-        .iter()
-        .zip(region.bounded_weights())
-        .filter(|(h, w)| **h && **w > 0.0)
-        .count();
-    if n == 0 {
-        return Ok((region.clone(), 0));
-    }
-    let factor: Vec<f32> = hair.iter().map(|&h| if h { 0.0 } else { 1.0 }).collect();
-    Ok((
-        region.scaled_within_bounds(&factor, "the region without its hair")?,
-        n,
-    ))
+    let hair = hair_pixels(photo, region.bounds(), skin_luminance(photo, region));
+    let (kept, _, n) = crate::head::take_out(region.clone(), None, Some(&hair))?;
+    Ok((kept, n))
 }
 
 #[cfg(test)]

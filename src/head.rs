@@ -166,35 +166,57 @@ pub struct Clipped {
 /// The region without the photo's background, and how much was clipped.
 pub fn clip_to_head(photo: &RgbImage, region: &Region) -> Result<(Region, Clipped)> {
     let outside = background_pixels(photo, region);
+    let (kept, clipped, _) = take_out(region.clone(), Some(&outside), None)?;
+    Ok((kept, clipped))
+}
+
+/// `region` without the pixels of its bounds (row-major, like
+/// [`Region::bounded_weights`]) that lie on the backdrop (`outside`) or are
+/// hair strands (`hair`); with what was clipped and how many strand pixels
+/// of weight above zero (not on the backdrop) were left out. A region that
+/// loses nothing comes back as it is, not rebuilt.
+pub(crate) fn take_out(
+    region: Region,
+    outside: Option<&[bool]>,
+    hair: Option<&[bool]>,
+) -> Result<(Region, Clipped, usize)> {
     let weights = region.bounded_weights();
-    let pixels = outside.iter().filter(|&&o| o).count();
-    if pixels == 0 {
-        return Ok((
-            region.clone(),
-            Clipped {
-                share: 0.0,
-                pixels: 0,
-            },
-        ));
+    let gone = |i: usize| -> (bool, bool) {
+        let o = outside.is_some_and(|v| v[i]);
+        let h = !o && weights[i] > 0.0 && hair.is_some_and(|v| v[i]);
+        (o, h)
+    };
+    let (mut lost, mut clipped, mut strands) = (0.0f64, 0usize, 0usize);
+    for (i, &w) in weights.iter().enumerate() {
+        match gone(i) {
+            (true, _) => {
+                lost += w as f64;
+                clipped += 1;
+            }
+            (false, true) => strands += 1,
+            _ => {}
+        }
     }
-    let lost: f64 = weights
-        .iter()
-        .zip(&outside)
-        .filter(|(_, &o)| o)
-        .map(|(&w, _)| w as f64)
-        .sum();
-    let factor: Vec<f32> = outside.iter().map(|&o| if o { 0.0 } else { 1.0 }).collect();
-    let clipped = region.scaled_within_bounds(
-        &factor,
-        "the region clipped to the head (it lies on the background)",
-    )?;
-    Ok((
-        clipped,
-        Clipped {
-            share: lost / region.total_weight(),
-            pixels,
-        },
-    ))
+    let report = Clipped {
+        share: lost / region.total_weight(),
+        pixels: clipped,
+    };
+    if clipped + strands == 0 {
+        return Ok((region, report, 0));
+    }
+    let factor: Vec<f32> = (0..weights.len())
+        .map(|i| match gone(i) {
+            (false, false) => 1.0,
+            _ => 0.0,
+        })
+        .collect();
+    let what = match (outside.is_some(), hair.is_some()) {
+        (true, false) => "the region clipped to the head (it lies on the background)",
+        (false, true) => "the region without its hair",
+        _ => "the region clipped to the head and without the client's hair",
+    };
+    let kept = region.scaled_within_bounds(&factor, what)?;
+    Ok((kept, report, strands))
 }
 
 /// Which pixels of the region (over its bounds, row-major like

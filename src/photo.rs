@@ -285,6 +285,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provenance::crc32;
 
     #[test]
     fn srgb_round_trip_is_exact() {
@@ -316,21 +317,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bomb.png") && e.contains("100000"), "{e}");
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut c = 0xffff_ffffu32;
-        for &b in data {
-            c ^= b as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        !c
     }
 
     #[test]

@@ -288,6 +288,20 @@ impl Plan {
     }
 }
 
+/// Checks a real distance between two scale points, mm (0.1 to 1000).
+pub(crate) fn check_scale_mm(mm: f32, source: &str) -> Result<f32> {
+    if mm.is_finite() && (0.1..=1000.0).contains(&mm) {
+        Ok(mm)
+    } else {
+        Err(Error::field(
+            source,
+            "scale_mm",
+            mm,
+            "must be 0.1 to 1000 mm",
+        ))
+    }
+}
+
 /// Output image format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -542,14 +556,7 @@ impl PlanFile {
             crate::units::Scale::new(v, source)?;
         }
         if let Some(mm) = self.scale_mm {
-            if !(mm.is_finite() && (0.1..=1000.0).contains(&mm)) {
-                return Err(Error::field(
-                    source,
-                    "scale_mm",
-                    mm,
-                    "must be 0.1 to 1000 mm",
-                ));
-            }
+            check_scale_mm(mm, source)?;
         }
         p.validate(source)?;
         Ok(p)

@@ -302,7 +302,8 @@ fn png_itxt(out: &mut Vec<u8>, key: &str, text: &str) {
     png_chunk(out, b"iTXt", &d);
 }
 
-fn crc32(data: &[u8]) -> u32 {
+/// The CRC-32 of PNG chunks.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
     let mut c = 0xffff_ffffu32;
     for &b in data {
         c ^= b as u32;

@@ -15,7 +15,7 @@ use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, Dot};
 use crate::hair::{hair_pixels, skin_luminance};
-use crate::head::{background_pixels, Clipped};
+use crate::head::{background_pixels, take_out, Clipped};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
@@ -165,41 +165,7 @@ pub fn prepare_region(
                 .then(|| hair_pixels(photo, b, skin_luminance(photo, &region)))
         },
     );
-    let weights = region.bounded_weights();
-    let gone = |i: usize| -> (bool, bool) {
-        let o = outside.as_ref().is_some_and(|v| v[i]);
-        let h = !o && weights[i] > 0.0 && hair.as_ref().is_some_and(|v| v[i]);
-        (o, h)
-    };
-    let (mut lost, mut clipped, mut strands) = (0.0f64, 0usize, 0usize);
-    for (i, &w) in weights.iter().enumerate() {
-        match gone(i) {
-            (true, _) => {
-                lost += w as f64;
-                clipped += 1;
-            }
-            (false, true) => strands += 1,
-            _ => {}
-        }
-    }
-    let report = Clipped {
-        share: lost / region.total_weight(),
-        pixels: clipped,
-    };
-    if clipped + strands == 0 {
-        return Ok((region, report, 0));
-    }
-    let factor: Vec<f32> = (0..weights.len())
-        .map(|i| match gone(i) {
-            (false, false) => 1.0,
-            _ => 0.0,
-        })
-        .collect();
-    let kept = region.scaled_within_bounds(
-        &factor,
-        "the region clipped to the head and without the client's hair",
-    )?;
-    Ok((kept, report, strands))
+    take_out(region, outside.as_deref(), hair.as_deref())
 }
 
 /// How far around the region (or a given point) hair is sampled for
@@ -319,15 +285,7 @@ impl RenderJob {
             }
             (Some(v), None, _) => v,
             (None, Some([a, b]), Some(mm)) => {
-                if !(mm.is_finite() && (0.1..=1000.0).contains(&mm)) {
-                    return Err(Error::field(
-                        source,
-                        "scale_mm",
-                        mm,
-                        "must be 0.1 to 1000 mm",
-                    ));
-                }
-                ((a[0] - b[0]).hypot(a[1] - b[1])) / mm
+                ((a[0] - b[0]).hypot(a[1] - b[1])) / crate::plan::check_scale_mm(mm, source)?
             }
             (None, Some(_), None) => {
                 return Err(missing(

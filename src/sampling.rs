@@ -159,6 +159,22 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Smooth value noise in [0, 1) at `(fx, fy)` in units of its cells: a
+/// hash of `seed` and each cell corner, blended with a smoothstep. Patchy
+/// skin effects (redness, a scar's uneven hold) draw on it.
+pub(crate) fn value_noise(seed: u64, fx: f32, fy: f32) -> f32 {
+    let node = |cx: f32, cy: f32| {
+        let h = mix(seed ^ ((cx as i64 as u64) << 32) ^ (cy as i64 as u64 & 0xffff_ffff));
+        (h >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+    let (cx, cy) = (fx.floor(), fy.floor());
+    let (tx, ty) = (smooth(fx - cx), smooth(fy - cy));
+    let top = node(cx, cy) * (1.0 - tx) + node(cx + 1.0, cy) * tx;
+    let bot = node(cx, cy + 1.0) * (1.0 - tx) + node(cx + 1.0, cy + 1.0) * tx;
+    top * (1.0 - ty) + bot * ty
+}
+
 /// Marks an empty grid cell; far enough that its distance never conflicts.
 const EMPTY: [f32; 2] = [-1.0e18, -1.0e18];
 

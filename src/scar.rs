@@ -10,7 +10,7 @@
 
 use crate::follicle::Dot;
 use crate::region::Region;
-use crate::sampling::mix;
+use crate::sampling::value_noise;
 use crate::units::{Mm, Scale};
 
 /// Default share of its pigment a dot on a scar keeps.
@@ -30,12 +30,6 @@ pub fn hold_on_scar(
     seed: u64,
 ) -> usize {
     let cell = scale.px(Mm(SCAR_PATCH_MM)).max(1.0);
-    let node = |cx: f32, cy: f32| {
-        let h =
-            mix(seed ^ 0x5ca2_0000 ^ ((cx as i64 as u64) << 32) ^ (cy as i64 as u64 & 0xffff_ffff));
-        (h >> 40) as f32 / (1u64 << 24) as f32
-    };
-    let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
     let mut n = 0;
     for d in dots.iter_mut() {
         let s = scar.weight_at(d.x, d.y);
@@ -43,12 +37,7 @@ pub fn hold_on_scar(
             continue;
         }
         n += 1;
-        let (fx, fy) = (d.x / cell, d.y / cell);
-        let (cx, cy) = (fx.floor(), fy.floor());
-        let (tx, ty) = (smooth(fx - cx), smooth(fy - cy));
-        let top = node(cx, cy) * (1.0 - tx) + node(cx + 1.0, cy) * tx;
-        let bot = node(cx, cy + 1.0) * (1.0 - tx) + node(cx + 1.0, cy + 1.0) * tx;
-        let patch = top * (1.0 - ty) + bot * ty;
+        let patch = value_noise(seed ^ 0x5ca2_0000, d.x / cell, d.y / cell);
         let hold = (retention * (1.0 + BLOTCH * (2.0 * patch - 1.0))).clamp(0.0, 1.0);
         d.strength *= 1.0 - s * (1.0 - hold);
         // What scar tissue does not hold does not scatter either.

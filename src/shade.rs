@@ -150,19 +150,10 @@ pub fn match_hair(
     };
     let luma = |c: [f32; 3]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
     let (w, h) = photo.dimensions();
-    // The skin: every pixel of weight >= 0.5, on a grid of at most ~40,000.
     let b = region.bounds();
-    let step = ((b.width() as f64 * b.height() as f64 / 40_000.0)
-        .sqrt()
-        .max(1.0)) as usize;
-    let mut skin: Vec<[f32; 3]> = Vec::new();
-    for y in (b.y0..b.y1).step_by(step) {
-        for x in (b.x0..b.x1).step_by(step) {
-            if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.5 {
-                skin.push(lin(photo.get_pixel(x, y)));
-            }
-        }
-    }
+    let mut skin: Vec<[f32; 3]> = crate::hair::skin_pixels(photo, region)
+        .map(|p| lin(&p))
+        .collect();
     if skin.is_empty() {
         return Err(Error::field(
             source,
