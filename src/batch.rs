@@ -47,8 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::photo::{photo_dimensions, remove_stale_temporaries, write_atomic};
 use crate::plan::{Plan, PlanFile};
-use crate::render::{run_job, sampler_params, RenderJob, DEFAULT_OUT_DIR};
-use crate::sampling::sample;
+use crate::render::{run_job, RenderJob, DEFAULT_OUT_DIR};
 
 /// File name of the JSON report, written in the batch's output folder
 /// unless another path is given.
@@ -616,16 +615,24 @@ pub fn is_up_to_date(job: &RenderJob) -> bool {
 /// the pixels).
 pub fn count_dots(job: &RenderJob) -> Result<Vec<usize>> {
     let feather = job.scale.px(job.plan.feather);
-    let region = if job.plan.clip_to_head || job.plan.keep_hair {
-        // Clipping to the head and keeping the hair look at the pixels.
+    let (region, head) = if job.plan.clip_to_head || job.plan.keep_hair || job.plan.head_shape {
+        // Clipping to the head, keeping the hair and the head's shape look
+        // at the pixels.
         let photo = crate::photo::load_photo(&job.photo)?;
         let region = job.region.load(photo.dimensions(), feather)?;
-        crate::render::prepare_region(&job.plan, &photo, region)?.0
+        let head = crate::render::fit_head(&photo, &region, &job.plan, job.scale);
+        (
+            crate::render::prepare_region(&job.plan, &photo, region)?.0,
+            head,
+        )
     } else {
-        job.region.load(photo_dimensions(&job.photo)?, feather)?
+        (
+            job.region.load(photo_dimensions(&job.photo)?, feather)?,
+            None,
+        )
     };
     let mut counts = vec![0; job.plan.sessions as usize];
-    for p in sample(&region, &sampler_params(&job.plan, job.scale)) {
+    for p in crate::render::place_points(&region, &job.plan, job.scale, head.as_ref()) {
         counts[p.session as usize - 1] += 1;
     }
     Ok(counts)

@@ -85,14 +85,14 @@ pub struct RenderArgs {
     /// Number of sessions, 1 to 4. [default: 3]
     #[arg(long, value_name = "N")]
     pub sessions: Option<u8>,
-    /// Final dot density at full region weight, dots/cm², 5 to 400. [default: 90]
+    /// Final dot density at full region weight, dots/cm², 5 to 400. [default: 110]
     #[arg(long = "density", value_name = "DOTS_PER_CM2")]
     pub density_per_cm2: Option<f32>,
     /// Cumulative share of the final density after each session, comma-separated,
     /// increasing, last 1. [default: 0.4,0.75,1 for 3 sessions]
     #[arg(long, value_name = "S,S,..", value_delimiter = ',')]
     pub session_shares: Option<Vec<f32>>,
-    /// Apparent diameter of a healed dot, mm, 0.05 to 2. [default: 0.4]
+    /// Apparent diameter of a healed dot, mm, 0.05 to 2. [default: 0.5]
     #[arg(long, value_name = "MM")]
     pub dot_diameter_mm: Option<f32>,
     /// Relative standard deviation of the dot diameter, 0 to 0.8. [default: 0.25]
@@ -129,6 +129,12 @@ pub struct RenderArgs {
     /// pigmented, and the clipped share is reported. true or false. [default: true]
     #[arg(long, value_name = "BOOL")]
     pub clip_to_head: Option<bool>,
+    /// Place the dots on a head shape fitted to the photo's outline (an ellipsoid): toward the
+    /// silhouette the scalp slopes away, so dots crowd together and narrow across the slope, as
+    /// follicles do. Close-ups without an outline are taken as flat (reported). true or false.
+    /// [default: true]
+    #[arg(long, value_name = "BOOL")]
+    pub head_shape: Option<bool>,
     /// Scar mask of the photo's size (white = scar): dots there hold less pigment, patchily.
     #[arg(long, value_name = "MASK", conflicts_with = "scar_polygon")]
     pub scar: Option<PathBuf>,
@@ -279,6 +285,7 @@ impl RenderArgs {
                 .transpose()?,
             scar_retention: self.scar_retention,
             clip_to_head: self.clip_to_head,
+            head_shape: self.head_shape,
             dilution: self.dilution,
             session_strengths: self.session_strengths.clone(),
             feather_mm: self.feather_mm,

@@ -202,7 +202,7 @@ fn composite_row(
 }
 
 /// Green and blue light taken by erythema at full strength (linear light).
-const ERYTHEMA: [f32; 2] = [0.2, 0.17];
+const ERYTHEMA: [f32; 2] = [0.3, 0.26];
 
 /// Reddened skin over a treated area: patchy, strongest where the region's
 /// weight is full.

@@ -146,7 +146,11 @@ mod tests {
             .sum::<f32>()
             / dots.len() as f32)
             .sqrt();
-        assert!((mean - 4.0).abs() < 0.2, "mean diameter {mean}");
+        let planned = scale.px(plan.dot_diameter);
+        assert!(
+            (mean / planned - 1.0).abs() < 0.05,
+            "mean diameter {mean} vs {planned}"
+        );
         assert!(sd / mean > 0.15 && sd / mean < 0.35, "spread {}", sd / mean);
         assert!(dots
             .iter()

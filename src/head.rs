@@ -132,20 +132,21 @@ fn flood(photo: &RgbImage, bg: [f32; 3]) -> (Vec<bool>, Vec<[f32; 3]>, u32, u32)
                 queue.push_back((nx, ny));
             }
         };
-        if x > 0 {
-            go(x - 1, y);
-        }
-        if x + 1 < gw {
-            go(x + 1, y);
-        }
-        if y > 0 {
-            go(x, y - 1);
-        }
-        if y + 1 < gh {
-            go(x, y + 1);
-        }
+        neighbours(x, y, gw, gh).for_each(|(nx, ny)| go(nx, ny));
     }
     (reached, means, gw, cell)
+}
+
+/// The 4-connected neighbours of cell `(x, y)` on a `gw` × `gh` grid.
+fn neighbours(x: u32, y: u32, gw: u32, gh: u32) -> impl Iterator<Item = (u32, u32)> {
+    [
+        (x > 0).then(|| (x - 1, y)),
+        (x + 1 < gw).then_some((x + 1, y)),
+        (y > 0).then(|| (x, y - 1)),
+        (y + 1 < gh).then_some((x, y + 1)),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 #[inline]
@@ -240,6 +241,103 @@ pub fn background_pixels(photo: &RgbImage, region: &Region) -> Vec<bool> {
             reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
         })
         .collect()
+}
+
+/// Points on the head's silhouette, in photo pixels: where the backdrop
+/// flood stops around the head that contains `near` (a point on the head,
+/// e.g. the treatment region's centre). One point on the outline's left and
+/// right for every row of flood cells, one on its top for every column,
+/// each refined to the pixel where the colour leaves the backdrop's. `None`
+/// when `near` lies on the backdrop or the photo has no backdrop to flood.
+pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
+    let bg = backdrop(photo);
+    let (reached, means, gw, cell) = flood(photo, bg);
+    let gh = (reached.len() / gw as usize) as u32;
+    let (w, h) = photo.dimensions();
+    let start = (
+        (near[0].max(0.0) as u32 / cell).min(gw - 1),
+        (near[1].max(0.0) as u32 / cell).min(gh - 1),
+    );
+    let idx = |x: u32, y: u32| (y * gw + x) as usize;
+    if reached[idx(start.0, start.1)] || !reached.iter().any(|&r| r) {
+        return None;
+    }
+    // The head: the cells the flood did not reach, connected to `near`.
+    let mut head = vec![false; reached.len()];
+    let mut queue = VecDeque::from([start]);
+    head[idx(start.0, start.1)] = true;
+    while let Some((x, y)) = queue.pop_front() {
+        let mut go = |nx: u32, ny: u32| {
+            let j = idx(nx, ny);
+            if !reached[j] && !head[j] {
+                head[j] = true;
+                queue.push_back((nx, ny));
+            }
+        };
+        neighbours(x, y, gw, gh).for_each(|(nx, ny)| go(nx, ny));
+    }
+    // The backdrop colour beside a cell: the reached neighbour's mean.
+    let beside = |x: i64, y: i64| -> [f32; 3] {
+        if x >= 0
+            && y >= 0
+            && (x as u32) < gw
+            && (y as u32) < gh
+            && reached[idx(x as u32, y as u32)]
+        {
+            means[idx(x as u32, y as u32)]
+        } else {
+            bg
+        }
+    };
+    let off = |p: [u8; 3], b: [f32; 3]| distance(p, b) > PIXEL_TOLERANCE;
+    let c = cell as i64;
+    let mut points = Vec::new();
+    for cy in 0..gh {
+        let row: Vec<u32> = (0..gw).filter(|&cx| head[idx(cx, cy)]).collect();
+        let (Some(&l), Some(&r)) = (row.first(), row.last()) else {
+            continue;
+        };
+        let y = (cy * cell + cell / 2).min(h - 1);
+        let b = beside(l as i64 - 1, cy as i64);
+        let x0 = ((l as i64 - 1) * c).max(0);
+        let x1 = ((l as i64 + 2) * c).min(w as i64);
+        if let Some(x) = (x0..x1).find(|&x| off(photo.get_pixel(x as u32, y).0, b)) {
+            points.push([x as f32, y as f32 + 0.5]);
+        }
+        let b = beside(r as i64 + 1, cy as i64);
+        let x0 = ((r as i64 - 1) * c).max(0);
+        let x1 = ((r as i64 + 2) * c).min(w as i64);
+        if let Some(x) = (x0..x1)
+            .rev()
+            .find(|&x| off(photo.get_pixel(x as u32, y).0, b))
+        {
+            points.push([x as f32 + 1.0, y as f32 + 0.5]);
+        }
+    }
+    let mut top = f32::INFINITY;
+    for cx in 0..gw {
+        let Some(t) = (0..gh).find(|&cy| head[idx(cx, cy)]) else {
+            continue;
+        };
+        let x = (cx * cell + cell / 2).min(w - 1);
+        let b = beside(cx as i64, t as i64 - 1);
+        let y0 = ((t as i64 - 1) * c).max(0);
+        let y1 = ((t as i64 + 2) * c).min(h as i64);
+        if let Some(y) = (y0..y1).find(|&y| off(photo.get_pixel(x, y as u32).0, b)) {
+            points.push([x as f32 + 0.5, y as f32]);
+            top = top.min(y as f32);
+        }
+    }
+    top.is_finite().then_some(Outline { points, top })
+}
+
+/// The head's silhouette as [`outline`] finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outline {
+    /// Points on the silhouette, photo pixels (x, y).
+    pub points: Vec<[f32; 2]>,
+    /// The highest row of the silhouette, px.
+    pub top: f32,
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod render;
 mod sampling;
 mod scar;
 mod shade;
+mod shape;
 mod sheet;
 mod timeline;
 mod units;
@@ -28,7 +29,9 @@ pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
-pub use head::{background_pixels, clip_to_head, Clipped, BACKDROP_TOLERANCE, FLOOD_SIDE};
+pub use head::{
+    background_pixels, clip_to_head, outline, Clipped, Outline, BACKDROP_TOLERANCE, FLOOD_SIDE,
+};
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{
     decode_photo, encode_image, encode_image_meta, load_photo, photo_dimensions,
@@ -43,17 +46,18 @@ pub use provenance::{
 };
 pub use region::{Rect, Region};
 pub use render::{
-    composite_sessions, dots_csv, pigment_blur, prepare_region, render_preview, render_timeline,
-    resolve_shade, run_job, run_timeline, sampler_params, stage_dots, JobReport, Preview,
-    RegionSource, RenderJob, TimelineReport, Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY,
-    DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM, HAIR_REACH_MM, MIN_CAMERA_BLUR, SCAR_FEATHER_MM,
-    SCATTER_SHARE,
+    composite_sessions, dots_csv, fit_head, pigment_blur, place_points, prepare_region,
+    render_preview, render_timeline, resolve_shade, run_job, run_timeline, sampler_params,
+    stage_dots, JobReport, Preview, RegionSource, RenderJob, TimelineReport, Timings,
+    DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM, HAIR_REACH_MM,
+    MIN_CAMERA_BLUR, SCAR_FEATHER_MM, SCATTER_SHARE,
 };
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,
 };
 pub use scar::{hold_on_scar, DEFAULT_SCAR_RETENTION, SCAR_PATCH_MM};
 pub use shade::{match_hair, Shade, ShadeMatch, NAMED_SHADES};
+pub use shape::{HeadShape, View, DEPOSIT_DEPTH, DEPTH_RATIO, FIT_SPAN_MM, MIN_COS};
 pub use sheet::{
     comparison_page, compose, label, legible_text_px, parse_labelled_image, run_sheet,
     side_by_side, simulated_mark, Canvas, Crop, Layout, PageOptions, Panel, SheetJob, SheetOptions,

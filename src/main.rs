@@ -53,6 +53,13 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 "pigment blur: {:.2} px (camera and skin scatter)",
                 report.blur
             );
+            match (&report.head, job.plan.head_shape) {
+                (Some(h), _) => println!("head shape: {}", h.describe(job.scale)),
+                (None, true) => println!(
+                    "head shape: no head outline found against a backdrop; the scalp is taken as flat"
+                ),
+                (None, false) => {}
+            }
             if report.clipped.pixels > 0 {
                 println!(
                     "region clipped to the head: {:.1} % of it lay on the background ({} px left out)",

@@ -44,13 +44,15 @@ pub fn default_session_strengths(sessions: u8) -> Vec<f32> {
 pub struct Plan {
     /// Number of sessions, 1 to 4. Default: 3.
     pub sessions: u8,
-    /// Final density at full region weight, dots/cm², 5 to 400. Default: 90.
+    /// Final density at full region weight, dots per cm² of scalp, 5 to 400.
+    /// Default: 110 (DOMAIN: a finished scalp reads as 40-120; the shaved look
+    /// of `frl-london_037_03.jpg`'s own stubble needs the dense end).
     pub density: DotsPerCm2,
     /// Cumulative share of `density` after each session, increasing, the last
     /// 1. Default: [`default_session_shares`] (40% / 75% / 100% for 3).
     pub session_shares: Option<Vec<f32>>,
     /// Apparent diameter of a healed dot (pigment plus its scatter halo),
-    /// mm, 0.05 to 2. Default: 0.4 mm (DOMAIN: 0.3-0.5 mm apparent).
+    /// mm, 0.05 to 2. Default: 0.5 mm (DOMAIN: 0.3-0.5 mm apparent).
     pub dot_diameter: Mm,
     /// Relative standard deviation of the dot diameter, 0 to 0.8. Default: 0.25.
     pub dot_diameter_spread: f32,
@@ -104,6 +106,12 @@ pub struct Plan {
     /// Clip the region to the head: what lies on the photo's plain
     /// backdrop is never pigmented ([`crate::clip_to_head`]). Default: true.
     pub clip_to_head: bool,
+    /// Place the dots on the scalp of a head shape fitted to the photo's
+    /// outline ([`crate::HeadShape`]): toward the silhouette they crowd
+    /// together and foreshorten, as follicles do. Without an outline (a
+    /// close-up) the scalp is taken as flat, and the report says so.
+    /// Default: true.
+    pub head_shape: bool,
 }
 
 /// Default [`Plan::halo`].
@@ -113,9 +121,9 @@ impl Default for Plan {
     fn default() -> Self {
         Plan {
             sessions: 3,
-            density: DotsPerCm2(90.0),
+            density: DotsPerCm2(110.0),
             session_shares: None,
-            dot_diameter: Mm(0.4),
+            dot_diameter: Mm(0.5),
             dot_diameter_spread: 0.25,
             elongation: 1.35,
             strength_spread: 0.18,
@@ -133,6 +141,7 @@ impl Default for Plan {
             keep_hair: true,
             scar_retention: crate::scar::DEFAULT_SCAR_RETENTION,
             clip_to_head: true,
+            head_shape: true,
         }
     }
 }
@@ -178,6 +187,7 @@ impl Plan {
             keep_hair,
             scar_retention,
             clip_to_head,
+            head_shape,
         } = self;
         PlanFile {
             sessions: Some(*sessions),
@@ -207,6 +217,7 @@ impl Plan {
             keep_hair: Some(*keep_hair),
             scar_retention: Some(*scar_retention),
             clip_to_head: Some(*clip_to_head),
+            head_shape: Some(*head_shape),
             session_strengths: Some(self.strengths()),
             feather_mm: Some(feather.0),
             seed: Some(*seed),
@@ -373,6 +384,8 @@ pub struct PlanFile {
     pub scar_retention: Option<f32>,
     /// See [`Plan::clip_to_head`].
     pub clip_to_head: Option<bool>,
+    /// See [`Plan::head_shape`].
+    pub head_shape: Option<bool>,
     /// Pigment dilution, see [`Shade::dilution`].
     pub dilution: Option<f32>,
     /// See [`Plan::session_strengths`].
@@ -453,6 +466,7 @@ impl PlanFile {
             scar_polygon,
             scar_retention,
             clip_to_head,
+            head_shape,
             dilution,
             session_strengths,
             feather_mm,
@@ -517,6 +531,9 @@ impl PlanFile {
         }
         if let Some(v) = self.clip_to_head {
             p.clip_to_head = v;
+        }
+        if let Some(v) = self.head_shape {
+            p.head_shape = v;
         }
         if let Some(v) = self.hair {
             if !(v[0].is_finite() && v[1].is_finite() && v[0] >= 0.0 && v[1] >= 0.0) {

@@ -24,6 +24,7 @@ use crate::region::Region;
 use crate::sampling::{sample, SamplePoint, SamplerParams};
 use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
+use crate::shape::HeadShape;
 use crate::sheet::{side_by_side, simulated_mark};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
@@ -56,6 +57,8 @@ pub struct Preview {
     pub dots: Vec<Dot>,
     /// Blur applied to the pigment layer, px (camera and skin scatter).
     pub blur: f32,
+    /// The head shape the dots were placed on (`None`: a flat scalp).
+    pub head: Option<HeadShape>,
 }
 
 impl Preview {
@@ -73,15 +76,73 @@ impl Preview {
 /// [`prepare_region`] to keep it and clip to the head, and match a shade
 /// with [`resolve_shade`].
 pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Preview {
-    let points = sample(region, &sampler_params(plan, scale));
-    let dots = stage_dots(&points, plan, scale);
+    let head = fit_head(photo, region, plan, scale);
+    let points = place_points(region, plan, scale, head.as_ref());
+    let dots = stage_dots(&points, plan, scale, head.as_ref());
     let blur = pigment_blur(photo, region, plan, scale);
     let sessions = composite_sessions(photo, region, plan, scale, &dots, blur);
     Preview {
         sessions,
         dots,
         blur,
+        head,
     }
+}
+
+/// The head shape the plan's dots are placed on: fitted to the photo's
+/// outline around `region` when [`Plan::head_shape`] asks for it and an
+/// outline is found; `None` means a flat scalp.
+pub fn fit_head(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Option<HeadShape> {
+    if plan.head_shape {
+        HeadShape::fit(photo, region, scale)
+    } else {
+        None
+    }
+}
+
+/// Every session's sample points over `region`, at the plan's density per
+/// cm² of scalp: on a head `shape`, the density per pixel rises by
+/// [`HeadShape::density_factor`] toward the silhouette. Each point keeps
+/// the region's own weight where it lies.
+pub fn place_points(
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    shape: Option<&HeadShape>,
+) -> Vec<SamplePoint> {
+    let params = sampler_params(plan, scale);
+    let Some(shape) = shape else {
+        return sample(region, &params);
+    };
+    let b = region.bounds();
+    let bw = b.width() as usize;
+    let weights = region.bounded_weights();
+    let factor: Vec<f32> = (0..weights.len())
+        .into_par_iter()
+        .map(|i| {
+            let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
+            shape.density_factor(x as f32 + 0.5, y as f32 + 0.5)
+        })
+        .collect();
+    let top = factor
+        .iter()
+        .zip(weights)
+        .filter(|(_, &w)| w > 0.0)
+        .map(|(&f, _)| f)
+        .fold(1.0f32, f32::max);
+    let relative: Vec<f32> = factor.iter().map(|f| f / top).collect();
+    let Ok(dense) = region.scaled_within_bounds(&relative, "the region on the head's shape") else {
+        return sample(region, &params);
+    };
+    let params = SamplerParams {
+        densities: params.densities.iter().map(|d| d * top as f64).collect(),
+        ..params
+    };
+    let mut points = sample(&dense, &params);
+    for p in &mut points {
+        p.weight = region.weight_at(p.x, p.y);
+    }
+    points
 }
 
 /// The sampler settings a plan makes at a scale.
@@ -203,10 +264,19 @@ pub fn resolve_shade(
 }
 
 /// The plan's dots for `points`, as they look at the plan's stage
-/// ([`make_dots`] gives the healed look).
-pub fn stage_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
+/// ([`make_dots`] gives the healed look), seen on the sloping scalp of
+/// `shape` when there is one.
+pub fn stage_dots(
+    points: &[SamplePoint],
+    plan: &Plan,
+    scale: Scale,
+    shape: Option<&HeadShape>,
+) -> Vec<Dot> {
     let mut dots = make_dots(points, plan, scale);
     StageLook::of(plan.stage, plan.pigment).apply(&mut dots, &plan.shade, plan.seed);
+    if let Some(shape) = shape {
+        shape.foreshorten(&mut dots);
+    }
     dots
 }
 
@@ -417,6 +487,9 @@ pub struct JobReport {
     pub hair_pixels: usize,
     /// What clipping the region to the head took out.
     pub clipped: Clipped,
+    /// The head shape the dots were placed on (`None`: flat, because the
+    /// plan said so or no outline was found).
+    pub head: Option<HeadShape>,
     /// Time per stage.
     pub timings: Timings,
 }
@@ -475,15 +548,19 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 }
                 (source, _) => source.load(photo.dimensions(), feather)?,
             };
-            let (region, clipped, hair) = prepare_region(&job.plan, &photo, region)?;
+            let (prepared, head) = rayon::join(
+                || prepare_region(&job.plan, &photo, region.clone()),
+                || fit_head(&photo, &region, &job.plan, job.scale),
+            );
+            let (region, clipped, hair) = prepared?;
             let region_time = clock.elapsed();
             let clock = Instant::now();
             let (plan, matched) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
             let scar = job.scar_region(photo.dimensions())?;
             let (dots, blur) = rayon::join(
                 || {
-                    let points = sample(&region, &sampler_params(&plan, job.scale));
-                    let mut dots = stage_dots(&points, &plan, job.scale);
+                    let points = place_points(&region, &plan, job.scale, head.as_ref());
+                    let mut dots = stage_dots(&points, &plan, job.scale, head.as_ref());
                     if let Some(scar) = &scar {
                         hold_on_scar(&mut dots, scar, plan.scar_retention, job.scale, plan.seed);
                     }
@@ -499,7 +576,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 blur,
                 sessions,
                 matched,
-                (hair, clipped),
+                (hair, clipped, head),
                 [region_time, dots_time, clock.elapsed()],
             ))
         },
@@ -510,7 +587,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         blur,
         sessions,
         shade_match,
-        (hair_pixels, clipped),
+        (hair_pixels, clipped, head),
         [region_time, dots_time, composite_time],
     ) = rendered?;
     let clock = Instant::now();
@@ -561,6 +638,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         sessions,
         dots,
         blur,
+        head,
     };
     Ok(JobReport {
         outputs,
@@ -569,6 +647,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         shade_match,
         hair_pixels,
         clipped,
+        head,
         timings: t,
     })
 }
@@ -595,8 +674,9 @@ pub fn render_timeline(
     scale: Scale,
     stages: &[Stage],
 ) -> (Vec<RgbImage>, usize, f32) {
+    let head = fit_head(photo, region, plan, scale);
     let (points, blur) = rayon::join(
-        || sample(region, &sampler_params(plan, scale)),
+        || place_points(region, plan, scale, head.as_ref()),
         || pigment_blur(photo, region, plan, scale),
     );
     let images = stages
@@ -607,7 +687,7 @@ pub fn render_timeline(
                 stage,
                 ..plan.clone()
             };
-            let mut dots = stage_dots(&points, &staged, scale);
+            let mut dots = stage_dots(&points, &staged, scale, head.as_ref());
             if let Some(scar) = scar {
                 hold_on_scar(&mut dots, scar, plan.scar_retention, scale, plan.seed);
             }

@@ -308,7 +308,7 @@ fn help_documents_every_option_with_units_and_defaults() {
         "--format",
         "--quality",
         "--feather-mm",
-        "[default: 90]",
+        "[default: 110]",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}");
     }

@@ -67,8 +67,10 @@ fn stages_darken_redden_and_fade_as_documented() {
         .map(|c| 1.0 - luminance(*c) / luminance(before))
         .collect();
     eprintln!("darkening over the treated top: fresh {:.3}, crusting {:.3}, healed {:.3}, 5 years {:.3}, 10 years {:.3}", dark[0], dark[1], dark[2], dark[3], dark[4]);
-    // Fresh is darker than healed ("2-3 shades lighter" once healed).
-    assert!(dark[0] > dark[2] * 1.4, "{dark:?}");
+    // Fresh is darker than healed ("2-3 shades lighter" once healed); at
+    // the dense default the dots overlap, so the area's darkening grows
+    // less than each dot's.
+    assert!(dark[0] > dark[2] * 1.25, "{dark:?}");
     assert!(dark[1] > dark[2], "{dark:?}");
     // Fading keeps its share of the healed darkening (retention 0.43 at 5
     // years, 0.24 at 10), within the spread the dots' overlap allows.

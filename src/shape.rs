@@ -1,0 +1,450 @@
+//! The head is round: dots are placed on the scalp, not on the picture.
+//!
+//! On a front or side view the scalp curves away from the camera. A flat,
+//! uniform spread of dots over it is what makes a mock-up look printed on:
+//! on a real head the follicles crowd together toward the silhouette and
+//! each is seen at a slant. This stage fits a head shape to the photo, an
+//! ellipsoid whose outline is the head's silhouette (found by the backdrop
+//! flood of [`crate::head`]) and whose depth follows from the width by the
+//! typical cephalic index; from it, every point of the picture knows the
+//! cosine between the scalp's normal and the line of sight.
+//!
+//! Two things follow from that cosine `cos θ`:
+//! - **Density.** A square millimetre of scalp covers `cos θ` of the area it
+//!   would seen face-on, so the plan's density per cm² *of scalp* becomes
+//!   `1/cos θ` times as many dots per pixel ([`HeadShape::density_factor`]).
+//! - **Shape.** A deposit is a small blob in the dermis, about as deep as
+//!   it is wide ([`DEPOSIT_DEPTH`]); seen at a slant its width across the
+//!   slope shrinks to `√(cos²θ + k² sin²θ)` of itself (`k` the depth ratio)
+//!   and its width along the silhouette stays, so the dot becomes an
+//!   ellipse whose long axis follows the outline ([`HeadShape::foreshorten`]).
+//!
+//! Why an ellipsoid: it is the simplest closed shape whose silhouette is the
+//! ellipse that fits a head's upper outline to a pixel or two (residuals
+//! are reported), it needs no landmarks, and its normal is in closed form.
+//! A mesh or a learned head model would need data this tool does not ship.
+//! Slopes steeper than [`MIN_COS`] are held at it: the last pixels of a
+//! silhouette carry no measurable scalp, and a density without bound there
+//! would only pile dots into a line.
+
+use image::RgbImage;
+
+use crate::follicle::Dot;
+use crate::head::outline;
+use crate::region::Region;
+use crate::units::Scale;
+
+/// Head depth (front to back) over head width: the inverse of the cephalic
+/// index, which is 0.75-0.85 for most adults (0.8, mesocephalic, taken
+/// here). The ellipsoid's depth semi-axis is this times its half-width.
+pub const DEPTH_RATIO: f32 = 1.25;
+/// The smallest cosine between the scalp's normal and the line of sight
+/// that density and foreshortening follow (about 72.5°); steeper slopes are
+/// treated as this one.
+pub const MIN_COS: f32 = 0.3;
+/// A deposit's depth extent as a share of its width: pigment implanted in
+/// the upper dermis forms a blob, not a flat disc, so a dot seen at a slant
+/// narrows less than a printed circle would.
+pub const DEPOSIT_DEPTH: f32 = 0.6;
+/// How far below the top of the head the outline is fitted, mm: about the
+/// brow line on a front view, above the ears, which would widen it.
+pub const FIT_SPAN_MM: f32 = 95.0;
+/// The plausible range of a head's half-width, mm (a head is 13-17 cm
+/// wide; the range is wider to allow for a misjudged scale).
+pub const HALF_WIDTH_MM: std::ops::RangeInclusive<f32> = 40.0..=130.0;
+
+/// An ellipsoid head seen from the front, in photo pixels: its silhouette
+/// is the axis-aligned ellipse with centre `centre` and semi-axes
+/// `semi_axes[0]` (across) and `semi_axes[1]` (up and down); its depth
+/// semi-axis is `semi_axes[2]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadShape {
+    /// Centre of the silhouette ellipse, px.
+    pub centre: [f32; 2],
+    /// Semi-axes across, up-down and in depth, px.
+    pub semi_axes: [f32; 3],
+    /// Root-mean-square distance of the outline points fitted from the
+    /// ellipse, px.
+    pub residual: f32,
+    /// Outline points the fit used.
+    pub points: usize,
+}
+
+/// How the scalp faces the camera at a point of the picture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// Cosine between the scalp's normal and the line of sight, in
+    /// [`MIN_COS`]..=1.
+    pub cos: f32,
+    /// Unit direction in the picture in which the scalp slopes away (toward
+    /// the nearest silhouette), x and y.
+    pub downhill: [f32; 2],
+}
+
+impl HeadShape {
+    /// Fits the head's shape to the silhouette around `region` in `photo`.
+    /// `None` when no head outline is found (a close-up without backdrop)
+    /// or the fitted ellipse is not a plausible head at `scale`.
+    pub fn fit(photo: &RgbImage, region: &Region, scale: Scale) -> Option<HeadShape> {
+        let near = centroid(region)?;
+        let found = outline(photo, near)?;
+        let span = scale.px_per_mm() * FIT_SPAN_MM;
+        let pts: Vec<[f32; 2]> = found
+            .points
+            .into_iter()
+            .filter(|p| p[1] <= found.top + span)
+            .collect();
+        let mut shape = fit_ellipse(&pts)?;
+        // One pass without the outliers (a collar, an ear, a stray hair).
+        let cut = 3.0 * shape.residual.max(1.0);
+        let kept: Vec<[f32; 2]> = pts
+            .iter()
+            .copied()
+            .filter(|&p| shape.distance(p) <= cut)
+            .collect();
+        if kept.len() < pts.len() {
+            shape = fit_ellipse(&kept)?;
+        }
+        let half = shape.semi_axes[0] / scale.px_per_mm();
+        let (w, h) = photo.dimensions();
+        let plausible = HALF_WIDTH_MM.contains(&half)
+            && shape.semi_axes[1] > 0.5 * shape.semi_axes[0]
+            && shape.semi_axes[1] < 2.5 * shape.semi_axes[0]
+            && (0.0..w as f32).contains(&shape.centre[0])
+            && shape.centre[1] > 0.0
+            && shape.centre[1] < 2.0 * h as f32
+            && shape.residual < 0.05 * shape.semi_axes[0];
+        plausible.then_some(shape)
+    }
+
+    /// How the scalp faces the camera at `(x, y)`; outside the silhouette,
+    /// as at its edge.
+    #[inline]
+    pub fn view_at(&self, x: f32, y: f32) -> View {
+        let [a, b, c] = self.semi_axes;
+        let (u, v) = ((x - self.centre[0]) / a, (y - self.centre[1]) / b);
+        let z = (1.0 - u * u - v * v).max(0.0).sqrt();
+        // Normal of x²/a² + y²/b² + z²/c² = 1 at (u·a, v·b, z·c).
+        let n = [u / a, v / b, z / c];
+        let across = (n[0] * n[0] + n[1] * n[1]).sqrt();
+        let len = (across * across + n[2] * n[2]).sqrt();
+        let cos = if len > 0.0 { n[2] / len } else { 1.0 };
+        let downhill = if across > 0.0 {
+            [n[0] / across, n[1] / across]
+        } else {
+            [1.0, 0.0]
+        };
+        View {
+            cos: cos.clamp(MIN_COS, 1.0),
+            downhill,
+        }
+    }
+
+    /// Dots per picture pixel at `(x, y)` relative to a face-on scalp:
+    /// `1 / cos θ`.
+    #[inline]
+    pub fn density_factor(&self, x: f32, y: f32) -> f32 {
+        1.0 / self.view_at(x, y).cos
+    }
+
+    /// Each dot as the camera sees it on the sloping scalp: narrower across
+    /// the slope by `√(cos²θ + k² sin²θ)` ([`DEPOSIT_DEPTH`] = k), its own
+    /// shape and angle combined with that squeeze.
+    pub fn foreshorten(&self, dots: &mut [Dot]) {
+        for d in dots {
+            let view = self.view_at(d.x, d.y);
+            let k = DEPOSIT_DEPTH;
+            let cos2 = view.cos * view.cos;
+            let s = (cos2 + k * k * (1.0 - cos2)).sqrt();
+            if s >= 0.9999 {
+                continue;
+            }
+            // The dot's own ellipse, M = R(angle)·diag(√e, 1/√e), then the
+            // squeeze along `downhill`: S = I − (1 − s)·g·gᵀ.
+            let e = d.elongation.sqrt();
+            let (sa, ca) = d.angle.sin_cos();
+            let m = [[ca * e, -sa / e], [sa * e, ca / e]];
+            let g = view.downhill;
+            let t = 1.0 - s;
+            let sq = [
+                [1.0 - t * g[0] * g[0], -t * g[0] * g[1]],
+                [-t * g[0] * g[1], 1.0 - t * g[1] * g[1]],
+            ];
+            let p = [
+                [
+                    sq[0][0] * m[0][0] + sq[0][1] * m[1][0],
+                    sq[0][0] * m[0][1] + sq[0][1] * m[1][1],
+                ],
+                [
+                    sq[1][0] * m[0][0] + sq[1][1] * m[1][0],
+                    sq[1][0] * m[0][1] + sq[1][1] * m[1][1],
+                ],
+            ];
+            // P·Pᵀ = [[q00, q01], [q01, q11]]: its eigenvalues are the
+            // squared semi-axes (for a unit dot).
+            let q00 = p[0][0] * p[0][0] + p[0][1] * p[0][1];
+            let q11 = p[1][0] * p[1][0] + p[1][1] * p[1][1];
+            let q01 = p[0][0] * p[1][0] + p[0][1] * p[1][1];
+            let mean = 0.5 * (q00 + q11);
+            let dev = (0.25 * (q00 - q11) * (q00 - q11) + q01 * q01).sqrt();
+            let (l1, l2) = (mean + dev, (mean - dev).max(1e-12));
+            // Area scales by det(S) = s; the long/short ratio is √(l1/l2).
+            d.diameter *= s.sqrt();
+            d.elongation = (l1 / l2).sqrt();
+            let angle = 0.5 * (2.0 * q01).atan2(q00 - q11);
+            d.angle = angle.rem_euclid(std::f32::consts::PI);
+        }
+    }
+
+    /// Approximate distance of `p` from the silhouette ellipse, px.
+    fn distance(&self, p: [f32; 2]) -> f32 {
+        let [a, b, _] = self.semi_axes;
+        let (u, v) = ((p[0] - self.centre[0]) / a, (p[1] - self.centre[1]) / b);
+        let r = (u * u + v * v).sqrt();
+        if r == 0.0 {
+            return a.min(b);
+        }
+        // Radial distance, scaled by the ellipse's radius in that direction.
+        let rad = ((u * a).powi(2) + (v * b).powi(2)).sqrt() / r;
+        (r - 1.0).abs() * rad
+    }
+
+    /// A one-line account of the fit, for reports.
+    pub fn describe(&self, scale: Scale) -> String {
+        let mm = |px: f32| px / scale.px_per_mm();
+        format!(
+            "ellipsoid head, centre ({:.0}, {:.0}) px, {:.0} x {:.0} mm across the outline \
+             (fit to {} outline points within {:.1} px rms), depth {:.0} mm assumed \
+             (cephalic index 0.8)",
+            self.centre[0],
+            self.centre[1],
+            mm(2.0 * self.semi_axes[0]),
+            mm(2.0 * self.semi_axes[1]),
+            self.points,
+            self.residual,
+            mm(2.0 * self.semi_axes[2]),
+        )
+    }
+}
+
+/// The region's weighted centre, px.
+fn centroid(region: &Region) -> Option<[f32; 2]> {
+    let b = region.bounds();
+    let bw = b.width() as usize;
+    let (mut sx, mut sy, mut sw) = (0.0f64, 0.0f64, 0.0f64);
+    for (i, &w) in region.bounded_weights().iter().enumerate() {
+        if w > 0.0 {
+            sx += w as f64 * ((i % bw) as f64 + 0.5);
+            sy += w as f64 * ((i / bw) as f64 + 0.5);
+            sw += w as f64;
+        }
+    }
+    (sw > 0.0).then(|| {
+        [
+            (b.x0 as f64 + sx / sw) as f32,
+            (b.y0 as f64 + sy / sw) as f32,
+        ]
+    })
+}
+
+/// Least-squares axis-aligned ellipse `A x² + C y² + D x + E y = 1`
+/// (coordinates centred and scaled for conditioning) through `pts`.
+fn fit_ellipse(pts: &[[f32; 2]]) -> Option<HeadShape> {
+    if pts.len() < 8 {
+        return None;
+    }
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p[0] as f64).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p[1] as f64).sum::<f64>() / n;
+    let sc = pts
+        .iter()
+        .map(|p| ((p[0] as f64 - mx).powi(2) + (p[1] as f64 - my).powi(2)).sqrt())
+        .sum::<f64>()
+        / n;
+    if sc <= 0.0 {
+        return None;
+    }
+    let mut ata = [[0.0f64; 4]; 4];
+    let mut atb = [0.0f64; 4];
+    for p in pts {
+        let (x, y) = ((p[0] as f64 - mx) / sc, (p[1] as f64 - my) / sc);
+        let row = [x * x, y * y, x, y];
+        for i in 0..4 {
+            atb[i] += row[i];
+            for j in 0..4 {
+                ata[i][j] += row[i] * row[j];
+            }
+        }
+    }
+    let [a, c, d, e] = solve4(ata, atb)?;
+    if a <= 0.0 || c <= 0.0 {
+        return None;
+    }
+    let (x0, y0) = (-d / (2.0 * a), -e / (2.0 * c));
+    let f = 1.0 + d * d / (4.0 * a) + e * e / (4.0 * c);
+    if f <= 0.0 {
+        return None;
+    }
+    let (ra, rb) = ((f / a).sqrt() * sc, (f / c).sqrt() * sc);
+    let mut shape = HeadShape {
+        centre: [(x0 * sc + mx) as f32, (y0 * sc + my) as f32],
+        semi_axes: [ra as f32, rb as f32, (ra as f32) * DEPTH_RATIO],
+        residual: 0.0,
+        points: pts.len(),
+    };
+    let ss: f32 = pts.iter().map(|&p| shape.distance(p).powi(2)).sum();
+    shape.residual = (ss / pts.len() as f32).sqrt();
+    Some(shape)
+}
+
+/// Solves a 4×4 linear system by Gaussian elimination with partial pivoting.
+fn solve4(mut m: [[f64; 4]; 4], mut v: [f64; 4]) -> Option<[f64; 4]> {
+    for col in 0..4 {
+        let piv = (col..4).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[piv][col].abs() < 1e-12 {
+            return None;
+        }
+        m.swap(col, piv);
+        v.swap(col, piv);
+        let pivot = m[col];
+        for r in col + 1..4 {
+            let f = m[r][col] / pivot[col];
+            for (x, p) in m[r][col..].iter_mut().zip(&pivot[col..]) {
+                *x -= f * p;
+            }
+            v[r] -= f * v[col];
+        }
+    }
+    let mut x = [0.0f64; 4];
+    for r in (0..4).rev() {
+        let s: f64 = (r + 1..4).map(|k| m[r][k] * x[k]).sum();
+        x[r] = (v[r] - s) / m[r][r];
+    }
+    Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grey backdrop with a skin-coloured ellipse (semi-axes 120 × 150)
+    /// centred at (200, 230): a head whose outline is known.
+    fn head() -> RgbImage {
+        RgbImage::from_fn(400, 500, |x, y| {
+            let (u, v) = (
+                (x as f32 + 0.5 - 200.0) / 120.0,
+                (y as f32 + 0.5 - 230.0) / 150.0,
+            );
+            if u * u + v * v <= 1.0 {
+                image::Rgb([205, 160, 140])
+            } else {
+                image::Rgb([200, 204, 206])
+            }
+        })
+    }
+
+    fn top_region() -> Region {
+        let weights = (0..400 * 500)
+            .map(|i| {
+                let (x, y) = (i % 400, i / 400);
+                if (150..250).contains(&x) && (100..160).contains(&y) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Region::from_weights(400, 500, weights, 0.0, "t").unwrap()
+    }
+
+    #[test]
+    fn the_fit_finds_the_drawn_ellipse() {
+        let scale = Scale::new(1.6, "t").unwrap();
+        let s = HeadShape::fit(&head(), &top_region(), scale).expect("a head");
+        assert!((s.centre[0] - 200.0).abs() < 2.0, "{s:?}");
+        assert!((s.centre[1] - 230.0).abs() < 4.0, "{s:?}");
+        assert!((s.semi_axes[0] - 120.0).abs() < 3.0, "{s:?}");
+        assert!((s.semi_axes[1] - 150.0).abs() < 5.0, "{s:?}");
+        assert!(s.residual < 1.5, "{s:?}");
+    }
+
+    #[test]
+    fn no_backdrop_no_shape() {
+        let skin = RgbImage::from_pixel(300, 300, image::Rgb([205, 160, 140]));
+        let weights = vec![1.0; 300 * 300];
+        let region = Region::from_weights(300, 300, weights, 0.0, "t").unwrap();
+        assert!(HeadShape::fit(&skin, &region, Scale::new(2.0, "t").unwrap()).is_none());
+    }
+
+    #[test]
+    fn slope_rises_toward_the_silhouette() {
+        let s = HeadShape {
+            centre: [0.0, 0.0],
+            semi_axes: [100.0, 100.0, 100.0],
+            residual: 0.0,
+            points: 0,
+        };
+        // A sphere: cos θ = z at unit radius.
+        assert!((s.view_at(0.0, 0.0).cos - 1.0).abs() < 1e-6);
+        assert!((s.view_at(60.0, 0.0).cos - 0.8).abs() < 1e-4);
+        assert!((s.view_at(0.0, -80.0).cos - 0.6).abs() < 1e-4);
+        assert_eq!(s.view_at(0.0, -99.9).cos, MIN_COS);
+        assert!((s.density_factor(0.0, -80.0) - 1.0 / 0.6).abs() < 1e-3);
+        let g = s.view_at(0.0, -80.0).downhill;
+        assert!((g[0]).abs() < 1e-6 && (g[1] + 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn dots_narrow_across_the_slope() {
+        let s = HeadShape {
+            centre: [0.0, 0.0],
+            semi_axes: [100.0, 100.0, 100.0],
+            residual: 0.0,
+            points: 0,
+        };
+        let dot = |x: f32, y: f32, elongation: f32, angle: f32| Dot {
+            x,
+            y,
+            session: 1,
+            diameter: 2.0,
+            elongation,
+            angle,
+            strength: 1.0,
+            weight: 1.0,
+            spacing: 3.0,
+            halo_radius: 1.0,
+            halo_mass: 0.2,
+        };
+        let mut dots = vec![
+            dot(0.0, 0.0, 1.0, 0.0),
+            dot(0.0, -80.0, 1.0, 0.0),
+            dot(80.0, 0.0, 1.0, 1.0),
+            dot(0.0, -80.0, 1.5, std::f32::consts::FRAC_PI_2),
+        ];
+        s.foreshorten(&mut dots);
+        // Face-on: unchanged.
+        assert_eq!((dots[0].diameter, dots[0].elongation), (2.0, 1.0));
+        // Toward the top: squeezed vertically, long axis horizontal.
+        let k = DEPOSIT_DEPTH;
+        let sq = (0.36f32 + k * k * 0.64).sqrt();
+        assert!(
+            (dots[1].elongation - 1.0 / sq).abs() < 1e-3,
+            "{:?}",
+            dots[1]
+        );
+        assert!((dots[1].diameter - 2.0 * sq.sqrt()).abs() < 1e-3);
+        assert!(dots[1].angle.abs() < 1e-3 || (dots[1].angle - std::f32::consts::PI).abs() < 1e-3);
+        // Toward the side: long axis vertical.
+        assert!(
+            (dots[2].angle - std::f32::consts::FRAC_PI_2).abs() < 1e-3,
+            "{:?}",
+            dots[2]
+        );
+        // A dot whose own long axis points downhill is made rounder.
+        assert!(
+            (dots[3].elongation - 1.5 * sq).abs() < 1e-3,
+            "{:?}",
+            dots[3]
+        );
+    }
+}
