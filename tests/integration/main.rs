@@ -8,6 +8,7 @@ mod page;
 mod properties;
 mod provenance;
 mod scar;
+mod shape;
 mod sheets;
 mod timeline;
 mod tone;

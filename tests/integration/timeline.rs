@@ -2,23 +2,13 @@
 //! describes it, relative to the healed look.
 
 use image::RgbImage;
-use smp_render::{load_photo, render_timeline, Permanence, Plan, PlanFile, Region, Scale, Stage};
+use smp_render::{render_timeline, Permanence, Plan, Region, Scale, Stage};
 
-use crate::util::{root, run, stderr};
+use crate::util::{root, run, shipped, stderr};
 
 /// The demo photo, its region and plan.
 fn demo() -> (RgbImage, Region, Plan, Scale) {
-    let file = PlanFile::load(&root().join("assets/frl-london_037_03.toml")).unwrap();
-    let plan = file.apply_to(Plan::default(), "demo").unwrap();
-    let scale = Scale::new(file.px_per_mm.unwrap(), "demo").unwrap();
-    let photo = load_photo(file.photo.as_ref().unwrap()).unwrap();
-    let region = Region::load_mask(
-        file.region.as_ref().unwrap(),
-        photo.dimensions(),
-        scale.px(plan.feather),
-    )
-    .unwrap();
-    (photo, region, plan, scale)
+    shipped("frl-london_037_03")
 }
 
 /// Mean linear R, G, B over the region's full-weight pixels.

@@ -28,6 +28,9 @@ pub struct CsvDot {
     pub session: u8,
     pub x: f32,
     pub y: f32,
+    pub diameter: f32,
+    pub elongation: f32,
+    pub angle_deg: f32,
     pub weight: f32,
     pub spacing: f32,
 }
@@ -45,6 +48,9 @@ pub fn read_dots(path: &Path) -> Vec<CsvDot> {
                 session: f[0].parse().unwrap(),
                 x: f[1].parse().unwrap(),
                 y: f[2].parse().unwrap(),
+                diameter: f[3].parse().unwrap(),
+                elongation: f[4].parse().unwrap(),
+                angle_deg: f[5].parse().unwrap(),
                 weight: f[7].parse().unwrap(),
                 spacing: f[8].parse().unwrap(),
             }
@@ -157,4 +163,28 @@ pub fn bbox(img: &image::RgbImage, f: impl Fn([u8; 3]) -> bool) -> Option<(u32, 
 /// Whether a pixel is close to a colour (each channel within `tol`).
 pub fn near(p: [u8; 3], c: [u8; 3], tol: u8) -> bool {
     (0..3).all(|i| p[i].abs_diff(c[i]) <= tol)
+}
+
+/// A shipped photo (`assets/NAME.toml`): the photo, its region (the mask,
+/// feathered as the plan says), its plan and scale.
+pub fn shipped(
+    name: &str,
+) -> (
+    image::RgbImage,
+    smp_render::Region,
+    smp_render::Plan,
+    smp_render::Scale,
+) {
+    use smp_render::{load_photo, Plan, PlanFile, Region, Scale};
+    let file = PlanFile::load(&root().join(format!("assets/{name}.toml"))).unwrap();
+    let plan = file.apply_to(Plan::default(), name).unwrap();
+    let scale = Scale::new(file.px_per_mm.unwrap(), name).unwrap();
+    let photo = load_photo(file.photo.as_ref().unwrap()).unwrap();
+    let region = Region::load_mask(
+        file.region.as_ref().unwrap(),
+        photo.dimensions(),
+        scale.px(plan.feather),
+    )
+    .unwrap();
+    (photo, region, plan, scale)
 }
