@@ -104,6 +104,10 @@ pub struct RenderArgs {
     /// Relative standard deviation of a dot's pigment strength, 0 to 0.6. [default: 0.18]
     #[arg(long, value_name = "F")]
     pub strength_spread: Option<f32>,
+    /// Share of the dots set as 2-dot clusters (a smaller second impression beside the first),
+    /// only at full region weight; the density stays as planned. 0 to 0.5. [default: 0.06]
+    #[arg(long, value_name = "F")]
+    pub clusters: Option<f32>,
     /// Pigment in each dot's scatter halo (0.5 mm around it), as a multiple of the dot's own,
     /// 0 to 8. [default: 1.5]
     #[arg(long, value_name = "F")]
@@ -272,6 +276,7 @@ impl RenderArgs {
             dot_diameter_spread: self.dot_diameter_spread,
             elongation: self.elongation,
             strength_spread: self.strength_spread,
+            clusters: self.clusters,
             halo: self.halo,
             blowout: self.blowout,
             shade: self.shade.clone(),

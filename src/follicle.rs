@@ -7,8 +7,10 @@
 //! depend on the order or the thread the dot was made on.
 
 use crate::plan::Plan;
+use crate::region::Region;
 use crate::sampling::{mix, SamplePoint};
-use crate::units::Scale;
+use crate::shape::HeadShape;
+use crate::units::{Mm, Scale};
 
 /// One pigment dot, in photo pixels: the hand-over from geometry to the
 /// compositor, which knows nothing of how dots were placed.
@@ -57,12 +59,74 @@ fn normal(h1: u64, h2: u64) -> f32 {
     (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 
-/// Turns sample points into dots with the plan's size, shape and strength variation.
+/// Distance between the centres of a 2-dot cluster's impressions, mm:
+/// close enough to read as one unit, far enough to be two.
+pub const CLUSTER_GAP_MM: std::ops::Range<f32> = 0.35..0.55;
+/// Diameter of a cluster's second impression relative to its first.
+pub const CLUSTER_SECOND_SIZE: f32 = 0.8;
+/// Weight from which a point counts as inside the region's full weight.
+const FULL_WEIGHT: f32 = 0.999;
+
+/// Makes a share ([`Plan::clusters`]) of the sampled sites 2-dot clusters:
+/// a second point [`CLUSTER_GAP_MM`] beside the first, right after it,
+/// with `spacing` 0 (the sampler did not place it). Only where the region's
+/// weight is full at both points, so never in a feathered edge or a
+/// hairline's taper, nor on the client's own hair; on a head `shape` the
+/// gap narrows across the slope like the dots.
+pub fn pair_up(
+    points: Vec<SamplePoint>,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    shape: Option<&HeadShape>,
+) -> Vec<SamplePoint> {
+    if plan.clusters <= 0.0 {
+        return points;
+    }
+    let base = mix(plan.seed ^ 0xc105_7e25_0000);
+    let mut out = Vec::with_capacity(points.len() + (points.len() as f32 * plan.clusters) as usize);
+    for p in points {
+        out.push(p);
+        let h = mix(base ^ ((p.x.to_bits() as u64) << 32 | p.y.to_bits() as u64));
+        let hs: [u64; 3] = std::array::from_fn(|i| mix(h.wrapping_add(i as u64 + 1)));
+        if p.weight < FULL_WEIGHT || unit(hs[0]) >= plan.clusters {
+            continue;
+        }
+        let gap = CLUSTER_GAP_MM.start + (CLUSTER_GAP_MM.end - CLUSTER_GAP_MM.start) * unit(hs[1]);
+        let (s, c) = (std::f32::consts::TAU * unit(hs[2])).sin_cos();
+        let mut step = [c * scale.px(Mm(gap)), s * scale.px(Mm(gap))];
+        if let Some(shape) = shape {
+            let v = shape.view_at(p.x, p.y);
+            let along = step[0] * v.downhill[0] + step[1] * v.downhill[1];
+            let squeeze = (1.0 - v.cos) * along;
+            step = [
+                step[0] - squeeze * v.downhill[0],
+                step[1] - squeeze * v.downhill[1],
+            ];
+        }
+        let (x, y) = (p.x + step[0], p.y + step[1]);
+        let w = region.weight_at(x, y);
+        if w >= FULL_WEIGHT {
+            out.push(SamplePoint {
+                x,
+                y,
+                weight: w,
+                spacing: 0.0,
+                ..p
+            });
+        }
+    }
+    out
+}
+
+/// Turns sample points into dots with the plan's size, shape and strength
+/// variation; the second point of a 2-dot cluster (`spacing` 0, see
+/// [`pair_up`]) makes a smaller dot.
 pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
     // Blowout spreads each deposit: a larger, softer dot in a wider halo.
     let b = plan.blowout;
     let d0 = scale.px(plan.dot_diameter) * (1.0 + 0.5 * b);
-    let halo_radius = scale.px(crate::units::Mm(HALO_RADIUS_MM)) * (1.0 + 2.0 * b);
+    let halo_radius = scale.px(Mm(HALO_RADIUS_MM)) * (1.0 + 2.0 * b);
     let halo_mass = plan.halo * (1.0 + 2.0 * b) + b;
     let strengths = plan.strengths();
     let base = mix(plan.seed ^ 0xd075_0000_0000);
@@ -73,13 +137,18 @@ pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> 
             let hs: [u64; 6] = std::array::from_fn(|i| mix(h.wrapping_add(i as u64 + 1)));
             // Toward the feathered edge practitioners use finer, lighter dots.
             let edge = 0.8 + 0.2 * p.weight;
+            let second = if p.spacing == 0.0 {
+                CLUSTER_SECOND_SIZE
+            } else {
+                1.0
+            };
             let size = (1.0 + plan.dot_diameter_spread * normal(hs[0], hs[1])).clamp(0.35, 2.2);
             let strength = (1.0 + plan.strength_spread * normal(hs[2], hs[3])).clamp(0.25, 1.8);
             Dot {
                 x: p.x,
                 y: p.y,
                 session: p.session,
-                diameter: d0 * size * edge,
+                diameter: d0 * size * edge * second,
                 elongation: 1.0 + (plan.elongation - 1.0) * unit(hs[4]),
                 angle: std::f32::consts::PI * unit(hs[5]),
                 strength: strength * (0.85 + 0.15 * p.weight) * strengths[p.session as usize - 1],
@@ -123,6 +192,65 @@ mod tests {
             assert!(b.halo_mass > 3.0 * c.halo_mass);
             assert_eq!((b.x, b.strength), (c.x, c.strength));
         }
+    }
+
+    #[test]
+    fn clusters_pair_a_share_of_full_weight_sites_only() {
+        let scale = Scale::new(10.0, "t").unwrap();
+        // Full weight left of x = 500, a half-weight band right of it.
+        let weights = (0..1000 * 400)
+            .map(|i| if i % 1000 < 500 { 1.0 } else { 0.5 })
+            .collect();
+        let region = Region::from_weights(1000, 400, weights, 0.0, "t").unwrap();
+        let pts: Vec<SamplePoint> = (0..4000)
+            .map(|i| {
+                let (x, y) = (10.0 + (i % 100) as f32 * 9.8, 10.0 + (i / 100) as f32 * 9.5);
+                SamplePoint {
+                    x,
+                    y,
+                    session: 1 + (i / 1400) as u8,
+                    weight: region.weight_at(x, y),
+                    spacing: 4.0,
+                }
+            })
+            .collect();
+        let plan = Plan::default();
+        let out = pair_up(pts.clone(), &region, &plan, scale, None);
+        let seconds: Vec<(usize, &SamplePoint)> = out
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.spacing == 0.0)
+            .collect();
+        let full_sites = pts.iter().filter(|p| p.weight >= 0.999).count();
+        let share = seconds.len() as f32 / full_sites as f32;
+        assert!((share - plan.clusters).abs() < 0.02, "share {share}");
+        for &(i, p) in &seconds {
+            let lead = &out[i - 1];
+            assert!(lead.spacing > 0.0 && lead.session == p.session);
+            let gap = ((p.x - lead.x).powi(2) + (p.y - lead.y).powi(2)).sqrt() / 10.0;
+            assert!(CLUSTER_GAP_MM.contains(&gap), "gap {gap} mm");
+            assert!(lead.weight >= 0.999 && p.weight >= 0.999);
+        }
+        // The sites themselves are all kept, in order.
+        let sites: Vec<SamplePoint> = out.iter().filter(|p| p.spacing > 0.0).copied().collect();
+        assert_eq!(sites, pts);
+        // Second dots are smaller.
+        let dots = make_dots(&out, &plan, scale);
+        let mean = |second: bool| {
+            let v: Vec<f32> = dots
+                .iter()
+                .filter(|d| (d.spacing == 0.0) == second)
+                .map(|d| d.diameter)
+                .collect();
+            v.iter().sum::<f32>() / v.len() as f32
+        };
+        assert!((mean(true) / mean(false) - CLUSTER_SECOND_SIZE).abs() < 0.06);
+        // None without clusters.
+        let none = Plan {
+            clusters: 0.0,
+            ..Plan::default()
+        };
+        assert_eq!(pair_up(pts.clone(), &region, &none, scale, None), pts);
     }
 
     #[test]

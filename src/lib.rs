@@ -27,7 +27,7 @@ pub use batch::{
 };
 pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
-pub use follicle::{make_dots, Dot, HALO_RADIUS_MM};
+pub use follicle::{make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_SECOND_SIZE, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
 pub use head::{
     background_pixels, clip_to_head, outline, Clipped, Outline, BACKDROP_TOLERANCE, FLOOD_SIDE,

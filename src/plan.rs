@@ -61,6 +61,14 @@ pub struct Plan {
     pub elongation: f32,
     /// Relative standard deviation of a dot's pigment strength, 0 to 0.6. Default: 0.18.
     pub strength_spread: f32,
+    /// Share of the dots placed as 2-dot clusters, 0 to 0.5: a second,
+    /// slightly smaller impression beside the first, as practitioners set
+    /// a few doubles among singles to imitate follicular units of two
+    /// hairs. Only where the region's weight is full (never in the
+    /// feathered edge or a hairline's taper, where single fine dots go);
+    /// the sampler places fewer sites so that the dots still make the
+    /// planned density. Default: 0.06.
+    pub clusters: f32,
     /// Pigment scattered into a halo of [`crate::HALO_RADIUS_MM`] around
     /// each dot, as a multiple of the dot's own pigment, 0 to 8. Default:
     /// 1.5 (set by eye on the shipped photos so that a healed 3-session
@@ -127,6 +135,7 @@ impl Default for Plan {
             dot_diameter_spread: 0.25,
             elongation: 1.35,
             strength_spread: 0.18,
+            clusters: 0.06,
             halo: DEFAULT_HALO,
             blowout: 0.0,
             shade: Shade::default(),
@@ -173,6 +182,7 @@ impl Plan {
             dot_diameter_spread,
             elongation,
             strength_spread,
+            clusters,
             halo,
             shade,
             session_strengths: _,
@@ -197,6 +207,7 @@ impl Plan {
             dot_diameter_spread: Some(*dot_diameter_spread),
             elongation: Some(*elongation),
             strength_spread: Some(*strength_spread),
+            clusters: Some(*clusters),
             halo: Some(*halo),
             shade: Some(if *shade_auto {
                 "auto".to_string()
@@ -259,6 +270,7 @@ impl Plan {
         )?;
         range("elongation", self.elongation, 1.0, 3.0, "")?;
         range("strength_spread", self.strength_spread, 0.0, 0.6, "")?;
+        range("clusters", self.clusters, 0.0, 0.5, "")?;
         range("halo", self.halo, 0.0, 8.0, "")?;
         range("blowout", self.blowout, 0.0, 1.0, "")?;
         range("scar_retention", self.scar_retention, 0.0, 1.0, "")?;
@@ -366,6 +378,8 @@ pub struct PlanFile {
     pub elongation: Option<f32>,
     /// See [`Plan::strength_spread`].
     pub strength_spread: Option<f32>,
+    /// See [`Plan::clusters`].
+    pub clusters: Option<f32>,
     /// See [`Plan::halo`].
     pub halo: Option<f32>,
     /// See [`Plan::blowout`].
@@ -457,6 +471,7 @@ impl PlanFile {
             dot_diameter_spread,
             elongation,
             strength_spread,
+            clusters,
             halo,
             blowout,
             shade,
@@ -509,6 +524,9 @@ impl PlanFile {
         }
         if let Some(v) = self.strength_spread {
             p.strength_spread = v;
+        }
+        if let Some(v) = self.clusters {
+            p.clusters = v;
         }
         if let Some(v) = self.halo {
             p.halo = v;

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::composite::Erythema;
 use crate::error::{Error, Result};
-use crate::follicle::{make_dots, Dot};
+use crate::follicle::{make_dots, pair_up, Dot};
 use crate::hair::{hair_pixels, skin_luminance};
 use crate::head::{background_pixels, take_out, Clipped};
 use crate::optics::estimate_blur;
@@ -103,7 +103,8 @@ pub fn fit_head(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) ->
 /// Every session's sample points over `region`, at the plan's density per
 /// cm² of scalp: on a head `shape`, the density per pixel rises by
 /// [`HeadShape::density_factor`] toward the silhouette. Each point keeps
-/// the region's own weight where it lies.
+/// the region's own weight where it lies; 2-dot clusters are paired up
+/// ([`pair_up`]).
 pub fn place_points(
     region: &Region,
     plan: &Plan,
@@ -112,7 +113,7 @@ pub fn place_points(
 ) -> Vec<SamplePoint> {
     let params = sampler_params(plan, scale);
     let Some(shape) = shape else {
-        return sample(region, &params);
+        return pair_up(sample(region, &params), region, plan, scale, None);
     };
     let b = region.bounds();
     let bw = b.width() as usize;
@@ -132,7 +133,7 @@ pub fn place_points(
         .fold(1.0f32, f32::max);
     let relative: Vec<f32> = factor.iter().map(|f| f / top).collect();
     let Ok(dense) = region.scaled_within_bounds(&relative, "the region on the head's shape") else {
-        return sample(region, &params);
+        return pair_up(sample(region, &params), region, plan, scale, None);
     };
     let params = SamplerParams {
         densities: params.densities.iter().map(|d| d * top as f64).collect(),
@@ -142,12 +143,13 @@ pub fn place_points(
     for p in &mut points {
         p.weight = region.weight_at(p.x, p.y);
     }
-    points
+    pair_up(points, region, plan, scale, Some(shape))
 }
 
 /// The sampler settings a plan makes at a scale.
 pub fn sampler_params(plan: &Plan, scale: Scale) -> SamplerParams {
-    let per_px2 = plan.density.per_mm2() as f64 * scale.mm2_per_px();
+    // 2-dot clusters add their second dots to the sites sampled.
+    let per_px2 = plan.density.per_mm2() as f64 * scale.mm2_per_px() / (1.0 + plan.clusters as f64);
     SamplerParams {
         densities: plan.shares().iter().map(|s| *s as f64 * per_px2).collect(),
         seed: plan.seed,

@@ -47,7 +47,9 @@ pub struct SamplePoint {
     /// Region weight where it lies, in (0, 1].
     pub weight: f32,
     /// The spacing radius in force when it was placed, px: no point placed
-    /// before it (or in its session) lies closer than this.
+    /// before it (or in its session) lies closer than this. 0 for the
+    /// second point of a 2-dot cluster, which the sampler did not place
+    /// (see [`crate::follicle::pair_up`]).
     pub spacing: f32,
 }
 
