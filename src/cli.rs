@@ -148,6 +148,13 @@ pub struct RenderArgs {
     /// Share of its pigment a dot on a scar keeps, 0 to 1. [default: 0.55]
     #[arg(long, value_name = "F")]
     pub scar_retention: Option<f32>,
+    /// Pigment shade for the dots on the scar (scar tissue has its own colour): a shade name
+    /// as for --shade, or #rrggbb. [default: the --shade]
+    #[arg(long, value_name = "NAME")]
+    pub scar_shade: Option<String>,
+    /// Dilution of the scar's pigment, 0.05 to 1. [default: the --dilution]
+    #[arg(long, value_name = "F")]
+    pub scar_dilution: Option<f32>,
     /// Pigment dilution, 0.05 to 1 (1 = undiluted). [default: 1]
     #[arg(long, value_name = "F")]
     pub dilution: Option<f32>,
@@ -289,6 +296,8 @@ impl RenderArgs {
                 .map(Region::parse_polygon)
                 .transpose()?,
             scar_retention: self.scar_retention,
+            scar_shade: self.scar_shade.clone(),
+            scar_dilution: self.scar_dilution,
             clip_to_head: self.clip_to_head,
             head_shape: self.head_shape,
             dilution: self.dilution,

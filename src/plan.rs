@@ -111,6 +111,10 @@ pub struct Plan {
     /// Share of its pigment a dot on a scar keeps, 0 to 1 (patchily; see
     /// [`crate::hold_on_scar`]). Default: 0.55.
     pub scar_retention: f32,
+    /// The pigment shade and dilution for dots on a scar, whose own colour
+    /// differs from the skin around it (DOMAIN.md, "Scars"); `None` uses
+    /// [`Plan::shade`]. Default: none.
+    pub scar_shade: Option<Shade>,
     /// Clip the region to the head: what lies on the photo's plain
     /// backdrop is never pigmented ([`crate::clip_to_head`]). Default: true.
     pub clip_to_head: bool,
@@ -149,6 +153,7 @@ impl Default for Plan {
             hair_point: None,
             keep_hair: true,
             scar_retention: crate::scar::DEFAULT_SCAR_RETENTION,
+            scar_shade: None,
             clip_to_head: true,
             head_shape: true,
         }
@@ -196,6 +201,7 @@ impl Plan {
             hair_point,
             keep_hair,
             scar_retention,
+            scar_shade,
             clip_to_head,
             head_shape,
         } = self;
@@ -227,6 +233,8 @@ impl Plan {
             hair: *hair_point,
             keep_hair: Some(*keep_hair),
             scar_retention: Some(*scar_retention),
+            scar_shade: scar_shade.as_ref().map(|s| s.name.clone()),
+            scar_dilution: scar_shade.as_ref().map(|s| s.dilution),
             clip_to_head: Some(*clip_to_head),
             head_shape: Some(*head_shape),
             session_strengths: Some(self.strengths()),
@@ -396,6 +404,10 @@ pub struct PlanFile {
     pub scar_polygon: Option<Vec<[f32; 2]>>,
     /// See [`Plan::scar_retention`].
     pub scar_retention: Option<f32>,
+    /// See [`Plan::scar_shade`]: its name.
+    pub scar_shade: Option<String>,
+    /// See [`Plan::scar_shade`]: its dilution (default: the plan's).
+    pub scar_dilution: Option<f32>,
     /// See [`Plan::clip_to_head`].
     pub clip_to_head: Option<bool>,
     /// See [`Plan::head_shape`].
@@ -480,6 +492,8 @@ impl PlanFile {
             scar,
             scar_polygon,
             scar_retention,
+            scar_shade,
+            scar_dilution,
             clip_to_head,
             head_shape,
             dilution,
@@ -546,6 +560,32 @@ impl PlanFile {
         }
         if let Some(v) = self.scar_retention {
             p.scar_retention = v;
+        }
+        if self.scar_shade.is_some() || self.scar_dilution.is_some() {
+            let name = self
+                .scar_shade
+                .clone()
+                .or_else(|| p.scar_shade.as_ref().map(|s| s.name.clone()))
+                .unwrap_or_else(|| p.shade.name.clone());
+            let dilution = self
+                .scar_dilution
+                .or_else(|| p.scar_shade.as_ref().map(|s| s.dilution))
+                .unwrap_or(p.shade.dilution);
+            let shade = Shade::parse(&name, dilution, source).map_err(|e| match e {
+                Error::InvalidField {
+                    source_name,
+                    field,
+                    value,
+                    allowed,
+                } => Error::InvalidField {
+                    source_name,
+                    field: format!("scar_{field}"),
+                    value,
+                    allowed,
+                },
+                other => other,
+            })?;
+            p.scar_shade = Some(shade);
         }
         if let Some(v) = self.clip_to_head {
             p.clip_to_head = v;

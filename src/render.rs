@@ -207,6 +207,42 @@ pub fn composite_sessions(
     )
 }
 
+/// [`composite_sessions`] with the dots on `scar` (weight ≥ ½ there) in
+/// the plan's [`Plan::scar_shade`] when it has one: those are laid over
+/// each session's image as a layer of their own, which multiplies the
+/// light as one layer would (pigment absorbs; absorptions add).
+pub fn composite_with_scar(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    dots: &[Dot],
+    blur: f32,
+    scar: Option<&Region>,
+) -> Vec<RgbImage> {
+    let (Some(scar), Some(shade)) = (scar, &plan.scar_shade) else {
+        return composite_sessions(photo, region, plan, scale, dots, blur);
+    };
+    let on_scar = |d: &Dot| scar.weight_at(d.x, d.y) >= 0.5;
+    let skin: Vec<Dot> = dots.iter().filter(|d| !on_scar(d)).copied().collect();
+    let mut images = composite_sessions(photo, region, plan, scale, &skin, blur);
+    let look = StageLook::of(plan.stage, plan.pigment).shade(shade);
+    images.par_iter_mut().enumerate().for_each(|(k, img)| {
+        let session = k as u8 + 1;
+        let layer: Vec<Dot> = dots
+            .iter()
+            .filter(|d| on_scar(d) && d.session <= session)
+            .map(|d| Dot { session: 1, ..*d })
+            .collect();
+        if !layer.is_empty() {
+            *img = crate::composite::composite_sessions(img, region, &layer, &look, 1, blur, None)
+                .pop()
+                .expect("one session");
+        }
+    });
+    images
+}
+
 /// Size of the patches of a fresh treatment's redness, mm.
 pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
 
@@ -572,7 +608,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             );
             let dots_time = clock.elapsed();
             let clock = Instant::now();
-            let sessions = composite_sessions(&photo, &region, &plan, job.scale, &dots, blur);
+            let sessions = composite_with_scar(
+                &photo,
+                &region,
+                &plan,
+                job.scale,
+                &dots,
+                blur,
+                scar.as_ref(),
+            );
             Ok((
                 dots,
                 blur,
@@ -701,7 +745,7 @@ pub fn render_timeline(
                 session_strengths: None,
                 ..staged
             };
-            composite_sessions(photo, region, &whole, scale, &dots, blur)
+            composite_with_scar(photo, region, &whole, scale, &dots, blur, scar)
                 .pop()
                 .expect("one session")
         })
