@@ -106,7 +106,10 @@ fn a_scar_takes_its_own_shade_and_only_it() {
     };
     let same = render("same", &[]);
     // A warm brown, lighter: a scar's pigment chosen apart.
-    let own = render("own", &["--scar-shade", "#6b4a3a", "--scar-dilution", "0.8"]);
+    let own = render(
+        "own",
+        &["--scar-shade", "#6b4a3a", "--scar-dilution", "0.8"],
+    );
     let before = image::open(dir.path().join("same/before.png"))
         .unwrap()
         .to_rgb8();

@@ -143,3 +143,66 @@ fn timeline_command_writes_each_stage_and_a_strip() {
     let e = stderr(&o);
     assert!(e.contains("stages") && e.contains("years:N"), "{e}");
 }
+
+/// CIELAB (D65) of an sRGB pixel.
+fn lab(p: [u8; 3]) -> palette::Lab {
+    use palette::{FromColor, Srgb};
+    palette::Lab::from_color(
+        Srgb::new(p[0], p[1], p[2])
+            .into_format::<f32>()
+            .into_linear(),
+    )
+}
+
+/// Mean CIEDE2000 difference per full-weight pixel of the region.
+fn mean_delta_e(a: &RgbImage, b: &RgbImage, region: &Region) -> f64 {
+    use palette::color_difference::Ciede2000;
+    let (mut s, mut n) = (0.0, 0.0);
+    for (x, y, p) in a.enumerate_pixels() {
+        if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.99 {
+            s += lab(p.0).difference(lab(b.get_pixel(x, y).0)) as f64;
+            n += 1.0;
+        }
+    }
+    s / n
+}
+
+#[test]
+fn healed_dots_are_lighter_and_fading_is_measured_in_delta_e() {
+    let (photo, region, plan, scale) = demo();
+    // Healed dot centres are lighter than fresh ones (ΔL*), measured at
+    // the centres of the dots the render placed.
+    let stages = [Stage::Fresh, Stage::Healed];
+    let (images, _, _) = render_timeline(&photo, &region, None, &plan, scale, &stages);
+    let dots = smp_render::render_preview(&photo, &region, &plan, scale).dots;
+    let centre_l = |img: &RgbImage| {
+        let v: Vec<f32> = dots
+            .iter()
+            .map(|d| lab(img.get_pixel(d.x as u32, d.y as u32).0).l)
+            .collect();
+        v.iter().sum::<f32>() / v.len() as f32
+    };
+    let (fresh, healed, before) = (centre_l(&images[0]), centre_l(&images[1]), centre_l(&photo));
+    eprintln!("dot centres L*: before {before:.1}, fresh {fresh:.1}, healed {healed:.1}: healed is {:.1} L* lighter", healed - fresh);
+    assert!(healed - fresh > 2.0, "fresh {fresh}, healed {healed}");
+    assert!(
+        healed < before - 1.0,
+        "healed dots barely show: {healed} vs {before}"
+    );
+
+    // Semi-permanent at 3 years: within ΔE2000 2 of the untreated photo;
+    // permanent at 10 years: not (traces never fully disappear).
+    let semi = Plan {
+        pigment: Permanence::SemiPermanent,
+        ..plan.clone()
+    };
+    let (s3, _, _) = render_timeline(&photo, &region, None, &semi, scale, &[Stage::Years(3.0)]);
+    let (p10, _, _) = render_timeline(&photo, &region, None, &plan, scale, &[Stage::Years(10.0)]);
+    let (ds, dp) = (
+        mean_delta_e(&s3[0], &photo, &region),
+        mean_delta_e(&p10[0], &photo, &region),
+    );
+    eprintln!("mean ΔE2000 over the region: semi-permanent at 3 years {ds:.2}, permanent at 10 years {dp:.2}");
+    assert!(ds < 2.0, "semi-permanent at 3 years: ΔE {ds}");
+    assert!(dp >= 2.0, "permanent at 10 years: ΔE {dp}");
+}
