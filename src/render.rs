@@ -118,20 +118,20 @@ pub fn place_points(
     let b = region.bounds();
     let bw = b.width() as usize;
     let weights = region.bounded_weights();
-    let factor: Vec<f32> = (0..weights.len())
-        .into_par_iter()
-        .map(|i| {
+    // Only pixels of the region need a factor (the rest stay at weight 0).
+    let mut relative: Vec<f32> = weights
+        .par_iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            if w <= 0.0 {
+                return 0.0;
+            }
             let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
             shape.density_factor(x as f32 + 0.5, y as f32 + 0.5)
         })
         .collect();
-    let top = factor
-        .iter()
-        .zip(weights)
-        .filter(|(_, &w)| w > 0.0)
-        .map(|(&f, _)| f)
-        .fold(1.0f32, f32::max);
-    let relative: Vec<f32> = factor.iter().map(|f| f / top).collect();
+    let top = relative.iter().copied().fold(1.0f32, f32::max);
+    relative.par_iter_mut().for_each(|f| *f /= top);
     let Ok(dense) = region.scaled_within_bounds(&relative, "the region on the head's shape") else {
         return pair_up(sample(region, &params), region, plan, scale, None);
     };
