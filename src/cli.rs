@@ -82,6 +82,15 @@ pub struct RenderArgs {
     /// The real distance between --scale-points, mm (0.1 to 1000).
     #[arg(long, value_name = "MM", requires = "scale_points")]
     pub scale_mm: Option<f32>,
+    /// Estimate the scale from the head's outline (front view against a plain backdrop),
+    /// assuming the head is --head-breadth-mm wide at its widest above the ears; the estimate
+    /// and its assumption are printed. Instead of --px-per-mm or --scale-points.
+    #[arg(long, conflicts_with_all = ["px_per_mm", "scale_points"])]
+    pub scale_from_head: bool,
+    /// The head breadth --scale-from-head assumes, mm, 100 to 220. [default: 155, adult men's
+    /// average; adults are about 140-165 mm, so the estimate is good to about ±8 %]
+    #[arg(long, value_name = "MM", requires = "scale_from_head")]
+    pub head_breadth_mm: Option<f32>,
     /// Number of sessions, 1 to 4. [default: 3]
     #[arg(long, value_name = "N")]
     pub sessions: Option<u8>,
@@ -276,6 +285,8 @@ impl RenderArgs {
                 .map(parse_two_points)
                 .transpose()?,
             scale_mm: self.scale_mm,
+            scale_from_head: self.scale_from_head.then_some(true),
+            head_breadth_mm: self.head_breadth_mm,
             sessions: self.sessions,
             density_per_cm2: self.density_per_cm2,
             session_shares: self.session_shares.clone(),
@@ -343,8 +354,15 @@ impl RenderArgs {
         };
         // A scale on the command line replaces the file's, whichever kind.
         let merged = PlanFile {
-            px_per_mm: merged.px_per_mm.filter(|_| self.scale_points.is_none()),
-            scale_points: merged.scale_points.filter(|_| self.px_per_mm.is_none()),
+            px_per_mm: merged
+                .px_per_mm
+                .filter(|_| self.scale_points.is_none() && !self.scale_from_head),
+            scale_points: merged
+                .scale_points
+                .filter(|_| self.px_per_mm.is_none() && !self.scale_from_head),
+            scale_from_head: merged
+                .scale_from_head
+                .filter(|_| self.px_per_mm.is_none() && self.scale_points.is_none()),
             ..merged
         };
         // So does a scar, whichever kind.

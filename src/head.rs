@@ -292,6 +292,7 @@ pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
     let off = |p: [u8; 3], b: [f32; 3]| distance(p, b) > PIXEL_TOLERANCE;
     let c = cell as i64;
     let mut points = Vec::new();
+    let mut rows = Vec::new();
     for cy in 0..gh {
         let row: Vec<u32> = (0..gw).filter(|&cx| head[idx(cx, cy)]).collect();
         let (Some(&l), Some(&r)) = (row.first(), row.last()) else {
@@ -301,17 +302,20 @@ pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
         let b = beside(l as i64 - 1, cy as i64);
         let x0 = ((l as i64 - 1) * c).max(0);
         let x1 = ((l as i64 + 2) * c).min(w as i64);
-        if let Some(x) = (x0..x1).find(|&x| off(photo.get_pixel(x as u32, y).0, b)) {
-            points.push([x as f32, y as f32 + 0.5]);
-        }
+        let left = (x0..x1).find(|&x| off(photo.get_pixel(x as u32, y).0, b));
         let b = beside(r as i64 + 1, cy as i64);
         let x0 = ((r as i64 - 1) * c).max(0);
         let x1 = ((r as i64 + 2) * c).min(w as i64);
-        if let Some(x) = (x0..x1)
+        let right = (x0..x1)
             .rev()
             .find(|&x| off(photo.get_pixel(x as u32, y).0, b))
-        {
-            points.push([x as f32 + 1.0, y as f32 + 0.5]);
+            .map(|x| x + 1);
+        let yc = y as f32 + 0.5;
+        for x in left.iter().chain(&right) {
+            points.push([*x as f32, yc]);
+        }
+        if let (Some(l), Some(r)) = (left, right) {
+            rows.push([yc, l as f32, r as f32]);
         }
     }
     let mut top = f32::INFINITY;
@@ -328,7 +332,7 @@ pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
             top = top.min(y as f32);
         }
     }
-    top.is_finite().then_some(Outline { points, top })
+    top.is_finite().then_some(Outline { points, rows, top })
 }
 
 /// The head's silhouette as [`outline`] finds it.
@@ -336,6 +340,9 @@ pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
 pub struct Outline {
     /// Points on the silhouette, photo pixels (x, y).
     pub points: Vec<[f32; 2]>,
+    /// The silhouette's rows, top down: the row's y and its left and right
+    /// edges, px.
+    pub rows: Vec<[f32; 3]>,
     /// The highest row of the silhouette, px.
     pub top: f32,
 }

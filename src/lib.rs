@@ -57,7 +57,9 @@ pub use sampling::{
 };
 pub use scar::{hold_on_scar, DEFAULT_SCAR_RETENTION, SCAR_PATCH_MM};
 pub use shade::{match_hair, Shade, ShadeMatch, NAMED_SHADES};
-pub use shape::{HeadShape, View, DEPOSIT_DEPTH, DEPTH_RATIO, FIT_SPAN_MM, MIN_COS};
+pub use shape::{
+    HeadShape, View, DEPOSIT_DEPTH, DEPTH_RATIO, FIT_SPAN_MM, HEAD_BREADTH_MM, MIN_COS,
+};
 pub use sheet::{
     comparison_page, compose, label, legible_text_px, parse_labelled_image, run_sheet,
     side_by_side, simulated_mark, Canvas, Crop, Layout, PageOptions, Panel, SheetJob, SheetOptions,

@@ -42,6 +42,9 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
         Command::Batch(args) => return batch(&args),
         Command::Render(args) => {
             let job = args.job()?;
+            if let Some(note) = &job.scale_note {
+                println!("{note}");
+            }
             let report = smp_render::run_job(&job)?;
             let t = &report.timings;
             println!(

@@ -372,6 +372,12 @@ pub struct PlanFile {
     pub scale_points: Option<[[f32; 2]; 2]>,
     /// The real distance between `scale_points`, mm.
     pub scale_mm: Option<f32>,
+    /// Estimate the scale from the head's outline, assuming a head
+    /// `head_breadth_mm` wide (instead of `px_per_mm` or `scale_points`).
+    pub scale_from_head: Option<bool>,
+    /// The head breadth the estimate from the outline assumes, mm, 100 to
+    /// 220. Default: [`crate::HEAD_BREADTH_MM`].
+    pub head_breadth_mm: Option<f32>,
     /// See [`Plan::sessions`].
     pub sessions: Option<u8>,
     /// See [`Plan::density`], dots/cm².
@@ -476,6 +482,8 @@ impl PlanFile {
             px_per_mm,
             scale_points,
             scale_mm,
+            scale_from_head,
+            head_breadth_mm,
             sessions,
             density_per_cm2,
             session_shares,

@@ -318,6 +318,58 @@ pub fn stage_dots(
     dots
 }
 
+/// The scale of `photo` from its head's outline (see
+/// [`HeadShape::scale_from_outline`]), looked for around the region's
+/// polygon, or the upper middle of the photo for a mask; with a sentence
+/// that states the assumption.
+fn scale_from_head(
+    photo: &Path,
+    region: &RegionSource,
+    fields: &PlanFile,
+    source: &str,
+) -> Result<(f32, String)> {
+    let breadth = fields
+        .head_breadth_mm
+        .unwrap_or(crate::shape::HEAD_BREADTH_MM);
+    if !(100.0..=220.0).contains(&breadth) {
+        return Err(Error::field(
+            source,
+            "head_breadth_mm",
+            breadth,
+            "must be 100 to 220 mm",
+        ));
+    }
+    let img = load_photo(photo)?;
+    let (w, h) = img.dimensions();
+    let near = match region {
+        RegionSource::Polygon(pts) if !pts.is_empty() => {
+            let n = pts.len() as f32;
+            [
+                pts.iter().map(|p| p[0]).sum::<f32>() / n,
+                pts.iter().map(|p| p[1]).sum::<f32>() / n,
+            ]
+        }
+        _ => [w as f32 / 2.0, h as f32 / 3.0],
+    };
+    let (ppm, _) = HeadShape::scale_from_outline(&img, near, breadth).ok_or_else(|| {
+        Error::field(
+            source,
+            "scale_from_head",
+            photo.display(),
+            "no head outline against a plain backdrop was found; give px_per_mm or scale_points",
+        )
+    })?;
+    Ok((
+        ppm,
+        format!(
+            "scale: {ppm:.2} px/mm estimated from the head's outline ({:.0} px wide at its widest \
+             above the ears), assuming the head is {breadth:.0} mm wide there (adults are about \
+             140-165 mm, so about ±8 %; give --head-breadth-mm or a measured scale to do better)",
+            ppm * breadth
+        ),
+    ))
+}
+
 /// A render from files to files.
 #[derive(Debug, Clone)]
 pub struct RenderJob {
@@ -344,6 +396,9 @@ pub struct RenderJob {
     /// Draw the "Simulated preview" notice on every session image.
     /// Turning it off is an explicit choice. Default: true.
     pub simulated_label: bool,
+    /// How the scale was found when it was estimated (printed by the
+    /// command line), e.g. from the head's outline with its assumption.
+    pub scale_note: Option<String>,
 }
 
 /// Width of a scar's soft edge, mm.
@@ -382,7 +437,22 @@ impl RenderJob {
                 ))
             }
         };
+        let from_head = fields.scale_from_head == Some(true);
+        if from_head && (fields.px_per_mm.is_some() || fields.scale_points.is_some()) {
+            return Err(Error::field(
+                source,
+                "scale_from_head",
+                "with px_per_mm or scale_points",
+                "give the scale one way: px_per_mm, scale_points, or scale_from_head",
+            ));
+        }
+        let mut scale_note = None;
         let ppm = match (fields.px_per_mm, fields.scale_points, fields.scale_mm) {
+            (None, None, _) if from_head => {
+                let (ppm, note) = scale_from_head(&photo, &region, fields, source)?;
+                scale_note = Some(note);
+                ppm
+            }
             (Some(_), Some(_), _) => {
                 return Err(Error::field(
                     source,
@@ -401,12 +471,10 @@ impl RenderJob {
                     "the real distance between scale_points is required",
                 ))
             }
-            (None, None, _) => {
-                return Err(missing(
-                    "px_per_mm",
-                    "the scale is required: px_per_mm, or scale_points and scale_mm",
-                ))
-            }
+            (None, None, _) => return Err(missing(
+                "px_per_mm",
+                "the scale is required: px_per_mm, scale_points and scale_mm, or scale_from_head",
+            )),
         };
         Ok(RenderJob {
             photo,
@@ -432,6 +500,7 @@ impl RenderJob {
                 (None, None) => None,
             },
             simulated_label: true,
+            scale_note,
         })
     }
 

@@ -49,6 +49,11 @@ pub const DEPOSIT_DEPTH: f32 = 0.6;
 /// How far below the top of the head the outline is fitted, mm: about the
 /// brow line on a front view, above the ears, which would widen it.
 pub const FIT_SPAN_MM: f32 = 95.0;
+/// A typical adult head's breadth at its widest above the ears, mm (adults
+/// are about 140-165 mm: men average about 155, women about 147), which the
+/// scale estimate from the head's outline assumes unless told otherwise; the
+/// shipped photos' scales were measured the same way.
+pub const HEAD_BREADTH_MM: f32 = 155.0;
 /// The plausible range of a head's half-width, mm (a head is 13-17 cm
 /// wide; the range is wider to allow for a misjudged scale).
 pub const HALF_WIDTH_MM: std::ops::RangeInclusive<f32> = 40.0..=130.0;
@@ -86,35 +91,39 @@ impl HeadShape {
     /// `None` when no head outline is found (a close-up without backdrop)
     /// or the fitted ellipse is not a plausible head at `scale`.
     pub fn fit(photo: &RgbImage, region: &Region, scale: Scale) -> Option<HeadShape> {
-        let near = centroid(region)?;
-        let found = outline(photo, near)?;
-        let span = scale.px_per_mm() * FIT_SPAN_MM;
-        let pts: Vec<[f32; 2]> = found
-            .points
-            .into_iter()
-            .filter(|p| p[1] <= found.top + span)
-            .collect();
-        let mut shape = fit_ellipse(&pts)?;
-        // One pass without the outliers (a collar, an ear, a stray hair).
-        let cut = 3.0 * shape.residual.max(1.0);
-        let kept: Vec<[f32; 2]> = pts
-            .iter()
-            .copied()
-            .filter(|&p| shape.distance(p) <= cut)
-            .collect();
-        if kept.len() < pts.len() {
-            shape = fit_ellipse(&kept)?;
-        }
+        let found = outline(photo, centroid(region)?)?;
+        let shape = fit_outline(&found, scale.px_per_mm() * FIT_SPAN_MM)?;
         let half = shape.semi_axes[0] / scale.px_per_mm();
+        (HALF_WIDTH_MM.contains(&half) && shape.plausible(photo)).then_some(shape)
+    }
+
+    /// The photo's scale estimated from the head's outline around `near` (a
+    /// point on the head), assuming the head is `breadth_mm` wide at its
+    /// widest above the ears; with the shape fitted at that scale. `None`
+    /// when no plausible head outline is found.
+    pub fn scale_from_outline(
+        photo: &RgbImage,
+        near: [f32; 2],
+        breadth_mm: f32,
+    ) -> Option<(f32, HeadShape)> {
+        let found = outline(photo, near)?;
+        let width = widest(&found)?;
+        let px_per_mm = width / breadth_mm;
+        let shape = fit_outline(&found, px_per_mm * FIT_SPAN_MM)?;
+        shape.plausible(photo).then_some((px_per_mm, shape))
+    }
+
+    /// An ellipse that can be a head in `photo`: proportions of a head,
+    /// centred over the photo, a close fit.
+    fn plausible(&self, photo: &RgbImage) -> bool {
         let (w, h) = photo.dimensions();
-        let plausible = HALF_WIDTH_MM.contains(&half)
-            && shape.semi_axes[1] > 0.5 * shape.semi_axes[0]
-            && shape.semi_axes[1] < 2.5 * shape.semi_axes[0]
-            && (0.0..w as f32).contains(&shape.centre[0])
-            && shape.centre[1] > 0.0
-            && shape.centre[1] < 2.0 * h as f32
-            && shape.residual < 0.05 * shape.semi_axes[0];
-        plausible.then_some(shape)
+        let [a, b, _] = self.semi_axes;
+        b > 0.5 * a
+            && b < 2.5 * a
+            && (0.0..w as f32).contains(&self.centre[0])
+            && self.centre[1] > 0.0
+            && self.centre[1] < 2.0 * h as f32
+            && self.residual < 0.05 * a
     }
 
     /// How the scalp faces the camera at `(x, y)`; outside the silhouette,
@@ -226,6 +235,59 @@ impl HeadShape {
         )
     }
 }
+
+/// The ellipse fitted to the outline's points within `span` px below its
+/// top, refitted once without the outliers (a collar, an ear, a stray hair).
+fn fit_outline(found: &crate::head::Outline, span: f32) -> Option<HeadShape> {
+    let pts: Vec<[f32; 2]> = found
+        .points
+        .iter()
+        .copied()
+        .filter(|p| p[1] <= found.top + span)
+        .collect();
+    let shape = fit_ellipse(&pts)?;
+    let cut = 3.0 * shape.residual.max(1.0);
+    let kept: Vec<[f32; 2]> = pts
+        .iter()
+        .copied()
+        .filter(|&p| shape.distance(p) <= cut)
+        .collect();
+    if kept.len() < pts.len() {
+        fit_ellipse(&kept)
+    } else {
+        Some(shape)
+    }
+}
+
+/// The outline's greatest width above the ears, px. Going down, the head
+/// widens ever more slowly toward its widest (its outline is convex); an
+/// ear makes it widen faster again: where the widening over the next
+/// [`EAR_ROWS`] rows exceeds that over the last ones by [`EAR_STEP`] of the
+/// width, an ear has begun.
+fn widest(found: &crate::head::Outline) -> Option<f32> {
+    let w: Vec<f32> = found.rows.iter().map(|r| r[2] - r[1]).collect();
+    let k = EAR_ROWS;
+    let mut end = w.len();
+    for i in k..w.len().saturating_sub(k) {
+        let (before, after) = (w[i] - w[i - k], w[i + k] - w[i]);
+        let below_crown = found.rows[i][0] - found.top > 0.3 * w[i];
+        if below_crown && after - before > EAR_STEP * w[i] {
+            end = i + 1;
+            break;
+        }
+    }
+    w[..end]
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0)
+        .max_by(f32::total_cmp)
+}
+
+/// Rows of the outline over which its widening is compared.
+const EAR_ROWS: usize = 3;
+/// How much faster, as a share of the width, the outline must widen below
+/// a row than above it for an ear to have begun there.
+const EAR_STEP: f32 = 0.02;
 
 /// The region's weighted centre, px.
 fn centroid(region: &Region) -> Option<[f32; 2]> {
@@ -366,6 +428,15 @@ mod tests {
         assert!((s.semi_axes[0] - 120.0).abs() < 3.0, "{s:?}");
         assert!((s.semi_axes[1] - 150.0).abs() < 5.0, "{s:?}");
         assert!(s.residual < 1.5, "{s:?}");
+    }
+
+    #[test]
+    fn scale_from_the_outline_of_a_known_head() {
+        // The drawn head is 240 px wide at its widest: at 155 mm, 1.55 px/mm.
+        let (ppm, s) = HeadShape::scale_from_outline(&head(), [200.0, 200.0], 155.0).unwrap();
+        assert!((ppm - 240.0 / 155.0).abs() < 0.02, "{ppm} {s:?}");
+        let (ppm2, _) = HeadShape::scale_from_outline(&head(), [200.0, 200.0], 140.0).unwrap();
+        assert!((ppm2 / ppm - 155.0 / 140.0).abs() < 0.01);
     }
 
     #[test]

@@ -203,3 +203,83 @@ fn the_default_plan_darkens_037s_top_like_his_own_stubble() {
         "treated top {treated:.3} vs stubble {stubble:.3}"
     );
 }
+
+#[test]
+fn scale_from_the_head_outline_matches_the_measured_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "frl-london_021_03",
+        "frl-london_037_03",
+        "frl-london_061_03",
+        "frl-london_105_03",
+        "frl-london_172_03",
+    ] {
+        let file = PlanFile::load(&root().join(format!("assets/{name}.toml"))).unwrap();
+        let measured = file.px_per_mm.unwrap();
+        let photo = root().join(format!("assets/photos/{name}.jpg"));
+        let mask = root().join(format!("assets/{name}.region.png"));
+        let o = run(
+            dir.path(),
+            &[
+                "render",
+                photo.to_str().unwrap(),
+                "--region",
+                mask.to_str().unwrap(),
+                "--scale-from-head",
+                "--out",
+                name,
+            ],
+        );
+        assert!(o.status.success(), "{}", crate::util::stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("scale: "))
+            .expect("a scale line");
+        assert!(line.contains("assuming the head is 155 mm wide"), "{line}");
+        let estimate: f32 = line["scale: ".len()..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        eprintln!("{name}: {estimate:.2} px/mm from the outline, {measured:.2} measured by hand");
+        assert!(
+            (estimate / measured - 1.0).abs() < 0.03,
+            "{name}: {estimate} vs {measured}"
+        );
+    }
+    // One scale at a time.
+    let plan = root().join("assets/frl-london_037_03.toml");
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--scale-from-head",
+            "--px-per-mm",
+            "3",
+        ],
+    );
+    assert!(!o.status.success());
+    // A photo without a backdrop has no outline to measure.
+    let flat = dir.path().join("flat.png");
+    crate::util::save(&crate::util::solid(300, 300, [200, 150, 130]), &flat);
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            flat.to_str().unwrap(),
+            "--polygon",
+            "10,10 200,10 200,200",
+            "--scale-from-head",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = crate::util::stderr(&o);
+    assert!(
+        e.contains("scale_from_head") && e.contains("px_per_mm"),
+        "{e}"
+    );
+}
