@@ -53,8 +53,10 @@ fn stress_scale() -> Scale {
 }
 
 fn stress_plan() -> Plan {
+    // No 2-dot clusters: the sampler bench counts the sites it places.
     let plan = Plan {
         density: DotsPerCm2(STRESS_DENSITY),
+        clusters: 0.0,
         ..Default::default()
     };
     plan.validate("bench").expect("valid plan");
@@ -104,7 +106,7 @@ fn diameter_stats(dots: &[Dot]) -> (f32, f32, f32) {
     (min, mean as f32, max)
 }
 
-/// `make_dots` at the stress scale (mean diameter 0.4 mm × 6.3 ≈ 2.5 px).
+/// `make_dots` at the stress scale (mean diameter 0.5 mm × 6.3 ≈ 3.2 px).
 fn stress_dots() -> &'static [Dot] {
     static D: OnceLock<Vec<Dot>> = OnceLock::new();
     D.get_or_init(|| {
