@@ -615,11 +615,18 @@ pub fn is_up_to_date(job: &RenderJob) -> bool {
 /// the pixels).
 pub fn count_dots(job: &RenderJob) -> Result<Vec<usize>> {
     let feather = job.scale.px(job.plan.feather);
-    let (region, head) = if job.plan.clip_to_head || job.plan.keep_hair || job.plan.head_shape {
+    let (region, head) = if job.plan.clip_to_head
+        || job.plan.keep_hair
+        || job.plan.head_shape
+        || job.region.needs_photo()
+    {
         // Clipping to the head, keeping the hair and the head's shape look
         // at the pixels.
         let photo = crate::photo::load_photo(&job.photo)?;
-        let region = job.region.load(photo.dimensions(), feather)?;
+        let region = job
+            .region
+            .build(&photo, job.scale, &job.plan, &job.source())?
+            .region;
         let head = crate::render::fit_head(&photo, &region, &job.plan, job.scale);
         (
             crate::render::prepare_region(&job.plan, &photo, region)?.0,

@@ -67,6 +67,34 @@ pub struct RenderArgs {
     /// Treatment region as a polygon in photo pixels: "x,y x,y x,y ...".
     #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
     pub polygon: Option<String>,
+    /// A hairline design instead of (or within) a drawn region: "x,y x,y x,y [x,y ...]" in
+    /// photo pixels, the left temple, the mid-frontal point and the right temple, then any
+    /// further points the curve should pass through. The region is everything behind the
+    /// hairline, clipped to the head (within --region or --polygon if given too).
+    #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
+    pub hairline: Option<String>,
+    /// The hairline's style: natural (or soft: irregular, 10 mm taper, isolated dots in
+    /// front), defined (crisp edge-up), receded (or mature: temple corners 12 mm back),
+    /// straight, rounded, widows-peak. [default: natural]
+    #[arg(long, value_name = "STYLE", requires = "hairline")]
+    pub hairline_style: Option<String>,
+    /// Width over which the density rises behind the hairline's edge, mm, 0.5 to 20.
+    /// [default: the style's: natural 10, defined 1, receded 8, straight 4, rounded 8,
+    /// widows-peak 6]
+    #[arg(long, value_name = "MM", requires = "hairline")]
+    pub hairline_transition_mm: Option<f32>,
+    /// How far the hairline's edge wanders (its 12 mm lobes), mm, 0 to 5; the fine wander
+    /// is 0.4 of it. [default: the style's: natural 1.5, defined 0.2]
+    #[arg(long, value_name = "MM", requires = "hairline")]
+    pub hairline_irregularity_mm: Option<f32>,
+    /// Largest left/right asymmetry of the hairline, mm, 0 to 10 (the amount is drawn from
+    /// the seed). [default: 2]
+    #[arg(long, value_name = "MM", requires = "hairline")]
+    pub hairline_asymmetry_mm: Option<f32>,
+    /// Share of the density placed as isolated dots in a 3 mm band in front of the hairline,
+    /// 0 to 0.1. [default: the style's: 0.04, defined 0, straight 0.02]
+    #[arg(long, value_name = "F", requires = "hairline")]
+    pub hairline_isolated: Option<f32>,
     /// Image scale in pixels per millimetre on the scalp (0.2 to 200).
     #[arg(long, value_name = "F")]
     pub px_per_mm: Option<f32>,
@@ -278,6 +306,16 @@ impl RenderArgs {
                 .as_deref()
                 .map(Region::parse_polygon)
                 .transpose()?,
+            hairline: self
+                .hairline
+                .as_deref()
+                .map(|p| smp_render::parse_hairline(p, "natural", "command line").map(|d| d.points))
+                .transpose()?,
+            hairline_style: self.hairline_style.clone(),
+            hairline_transition_mm: self.hairline_transition_mm,
+            hairline_irregularity_mm: self.hairline_irregularity_mm,
+            hairline_asymmetry_mm: self.hairline_asymmetry_mm,
+            hairline_isolated: self.hairline_isolated,
             px_per_mm: self.px_per_mm,
             scale_points: self
                 .scale_points
@@ -343,10 +381,11 @@ impl RenderArgs {
         let plan = cli.apply_to(base, "command line")?;
         let merged = file.overridden_by(cli);
         // A region on the command line replaces the file's, whichever kind it is.
-        let merged = if self.region.is_some() || self.polygon.is_some() {
+        let merged = if self.region.is_some() || self.polygon.is_some() || self.hairline.is_some() {
             PlanFile {
                 region: self.region.clone(),
                 polygon: merged.polygon.filter(|_| self.polygon.is_some()),
+                hairline: merged.hairline.filter(|_| self.hairline.is_some()),
                 ..merged
             }
         } else {

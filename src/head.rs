@@ -30,6 +30,19 @@ pub const BACKDROP_TINT: f32 = 7.0;
 /// Largest distance of a pixel from its cell's mean colour to be backdrop.
 const PIXEL_TOLERANCE: f32 = 14.0;
 
+/// Share of the backdrop's red that its red may exceed its blue by: above
+/// it the border is warm like skin or hair, so the photo is taken for a
+/// close-up of the scalp, with no backdrop to clip to. Studio backdrops are
+/// grey, white or cool; a warm beige wall is taken for skin too, which
+/// leaves the region unclipped rather than clipping skin.
+pub const WARM_BORDER: f32 = 0.12;
+
+/// Whether the photo's border has the colour of a backdrop, not of skin
+/// or hair (see [`WARM_BORDER`]).
+fn has_backdrop(bg: [f32; 3]) -> bool {
+    !(bg[0] > bg[1] && bg[1] > bg[2] && bg[0] - bg[2] > WARM_BORDER * bg[0])
+}
+
 /// The backdrop's colour: the median of the photo's border pixels.
 fn backdrop(photo: &RgbImage) -> [f32; 3] {
     let (w, h) = photo.dimensions();
@@ -224,6 +237,9 @@ pub(crate) fn take_out(
 /// [`Region::bounded_weights`]) lie on the photo's backdrop.
 pub fn background_pixels(photo: &RgbImage, region: &Region) -> Vec<bool> {
     let bg = backdrop(photo);
+    if !has_backdrop(bg) {
+        return vec![false; region.bounded_weights().len()];
+    }
     let (reached, means, gw, cell) = flood(photo, bg);
     let b = region.bounds();
     let bw = b.width() as usize;
@@ -251,6 +267,9 @@ pub fn background_pixels(photo: &RgbImage, region: &Region) -> Vec<bool> {
 /// when `near` lies on the backdrop or the photo has no backdrop to flood.
 pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
     let bg = backdrop(photo);
+    if !has_backdrop(bg) {
+        return None;
+    }
     let (reached, means, gw, cell) = flood(photo, bg);
     let gh = (reached.len() / gw as usize) as u32;
     let (w, h) = photo.dimensions();
@@ -362,6 +381,21 @@ mod tests {
                 image::Rgb([200, 204, 206])
             }
         })
+    }
+
+    #[test]
+    fn a_close_up_of_skin_has_no_backdrop() {
+        // Skin with a little texture to the frame's edge: nothing is clipped.
+        let photo = RgbImage::from_fn(200, 200, |x, y| {
+            let v = ((x * 7 + y * 13) % 9) as u8;
+            image::Rgb([200 + v, 160 + v, 140 + v])
+        });
+        let region = Region::from_weights(200, 200, vec![1.0; 40_000], 0.0, "t").unwrap();
+        assert!(background_pixels(&photo, &region).iter().all(|&b| !b));
+        assert!(outline(&photo, [100.0, 100.0]).is_none());
+        let (kept, c) = clip_to_head(&photo, &region).unwrap();
+        assert_eq!(c.pixels, 0);
+        assert_eq!(kept.total_weight(), region.total_weight());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod composite;
 mod error;
 mod follicle;
 mod hair;
+mod hairline;
 mod head;
 mod optics;
 mod photo;
@@ -29,8 +30,13 @@ pub use composite::{Erythema, PigmentLayer};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_SECOND_SIZE, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
+pub use hairline::{
+    parse_hairline, Hairline, HairlineDesign, HairlineStyle, StyleParams, DEFAULT_ASYMMETRY_MM,
+    HAIRLINE_STYLES, ISOLATED_BAND_MM, MACRO_WAVELENGTH_MM, MICRO_WAVELENGTH_MM,
+};
 pub use head::{
     background_pixels, clip_to_head, outline, Clipped, Outline, BACKDROP_TOLERANCE, FLOOD_SIDE,
+    WARM_BORDER,
 };
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{
@@ -48,9 +54,9 @@ pub use region::{Rect, Region};
 pub use render::{
     composite_sessions, composite_with_scar, dots_csv, fit_head, pigment_blur, place_points,
     prepare_region, render_preview, render_timeline, resolve_shade, run_job, run_timeline,
-    sampler_params, stage_dots, JobReport, Preview, RegionSource, RenderJob, TimelineReport,
-    Timings, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM, HAIR_REACH_MM,
-    MIN_CAMERA_BLUR, SCAR_FEATHER_MM, SCATTER_SHARE,
+    sampler_params, stage_dots, BuiltRegion, JobReport, Preview, RegionSource, RenderJob,
+    TimelineReport, Timings, AUTO_REGION, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER,
+    ERYTHEMA_PATCH_MM, HAIR_REACH_MM, MIN_CAMERA_BLUR, SCAR_FEATHER_MM, SCATTER_SHARE,
 };
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,

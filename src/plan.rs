@@ -406,6 +406,19 @@ pub struct PlanFile {
     pub keep_hair: Option<bool>,
     /// A scar mask image of the photo's size (white = scar).
     pub scar: Option<PathBuf>,
+    /// A hairline design's control points in photo pixels, `[[x, y], ...]`:
+    /// left temple, mid-frontal point, right temple, then any further points.
+    pub hairline: Option<Vec<[f32; 2]>>,
+    /// The hairline's style (see [`crate::HairlineStyle`]).
+    pub hairline_style: Option<String>,
+    /// The hairline's transition width, mm.
+    pub hairline_transition_mm: Option<f32>,
+    /// The hairline edge's macro irregularity, mm.
+    pub hairline_irregularity_mm: Option<f32>,
+    /// The hairline's largest left/right asymmetry, mm.
+    pub hairline_asymmetry_mm: Option<f32>,
+    /// Share of the density in front of the hairline as isolated dots.
+    pub hairline_isolated: Option<f32>,
     /// A scar polygon in photo pixel coordinates, `[[x, y], ...]`.
     pub scar_polygon: Option<Vec<[f32; 2]>>,
     /// See [`Plan::scar_retention`].
@@ -451,12 +464,13 @@ impl PlanFile {
             reason: e.to_string().trim_end().to_string(),
         })?;
         let dir = path.parent().unwrap_or(Path::new(""));
+        let auto = pf.region.as_deref() == Some(Path::new(crate::render::AUTO_REGION));
         for p in [
-            &mut pf.photo,
-            &mut pf.region,
-            &mut pf.scar,
-            &mut pf.out,
-            &mut pf.dots,
+            pf.photo.as_mut(),
+            pf.region.as_mut().filter(|_| !auto),
+            pf.scar.as_mut(),
+            pf.out.as_mut(),
+            pf.dots.as_mut(),
         ]
         .into_iter()
         .flatten()
@@ -479,6 +493,12 @@ impl PlanFile {
             photo,
             region,
             polygon,
+            hairline,
+            hairline_style,
+            hairline_transition_mm,
+            hairline_irregularity_mm,
+            hairline_asymmetry_mm,
+            hairline_isolated,
             px_per_mm,
             scale_points,
             scale_mm,

@@ -284,6 +284,22 @@ impl Region {
         Region::from_window(self.width, self.height, self.bounds, weights, 0.0, what)
     }
 
+    /// This region with each weight multiplied by `other`'s at the same
+    /// pixel (the two intersected); `what` names the result in the error if
+    /// nothing is left.
+    pub fn times(&self, other: &Region, what: &str) -> Result<Region> {
+        let b = self.bounds;
+        let bw = b.width() as usize;
+        let factor: Vec<f32> = (0..self.weights.len())
+            .into_par_iter()
+            .map(|i| {
+                let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
+                other.weight_at(x as f32 + 0.5, y as f32 + 0.5)
+            })
+            .collect();
+        self.scaled_within_bounds(&factor, what)
+    }
+
     /// The weights of row `y` from column `x0` to `x1` (exclusive), all
     /// inside the bounds.
     #[inline]

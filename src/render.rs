@@ -15,7 +15,8 @@ use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, pair_up, Dot};
 use crate::hair::{hair_pixels, skin_luminance};
-use crate::head::{background_pixels, take_out, Clipped};
+use crate::hairline::{Hairline, HairlineDesign, HairlineStyle};
+use crate::head::{background_pixels, clip_to_head, take_out, Clipped};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
@@ -29,6 +30,10 @@ use crate::sheet::{side_by_side, simulated_mark};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
+/// What `region = "auto"` (`--region auto`) stands for: the visible scalp
+/// found in the photo.
+pub const AUTO_REGION: &str = "auto";
+
 /// Where the treatment region comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegionSource {
@@ -36,14 +41,96 @@ pub enum RegionSource {
     Mask(PathBuf),
     /// A polygon in photo pixel coordinates.
     Polygon(Vec<[f32; 2]>),
+    /// Everything behind a designed hairline, on the head (the outline
+    /// always ends it), within a mask or polygon if one is given too.
+    Hairline {
+        /// The hairline.
+        design: HairlineDesign,
+        /// A mask or polygon the region is limited to.
+        within: Option<Box<RegionSource>>,
+    },
+}
+
+/// A region built for a photo, with the hairline it was designed from.
+#[derive(Debug, Clone)]
+pub struct BuiltRegion {
+    /// The region (before clipping to the head and taking out hair).
+    pub region: Region,
+    /// The hairline laid out on the photo, for a hairline design.
+    pub hairline: Option<Hairline>,
 }
 
 impl RegionSource {
-    /// Builds the region for a photo of `size`, feathered over `feather_px`.
+    /// Builds a mask or polygon region for a photo of `size`, feathered
+    /// over `feather_px`. Designs need the photo: see [`RegionSource::build`].
     pub fn load(&self, size: (u32, u32), feather_px: f32) -> Result<Region> {
         match self {
             RegionSource::Mask(p) => Region::load_mask(p, size, feather_px),
             RegionSource::Polygon(pts) => Region::from_polygon(pts, size, feather_px),
+            RegionSource::Hairline { .. } => Err(Error::field(
+                "region",
+                "hairline",
+                "a design",
+                "a designed region is built for its photo; give a mask or polygon here",
+            )),
+        }
+    }
+
+    /// Writes this source into plan-file fields (a mask by file name).
+    pub fn write_to(&self, pf: &mut PlanFile) {
+        match self {
+            RegionSource::Mask(m) => pf.region = m.file_name().map(PathBuf::from),
+            RegionSource::Polygon(p) => pf.polygon = Some(p.clone()),
+            RegionSource::Hairline { design, within } => {
+                pf.hairline = Some(design.points.clone());
+                pf.hairline_style = Some(design.style.name().to_string());
+                pf.hairline_transition_mm = design.transition_mm;
+                pf.hairline_irregularity_mm = design.irregularity_mm;
+                pf.hairline_asymmetry_mm = design.asymmetry_mm;
+                pf.hairline_isolated = design.isolated;
+                if let Some(w) = within {
+                    w.write_to(pf);
+                }
+            }
+        }
+    }
+
+    /// Whether building the region looks at the photo's pixels.
+    pub fn needs_photo(&self) -> bool {
+        !matches!(self, RegionSource::Mask(_) | RegionSource::Polygon(_))
+    }
+
+    /// Builds the region for `photo` at `scale`: a mask or polygon feathered
+    /// over `plan.feather`; a hairline design with its own taper (and the
+    /// plan's seed for its irregularity). `source` names the plan in errors.
+    pub fn build(
+        &self,
+        photo: &RgbImage,
+        scale: Scale,
+        plan: &Plan,
+        source: &str,
+    ) -> Result<BuiltRegion> {
+        let feather = scale.px(plan.feather);
+        match self {
+            RegionSource::Mask(_) | RegionSource::Polygon(_) => Ok(BuiltRegion {
+                region: self.load(photo.dimensions(), feather)?,
+                hairline: None,
+            }),
+            RegionSource::Hairline { design, within } => {
+                let hairline = design.build(photo.dimensions(), scale, plan.seed, source)?;
+                // Behind the hairline runs up to the photo's top: the head's
+                // outline ends it, whatever the plan says about clipping
+                // rough regions (a close-up without a backdrop keeps it all).
+                let (mut region, _) = clip_to_head(photo, &hairline.region()?)?;
+                if let Some(w) = within {
+                    let limit = w.load(photo.dimensions(), feather)?;
+                    region = region.times(&limit, "the hairline design within its region")?;
+                }
+                Ok(BuiltRegion {
+                    region,
+                    hairline: Some(hairline),
+                })
+            }
         }
     }
 }
@@ -318,6 +405,48 @@ pub fn stage_dots(
     dots
 }
 
+/// The hairline design the fields give, if any.
+fn hairline_design(fields: &PlanFile, source: &str) -> Result<Option<HairlineDesign>> {
+    let Some(points) = &fields.hairline else {
+        let stray = [
+            ("hairline_style", fields.hairline_style.is_some()),
+            (
+                "hairline_transition_mm",
+                fields.hairline_transition_mm.is_some(),
+            ),
+            (
+                "hairline_irregularity_mm",
+                fields.hairline_irregularity_mm.is_some(),
+            ),
+            (
+                "hairline_asymmetry_mm",
+                fields.hairline_asymmetry_mm.is_some(),
+            ),
+            ("hairline_isolated", fields.hairline_isolated.is_some()),
+        ];
+        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
+            return Err(Error::field(
+                source,
+                *name,
+                "without hairline",
+                "a hairline option needs the hairline's points (hairline / --hairline)",
+            ));
+        }
+        return Ok(None);
+    };
+    Ok(Some(HairlineDesign {
+        points: points.clone(),
+        style: match &fields.hairline_style {
+            Some(s) => HairlineStyle::parse(s, source)?,
+            None => HairlineStyle::Natural,
+        },
+        transition_mm: fields.hairline_transition_mm,
+        irregularity_mm: fields.hairline_irregularity_mm,
+        asymmetry_mm: fields.hairline_asymmetry_mm,
+        isolated: fields.hairline_isolated,
+    }))
+}
+
 /// The scale of `photo` from its head's outline (see
 /// [`HeadShape::scale_from_outline`]), looked for around the region's
 /// polygon, or the upper middle of the photo for a mask; with a sentence
@@ -419,7 +548,7 @@ impl RenderJob {
             .photo
             .clone()
             .ok_or_else(|| missing("photo", "a photo file is required"))?;
-        let region = match (&fields.region, &fields.polygon) {
+        let drawn = match (&fields.region, &fields.polygon) {
             (Some(_), Some(_)) => {
                 return Err(Error::field(
                     source,
@@ -428,12 +557,21 @@ impl RenderJob {
                     "give either a region mask or a polygon, not both",
                 ))
             }
-            (Some(m), None) => RegionSource::Mask(m.clone()),
-            (None, Some(p)) => RegionSource::Polygon(p.clone()),
+            (Some(m), None) => Some(RegionSource::Mask(m.clone())),
+            (None, Some(p)) => Some(RegionSource::Polygon(p.clone())),
+            (None, None) => None,
+        };
+        let region = match (drawn, hairline_design(fields, source)?) {
+            (within, Some(design)) => RegionSource::Hairline {
+                design,
+                within: within.map(Box::new),
+            },
+            (Some(r), None) => r,
             (None, None) => {
                 return Err(missing(
                     "region",
-                    "a region mask (--region) or a polygon (--polygon) is required",
+                    "a region is required: a mask (--region), a polygon (--polygon) or a \
+                     hairline design (--hairline)",
                 ))
             }
         };
@@ -504,6 +642,15 @@ impl RenderJob {
         })
     }
 
+    /// What the job's values came from, for errors: its plan file, or the
+    /// command line.
+    pub fn source(&self) -> String {
+        match self.other_inputs.first() {
+            Some(p) => p.display().to_string(),
+            None => "command line".to_string(),
+        }
+    }
+
     /// Every output path this job writes, images first.
     pub fn output_paths(&self) -> Vec<PathBuf> {
         let ext = self.format.extension();
@@ -530,12 +677,8 @@ impl RenderJob {
     /// name) and the photo by file name, never its folders.
     pub fn plan_toml(&self) -> String {
         let mut pf = self.plan.to_plan_file();
-        let file_name = |p: &Path| p.file_name().map(PathBuf::from);
-        pf.photo = file_name(&self.photo);
-        match &self.region {
-            RegionSource::Mask(m) => pf.region = file_name(m),
-            RegionSource::Polygon(p) => pf.polygon = Some(p.clone()),
-        }
+        pf.photo = self.photo.file_name().map(PathBuf::from);
+        self.region.write_to(&mut pf);
         pf.px_per_mm = Some(self.scale.px_per_mm());
         toml::to_string(&pf).unwrap_or_default()
     }
@@ -634,7 +777,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         || load_photo(&job.photo),
         || match &job.region {
             RegionSource::Mask(path) => Region::read_mask(path).map(Some),
-            RegionSource::Polygon(_) => Ok(None),
+            _ => Ok(None),
         },
     );
     let photo = photo?;
@@ -653,7 +796,11 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 (RegionSource::Mask(path), Some(m)) => {
                     Region::from_mask(m, photo.dimensions(), feather, path)?
                 }
-                (source, _) => source.load(photo.dimensions(), feather)?,
+                (source, _) => {
+                    source
+                        .build(&photo, job.scale, &job.plan, &job.source())?
+                        .region
+                }
             };
             let (prepared, head) = rayon::join(
                 || prepare_region(&job.plan, &photo, region.clone()),
@@ -848,8 +995,10 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
         }
     }
     let photo = load_photo(&job.photo)?;
-    let feather = job.scale.px(job.plan.feather);
-    let region = job.region.load(photo.dimensions(), feather)?;
+    let region = job
+        .region
+        .build(&photo, job.scale, &job.plan, &job.source())?
+        .region;
     let (region, _, _) = prepare_region(&job.plan, &photo, region)?;
     let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
     let scar = job.scar_region(photo.dimensions())?;

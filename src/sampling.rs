@@ -12,8 +12,10 @@
 //! random start angle. Variable density comes from the radius field
 //! `r(w) = r₁/√w`: the density of a maximal-ish Poisson-disk set goes as
 //! `1/r²`, so it follows the region weight `w`; below a weight floor the
-//! radius stops growing and candidates are kept with probability `w/floor`
-//! instead. A candidate may not lie closer than its own radius to any point.
+//! radius stops growing and placed points are kept with probability
+//! `w/floor` instead; one not kept still holds its place as a ghost (within
+//! its tile and session), so the packing stays the floor's and the density
+//! falls linearly with `w` rather than stalling at the floor's. A candidate may not lie closer than its own radius to any point.
 //! A later session starts its fronts from the earlier points, each trying
 //! only a few candidates (most are buried among other dots), then random
 //! darts find any gap no front reached.
@@ -345,10 +347,7 @@ fn sample_tile(
                      w: f32,
                      rng: &mut Pcg64Mcg,
                      local: &mut Vec<[f32; 2]>|
-     -> Option<SamplePoint> {
-        if w < WEIGHT_FLOOR && rng.random::<f32>() * WEIGHT_FLOOR >= w {
-            return None;
-        }
+     -> Option<(SamplePoint, bool)> {
         let lx = ((x - lorigin[0]) * inv_cell) as usize;
         let ly = ((y - lorigin[1]) * inv_cell) as usize;
         // An occupied own cell always conflicts (its diagonal is r₁).
@@ -375,13 +374,20 @@ fn sample_tile(
             }
         }
         local[ly * side + lx] = [x, y];
-        Some(SamplePoint {
-            x,
-            y,
-            session,
-            weight: w,
-            spacing: r,
-        })
+        // Below the floor a placed point is kept with probability w/floor;
+        // one not kept still holds its place (a ghost), so the packing
+        // stays that of the floor and the density falls as w.
+        let keep = w >= WEIGHT_FLOOR || rng.random::<f32>() * WEIGHT_FLOOR < w;
+        Some((
+            SamplePoint {
+                x,
+                y,
+                session,
+                weight: w,
+                spacing: r,
+            },
+            keep,
+        ))
     };
 
     loop {
@@ -415,9 +421,11 @@ fn sample_tile(
                 if w <= 0.0 {
                     continue;
                 }
-                if let Some(p) = try_place(x, y, w, &mut rng, &mut local) {
+                if let Some((p, keep)) = try_place(x, y, w, &mut rng, &mut local) {
                     active.push([p.x, p.y, p.spacing, CANDIDATES as f32]);
-                    out.push(p);
+                    if keep {
+                        out.push(p);
+                    }
                     placed = true;
                     break;
                 }
@@ -437,9 +445,11 @@ fn sample_tile(
                 failures += 1;
                 continue;
             }
-            if let Some(p) = try_place(x, y, w, &mut rng, &mut local) {
+            if let Some((p, keep)) = try_place(x, y, w, &mut rng, &mut local) {
                 active.push([p.x, p.y, p.spacing, CANDIDATES as f32]);
-                out.push(p);
+                if keep {
+                    out.push(p);
+                }
                 seeded = true;
                 break;
             }

@@ -283,7 +283,8 @@ fn panels(job: &SheetJob) -> Result<(Vec<Panel>, Option<Provenance>)> {
                 let photo = load_photo(&rj.photo)?;
                 let region = rj
                     .region
-                    .load(photo.dimensions(), rj.scale.px(rj.plan.feather))?;
+                    .build(&photo, rj.scale, &rj.plan, &rj.source())?
+                    .region;
                 let mut panels = Vec::new();
                 let n = rj.plan.sessions;
                 let provenance = if variants.is_empty() {

@@ -3,6 +3,7 @@
 mod batch;
 mod cli;
 mod hair;
+mod hairline;
 mod head;
 mod page;
 mod properties;
