@@ -37,6 +37,11 @@ pub enum Command {
     /// session progression, timeline or a grid of variants; portfolio sizes, watermark, and an
     /// interactive comparison page (--html).
     Sheet(Box<SheetArgs>),
+    /// Show a treatment design before rendering it: an overlay of the region (tinted by its
+    /// weight; red where clipping to the head or the client's hair takes it out), the hairline
+    /// (its curve, the end of its transition dashed, its control points), the scars and a
+    /// millimetre scale bar; and save the design as a plan file to render or reuse.
+    Design(Box<DesignArgs>),
     /// Print what an image made by smp-render records about itself: the simulation notice,
     /// the seed and the plan (as a plan file that renders it again).
     Provenance {
@@ -232,6 +237,34 @@ pub struct RenderArgs {
     /// files' metadata still records that they are simulations). Command line only.
     #[arg(long)]
     pub no_simulated_label: bool,
+}
+
+/// Options of `design`: those of `render`, the overlay's file and the plan file to save.
+#[derive(Debug, Args)]
+pub struct DesignArgs {
+    /// The overlay image to write (.png, .jpg or .jpeg). [default: design.png in --out]
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub overlay: Option<PathBuf>,
+    /// Save the design as a TOML plan file (every plan value, the scale, the region or
+    /// hairline, the photo and masks by path relative to the file): `render --plan FILE`
+    /// renders it, and it can be edited and reused.
+    #[arg(long, value_name = "FILE.toml")]
+    pub save_plan: Option<PathBuf>,
+    /// The render's options (the design that would be rendered).
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+impl DesignArgs {
+    /// The checked job and where the overlay goes.
+    pub fn job(&self) -> Result<(RenderJob, PathBuf)> {
+        let job = self.render.job()?;
+        let out = self
+            .overlay
+            .clone()
+            .unwrap_or_else(|| job.out_dir.join("design.png"));
+        Ok((job, out))
+    }
 }
 
 /// Options of `timeline`: those of `render` (except `--stage`) and the stages.

@@ -3,6 +3,7 @@
 
 mod batch;
 mod composite;
+mod design;
 mod error;
 mod follicle;
 mod hair;
@@ -27,6 +28,9 @@ pub use batch::{
     JobResult, JobStatus, Summary, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
 };
 pub use composite::{Erythema, PigmentLayer};
+pub use design::{
+    overlay, run_design, DesignReport, CLIPPED_TINT, HAIRLINE_COLOUR, REGION_TINT, SCAR_COLOUR,
+};
 pub use error::{Error, Result};
 pub use follicle::{make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_SECOND_SIZE, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};

@@ -100,6 +100,54 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 t.write.as_secs_f64() * 1e3
             );
         }
+        Command::Design(args) => {
+            let (job, out) = args.job()?;
+            if let Some(note) = &job.scale_note {
+                println!("{note}");
+            }
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| smp_render::Error::io(dir, e))?;
+            }
+            let r = smp_render::run_design(&job, &out, args.save_plan.as_deref())?;
+            println!(
+                "region: {:.1} cm² at full weight ({:.0} dots at {:.0} dots/cm² on a flat scalp)",
+                r.area_cm2,
+                r.area_cm2 * job.plan.density.0 as f64,
+                job.plan.density.0
+            );
+            if let Some(h) = &r.hairline {
+                println!(
+                    "hairline: {} style, transition {:.1} mm, edge irregularity {:.1}/{:.1} mm, isolated dots {:.0} % of the density, right side {:+.1} mm (asymmetry)",
+                    h.design.style.name(),
+                    h.params.transition_mm,
+                    h.params.macro_mm,
+                    h.params.micro_mm,
+                    100.0 * h.params.isolated,
+                    h.asymmetry_mm
+                );
+            }
+            if r.clipped.pixels > 0 {
+                println!(
+                    "region clipped to the head: {:.1} % of it lay on the background ({} px left out, shown red)",
+                    100.0 * r.clipped.share,
+                    r.clipped.pixels
+                );
+            }
+            if r.hair_pixels > 0 {
+                println!(
+                    "own hair left out of the region: {} px (shown red)",
+                    r.hair_pixels
+                );
+            }
+            println!("wrote {}", r.output.display());
+            if let Some(p) = &r.plan {
+                println!(
+                    "wrote {} (render it with: smp-render render --plan {})",
+                    p.display(),
+                    p.display()
+                );
+            }
+        }
         Command::Timeline(args) => {
             let (job, stages) = args.job()?;
             let report = smp_render::run_timeline(&job, &stages)?;

@@ -676,11 +676,46 @@ impl RenderJob {
     /// value, the scale, the region (a polygon in full, a mask by file
     /// name) and the photo by file name, never its folders.
     pub fn plan_toml(&self) -> String {
+        toml::to_string(&self.plan_file(None)).unwrap_or_default()
+    }
+
+    /// The job as plan-file fields: every plan value, the scale, the region
+    /// and scar (polygons in full) and the photo and masks by path: relative
+    /// to `dir` (where the plan file goes) when they lie under it, absolute
+    /// otherwise; by file name alone without a `dir`.
+    pub fn plan_file(&self, dir: Option<&Path>) -> PlanFile {
+        let place = |p: &Path| -> PathBuf {
+            let Some(dir) = dir else {
+                return p.file_name().map(PathBuf::from).unwrap_or_default();
+            };
+            let abs = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            match dir.canonicalize() {
+                Ok(d) => abs.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(abs),
+                Err(_) => abs,
+            }
+        };
         let mut pf = self.plan.to_plan_file();
-        pf.photo = self.photo.file_name().map(PathBuf::from);
+        pf.photo = Some(place(&self.photo));
         self.region.write_to(&mut pf);
+        if let Some(m) = pf.region.take() {
+            pf.region = Some(match &self.region {
+                RegionSource::Mask(full) => place(full),
+                RegionSource::Hairline {
+                    within: Some(w), ..
+                } => match &**w {
+                    RegionSource::Mask(full) => place(full),
+                    _ => m,
+                },
+                _ => m,
+            });
+        }
+        match &self.scar {
+            Some(RegionSource::Mask(m)) => pf.scar = Some(place(m)),
+            Some(RegionSource::Polygon(p)) => pf.scar_polygon = Some(p.clone()),
+            _ => {}
+        }
         pf.px_per_mm = Some(self.scale.px_per_mm());
-        toml::to_string(&pf).unwrap_or_default()
+        pf
     }
 
     /// What an image of this job records about itself; `what` says what it

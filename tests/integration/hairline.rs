@@ -192,3 +192,87 @@ fn defined_hairline_is_crisp_with_nothing_in_front() {
         );
     }
 }
+
+/// `design` draws the region, the hairline and a scale bar over the photo
+/// and saves a plan that renders the same images as the options it came
+/// from; it never writes over its inputs.
+#[test]
+fn design_overlay_and_saved_plan_render_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_172_03.jpg");
+    let opts = [
+        "--hairline",
+        "505,330 672,272 840,330",
+        "--hairline-style",
+        "defined",
+        "--px-per-mm",
+        "3.31",
+        "--seed",
+        "5",
+    ];
+    let mut args = vec![
+        "design",
+        photo.to_str().unwrap(),
+        "--overlay",
+        "d/design.png",
+        "--save-plan",
+        "d/plan.toml",
+    ];
+    args.extend(opts);
+    let o = run(dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("hairline: defined style, transition 1.0 mm"),
+        "{out}"
+    );
+    let overlay = image::open(dir.path().join("d/design.png"))
+        .unwrap()
+        .to_rgb8();
+    let before = image::open(&photo).unwrap().to_rgb8();
+    // Tinted behind the hairline on the head, untouched on the forehead.
+    let changed = |x: u32, y: u32| overlay.get_pixel(x, y) != before.get_pixel(x, y);
+    assert!(changed(672, 250), "no tint behind the hairline");
+    assert!(!changed(672, 420), "forehead tinted");
+    // The hairline's mid-frontal point is marked in the hairline colour.
+    let yellow = (660..700)
+        .flat_map(|x| (265..280).map(move |y| (x, y)))
+        .filter(|&(x, y)| *overlay.get_pixel(x, y) == image::Rgb(smp_render::HAIRLINE_COLOUR))
+        .count();
+    assert!(yellow > 20, "{yellow}");
+    // The saved plan renders the same bytes as the options it saved.
+    let plan = std::fs::read_to_string(dir.path().join("d/plan.toml")).unwrap();
+    assert!(plan.contains("hairline_style = \"defined\""), "{plan}");
+    let o = run(
+        dir.path(),
+        &["render", "--plan", "d/plan.toml", "--out", "a"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut args = vec!["render", photo.to_str().unwrap(), "--out", "b"];
+    args.extend(opts);
+    let o = run(dir.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = image::open(dir.path().join("a/session-3.png"))
+        .unwrap()
+        .to_rgb8();
+    let b = image::open(dir.path().join("b/session-3.png"))
+        .unwrap()
+        .to_rgb8();
+    assert!(a == b, "the saved plan renders differently");
+    assert!(a != before, "nothing rendered");
+    // Never over an input.
+    let o = run(
+        dir.path(),
+        &[
+            "design",
+            photo.to_str().unwrap(),
+            "--overlay",
+            photo.to_str().unwrap(),
+            opts[0],
+            opts[1],
+            opts[4],
+            opts[5],
+        ],
+    );
+    assert!(!o.status.success());
+}
