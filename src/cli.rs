@@ -80,8 +80,9 @@ pub struct RenderArgs {
     pub hairline: Option<String>,
     /// The hairline's style: natural (or soft: irregular, 10 mm taper, isolated dots in
     /// front), defined (crisp edge-up), receded (or mature: temple corners 12 mm back),
-    /// straight, rounded, widows-peak. [default: natural]
-    #[arg(long, value_name = "STYLE", requires = "hairline")]
+    /// straight, rounded, widows-peak; also the style of a --preset's hairline. [default:
+    /// natural]
+    #[arg(long, value_name = "STYLE")]
     pub hairline_style: Option<String>,
     /// Width over which the density rises behind the hairline's edge, mm, 0.5 to 20.
     /// [default: the style's: natural 10, defined 1, receded 8, straight 4, rounded 8,
@@ -100,6 +101,26 @@ pub struct RenderArgs {
     /// 0 to 0.1. [default: the style's: 0.04, defined 0, straight 0.02]
     #[arg(long, value_name = "F", requires = "hairline")]
     pub hairline_isolated: Option<f32>,
+    /// A pattern preset placed on a front-view photo from the glabella and the head's outline
+    /// (found against the backdrop), instead of a region: norwood-2 to norwood-7, shaved,
+    /// crown, ludwig-1 to ludwig-3 (a widening parting; dots between the hairs), or
+    /// alopecia-patch (with --patch).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["region", "polygon", "hairline"])]
+    pub preset: Option<String>,
+    /// The glabella (brow midpoint) "x,y" in photo pixels, where a preset's hairline is
+    /// measured from.
+    #[arg(long, value_name = "X,Y", value_parser = parse_point, requires = "preset")]
+    pub glabella: Option<[f32; 2]>,
+    /// How far above the glabella a preset puts the mid-frontal point, measured on the scalp,
+    /// mm, 60 to 120: 70 aggressive, 100 conservative. [default: 80]
+    #[arg(long, value_name = "MM", requires = "preset")]
+    pub frontal_mm: Option<f32>,
+    /// Centre of the alopecia-patch preset, "x,y" in photo pixels.
+    #[arg(long, value_name = "X,Y", value_parser = parse_point, requires = "preset")]
+    pub patch: Option<[f32; 2]>,
+    /// Diameter of the alopecia-patch preset, mm, 5 to 150. [default: 30]
+    #[arg(long, value_name = "MM", requires = "preset")]
+    pub patch_mm: Option<f32>,
     /// Image scale in pixels per millimetre on the scalp (0.2 to 200).
     #[arg(long, value_name = "F")]
     pub px_per_mm: Option<f32>,
@@ -349,6 +370,11 @@ impl RenderArgs {
             hairline_irregularity_mm: self.hairline_irregularity_mm,
             hairline_asymmetry_mm: self.hairline_asymmetry_mm,
             hairline_isolated: self.hairline_isolated,
+            preset: self.preset.clone(),
+            glabella: self.glabella,
+            frontal_mm: self.frontal_mm,
+            patch: self.patch,
+            patch_mm: self.patch_mm,
             px_per_mm: self.px_per_mm,
             scale_points: self
                 .scale_points
@@ -414,11 +440,16 @@ impl RenderArgs {
         let plan = cli.apply_to(base, "command line")?;
         let merged = file.overridden_by(cli);
         // A region on the command line replaces the file's, whichever kind it is.
-        let merged = if self.region.is_some() || self.polygon.is_some() || self.hairline.is_some() {
+        let merged = if self.region.is_some()
+            || self.polygon.is_some()
+            || self.hairline.is_some()
+            || self.preset.is_some()
+        {
             PlanFile {
                 region: self.region.clone(),
                 polygon: merged.polygon.filter(|_| self.polygon.is_some()),
                 hairline: merged.hairline.filter(|_| self.hairline.is_some()),
+                preset: merged.preset.filter(|_| self.preset.is_some()),
                 ..merged
             }
         } else {

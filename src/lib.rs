@@ -12,6 +12,7 @@ mod head;
 mod optics;
 mod photo;
 mod plan;
+mod preset;
 mod provenance;
 mod region;
 mod render;
@@ -50,6 +51,9 @@ pub use photo::{
 pub use plan::{
     default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,
     MAX_SESSIONS,
+};
+pub use preset::{
+    Preset, PresetDesign, PresetLayout, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM, PRESET_NAMES,
 };
 pub use provenance::{
     read_dpi, read_image_text, read_provenance, ImageMeta, Provenance, DIGITAL_SOURCE_TYPE,

@@ -419,6 +419,16 @@ pub struct PlanFile {
     pub hairline_asymmetry_mm: Option<f32>,
     /// Share of the density in front of the hairline as isolated dots.
     pub hairline_isolated: Option<f32>,
+    /// A pattern preset (see [`crate::Preset`]).
+    pub preset: Option<String>,
+    /// The glabella (brow midpoint) in photo pixels, for presets.
+    pub glabella: Option<[f32; 2]>,
+    /// Mid-frontal point above the glabella on the scalp, mm, for presets.
+    pub frontal_mm: Option<f32>,
+    /// Centre of an alopecia patch in photo pixels.
+    pub patch: Option<[f32; 2]>,
+    /// Diameter of an alopecia patch, mm.
+    pub patch_mm: Option<f32>,
     /// A scar polygon in photo pixel coordinates, `[[x, y], ...]`.
     pub scar_polygon: Option<Vec<[f32; 2]>>,
     /// See [`Plan::scar_retention`].
@@ -499,6 +509,11 @@ impl PlanFile {
             hairline_irregularity_mm,
             hairline_asymmetry_mm,
             hairline_isolated,
+            preset,
+            glabella,
+            frontal_mm,
+            patch,
+            patch_mm,
             px_per_mm,
             scale_points,
             scale_mm,

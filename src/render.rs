@@ -20,6 +20,7 @@ use crate::head::{background_pixels, clip_to_head, take_out, Clipped};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
+use crate::preset::{Preset, PresetDesign, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM};
 use crate::provenance::{ImageMeta, Provenance};
 use crate::region::Region;
 use crate::sampling::{sample, SamplePoint, SamplerParams};
@@ -49,6 +50,8 @@ pub enum RegionSource {
         /// A mask or polygon the region is limited to.
         within: Option<Box<RegionSource>>,
     },
+    /// A pattern preset placed from landmarks.
+    Preset(PresetDesign),
 }
 
 /// A region built for a photo, with the hairline it was designed from.
@@ -67,7 +70,7 @@ impl RegionSource {
         match self {
             RegionSource::Mask(p) => Region::load_mask(p, size, feather_px),
             RegionSource::Polygon(pts) => Region::from_polygon(pts, size, feather_px),
-            RegionSource::Hairline { .. } => Err(Error::field(
+            RegionSource::Hairline { .. } | RegionSource::Preset(_) => Err(Error::field(
                 "region",
                 "hairline",
                 "a design",
@@ -90,6 +93,16 @@ impl RegionSource {
                 pf.hairline_isolated = design.isolated;
                 if let Some(w) = within {
                     w.write_to(pf);
+                }
+            }
+            RegionSource::Preset(d) => {
+                pf.preset = Some(d.preset.name());
+                pf.glabella = d.glabella;
+                pf.frontal_mm = Some(d.frontal_mm);
+                pf.hairline_style = Some(d.style.name().to_string());
+                if d.preset == Preset::AlopeciaPatch {
+                    pf.patch = d.patch;
+                    pf.patch_mm = Some(d.patch_mm);
                 }
             }
         }
@@ -129,6 +142,13 @@ impl RegionSource {
                 Ok(BuiltRegion {
                     region,
                     hairline: Some(hairline),
+                })
+            }
+            RegionSource::Preset(d) => {
+                let layout = d.build(photo, scale, plan.seed, source)?;
+                Ok(BuiltRegion {
+                    region: layout.region,
+                    hairline: layout.hairline,
                 })
             }
         }
@@ -405,11 +425,46 @@ pub fn stage_dots(
     dots
 }
 
+/// The preset the fields give, if any.
+fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>> {
+    let Some(name) = &fields.preset else {
+        let stray = [
+            ("glabella", fields.glabella.is_some()),
+            ("frontal_mm", fields.frontal_mm.is_some()),
+            ("patch", fields.patch.is_some()),
+            ("patch_mm", fields.patch_mm.is_some()),
+        ];
+        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
+            return Err(Error::field(
+                source,
+                *name,
+                "without preset",
+                "this option places a preset: give the preset too (preset / --preset)",
+            ));
+        }
+        return Ok(None);
+    };
+    Ok(Some(PresetDesign {
+        preset: Preset::parse(name, source)?,
+        glabella: fields.glabella,
+        frontal_mm: fields.frontal_mm.unwrap_or(DEFAULT_FRONTAL_MM),
+        style: match &fields.hairline_style {
+            Some(s) => HairlineStyle::parse(s, source)?,
+            None => HairlineStyle::Natural,
+        },
+        patch: fields.patch,
+        patch_mm: fields.patch_mm.unwrap_or(DEFAULT_PATCH_MM),
+    }))
+}
+
 /// The hairline design the fields give, if any.
 fn hairline_design(fields: &PlanFile, source: &str) -> Result<Option<HairlineDesign>> {
     let Some(points) = &fields.hairline else {
         let stray = [
-            ("hairline_style", fields.hairline_style.is_some()),
+            (
+                "hairline_style",
+                fields.hairline_style.is_some() && fields.preset.is_none(),
+            ),
             (
                 "hairline_transition_mm",
                 fields.hairline_transition_mm.is_some(),
@@ -561,13 +616,24 @@ impl RenderJob {
             (None, Some(p)) => Some(RegionSource::Polygon(p.clone())),
             (None, None) => None,
         };
-        let region = match (drawn, hairline_design(fields, source)?) {
-            (within, Some(design)) => RegionSource::Hairline {
+        let preset = preset_design(fields, source)?;
+        if preset.is_some() && (drawn.is_some() || fields.hairline.is_some()) {
+            return Err(Error::field(
+                source,
+                "preset",
+                fields.preset.as_deref().unwrap_or_default(),
+                "a preset places its own region and hairline: give a preset, or a region and \
+                 hairline, not both",
+            ));
+        }
+        let region = match (drawn, hairline_design(fields, source)?, preset) {
+            (_, _, Some(p)) => RegionSource::Preset(p),
+            (within, Some(design), None) => RegionSource::Hairline {
                 design,
                 within: within.map(Box::new),
             },
-            (Some(r), None) => r,
-            (None, None) => {
+            (Some(r), None, None) => r,
+            (None, None, None) => {
                 return Err(missing(
                     "region",
                     "a region is required: a mask (--region), a polygon (--polygon) or a \

@@ -91,10 +91,29 @@ impl HeadShape {
     /// `None` when no head outline is found (a close-up without backdrop)
     /// or the fitted ellipse is not a plausible head at `scale`.
     pub fn fit(photo: &RgbImage, region: &Region, scale: Scale) -> Option<HeadShape> {
-        let found = outline(photo, centroid(region)?)?;
+        HeadShape::fit_near(photo, centroid(region)?, scale).map(|(s, _)| s)
+    }
+
+    /// Fits the head's shape to the silhouette of the head that contains
+    /// `near` (a point on it); with the outline found. `None` as for
+    /// [`HeadShape::fit`].
+    pub fn fit_near(
+        photo: &RgbImage,
+        near: [f32; 2],
+        scale: Scale,
+    ) -> Option<(HeadShape, crate::head::Outline)> {
+        let found = outline(photo, near)?;
         let shape = fit_outline(&found, scale.px_per_mm() * FIT_SPAN_MM)?;
         let half = shape.semi_axes[0] / scale.px_per_mm();
-        (HALF_WIDTH_MM.contains(&half) && shape.plausible(photo)).then_some(shape)
+        (HALF_WIDTH_MM.contains(&half) && shape.plausible(photo)).then_some((shape, found))
+    }
+
+    /// Depth of the scalp toward the camera at `(x, y)`, px (0 at and
+    /// beyond the silhouette).
+    pub fn depth_at(&self, x: f32, y: f32) -> f32 {
+        let [a, b, c] = self.semi_axes;
+        let (u, v) = ((x - self.centre[0]) / a, (y - self.centre[1]) / b);
+        c * (1.0 - u * u - v * v).max(0.0).sqrt()
     }
 
     /// The photo's scale estimated from the head's outline around `near` (a

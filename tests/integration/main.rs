@@ -6,6 +6,7 @@ mod hair;
 mod hairline;
 mod head;
 mod page;
+mod preset;
 mod properties;
 mod provenance;
 mod scar;

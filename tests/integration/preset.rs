@@ -1,0 +1,194 @@
+//! Pattern presets (#4 item 2): every preset lays out and renders on every
+//! shipped photo, on the head and above the brow only; impossible
+//! landmarks are refused with a message that says which.
+
+use smp_render::{
+    background_pixels, render_preview, HairlineStyle, Plan, Preset, PresetDesign, Scale,
+    DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM, PRESET_NAMES,
+};
+
+use crate::util::{root, run, stderr};
+
+/// Shipped photos with their scale and the glabella (brow midpoint)
+/// measured by hand on the photo.
+const PHOTOS: [(&str, f32, [f32; 2]); 5] = [
+    ("frl-london_021_03", 3.27, [678.0, 487.0]),
+    ("frl-london_037_03", 3.27, [671.0, 498.0]),
+    ("frl-london_061_03", 3.37, [676.0, 500.0]),
+    ("frl-london_105_03", 3.36, [672.0, 480.0]),
+    ("frl-london_172_03", 3.31, [673.0, 505.0]),
+];
+
+fn photo(stem: &str) -> image::RgbImage {
+    image::open(root().join(format!("assets/photos/{stem}.jpg")))
+        .unwrap()
+        .to_rgb8()
+}
+
+fn design(name: &str, glabella: [f32; 2]) -> PresetDesign {
+    PresetDesign {
+        preset: Preset::parse(name, "t").unwrap(),
+        glabella: Some(glabella),
+        frontal_mm: DEFAULT_FRONTAL_MM,
+        style: HairlineStyle::Natural,
+        // On the top of the head, right of the midline.
+        patch: Some([glabella[0] + 60.0, 290.0]),
+        patch_mm: DEFAULT_PATCH_MM,
+    }
+}
+
+#[test]
+fn every_preset_lays_out_on_every_photo_on_the_head_above_the_brow() {
+    let mut renders = 0;
+    for (i, (stem, ppm, g)) in PHOTOS.iter().enumerate() {
+        let img = photo(stem);
+        let scale = Scale::new(*ppm, "t").unwrap();
+        for (j, name) in PRESET_NAMES.iter().enumerate() {
+            let layout = design(name, *g)
+                .build(&img, scale, 1, "t")
+                .unwrap_or_else(|e| panic!("{stem} {name}: {e}"));
+            let r = &layout.region;
+            let area = r.total_weight() * scale.mm2_per_px() / 100.0;
+            assert!(area > 0.3, "{stem} {name}: {area:.2} cm²");
+            let b = r.bounds();
+            assert!(
+                (b.y1 as f32) < g[1],
+                "{stem} {name}: region reaches y {} below the brow at {}",
+                b.y1,
+                g[1]
+            );
+            let on_backdrop = background_pixels(&img, r)
+                .iter()
+                .zip(r.bounded_weights())
+                .filter(|(off, w)| **off && **w > 0.0)
+                .count();
+            assert_eq!(on_backdrop, 0, "{stem} {name}: pixels on the backdrop");
+            if let Some(h) = &layout.hairline {
+                // The mid-frontal point: 80 mm above the glabella on the scalp
+                // lands 50-90 % of that in the picture (the forehead curves
+                // back), and below the head's top.
+                let m = h.design.points[1];
+                let drop = (g[1] - m[1]) / ppm;
+                assert!(
+                    (0.5 * 80.0..0.9 * 80.0).contains(&drop) && m[1] > layout.top,
+                    "{stem} {name}: mid-frontal {drop:.0} mm above the glabella in the picture"
+                );
+            }
+            eprintln!("{stem} {name}: {area:.1} cm²");
+            // Each preset rendered on one photo (a different one each).
+            if j % PHOTOS.len() == i {
+                let plan = Plan {
+                    sessions: 1,
+                    session_shares: None,
+                    session_strengths: None,
+                    ..Plan::default()
+                };
+                let p = render_preview(&img, r, &plan, scale);
+                assert!(!p.dots.is_empty() && p.sessions[0] != img, "{stem} {name}");
+                renders += 1;
+            }
+        }
+    }
+    assert_eq!(renders, PRESET_NAMES.len());
+}
+
+#[test]
+fn presets_differ_as_their_stages_do() {
+    let (stem, ppm, g) = PHOTOS[0];
+    let img = photo(stem);
+    let scale = Scale::new(ppm, "t").unwrap();
+    let area = |name: &str| {
+        design(name, g)
+            .build(&img, scale, 1, "t")
+            .unwrap()
+            .region
+            .total_weight()
+    };
+    // More is bare at each Norwood stage from 2 to 4; a wider parting at
+    // each Ludwig stage.
+    assert!(area("norwood-2") < area("norwood-3"));
+    assert!(area("norwood-3") < area("norwood-4"));
+    assert!(area("norwood-5") <= area("norwood-6"));
+    assert!(area("ludwig-1") < area("ludwig-2") && area("ludwig-2") < area("ludwig-3"));
+    // An aggressive hairline (70 mm) lies lower than a conservative one (100 mm).
+    let mid = |mm: f32| {
+        let mut d = design("shaved", g);
+        d.frontal_mm = mm;
+        d.build(&img, scale, 1, "t")
+            .unwrap()
+            .hairline
+            .unwrap()
+            .design
+            .points[1][1]
+    };
+    assert!(mid(70.0) > mid(80.0) && mid(80.0) > mid(100.0));
+}
+
+#[test]
+fn impossible_landmarks_are_refused_by_name() {
+    let (stem, ppm, g) = PHOTOS[1];
+    let img = photo(stem);
+    let scale = Scale::new(ppm, "t").unwrap();
+    let refuse = |d: PresetDesign, words: &[&str]| {
+        let e = d
+            .build(&img, scale, 1, "plan.toml")
+            .unwrap_err()
+            .to_string();
+        for w in words {
+            assert!(e.contains(w), "{e:?} lacks {w:?}");
+        }
+    };
+    // On the backdrop.
+    refuse(
+        design("norwood-3", [100.0, 100.0]),
+        &["glabella", "100,100", "backdrop"],
+    );
+    // Outside the photo.
+    refuse(
+        design("shaved", [5000.0, 400.0]),
+        &["glabella", "in the photo"],
+    );
+    // So high that 8 cm above it is above the head.
+    refuse(
+        design("shaved", [g[0], 300.0]),
+        &["glabella", "mid-frontal point", "above the top of the head"],
+    );
+    // An impossible distance.
+    let mut d = design("norwood-4", g);
+    d.frontal_mm = 150.0;
+    refuse(d, &["frontal_mm", "60 to 120"]);
+    // A patch without its centre, and without a glabella for a Norwood.
+    let mut d = design("alopecia-patch", g);
+    d.patch = None;
+    refuse(d, &["patch", "centre"]);
+    let mut d = design("norwood-5", g);
+    d.glabella = None;
+    refuse(d, &["glabella", "brow midpoint"]);
+    // A scale that makes the head impossibly large.
+    let e = design("shaved", g)
+        .build(&img, Scale::new(1.0, "t").unwrap(), 1, "t")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("glabella") && e.contains("scale"), "{e}");
+    // Through the command line: the message reaches the user.
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            root()
+                .join(format!("assets/photos/{stem}.jpg"))
+                .to_str()
+                .unwrap(),
+            "--preset",
+            "norwood-9",
+            "--glabella",
+            "671,498",
+            "--px-per-mm",
+            "3.27",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("preset") && err.contains("norwood-7"), "{err}");
+}
