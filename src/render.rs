@@ -756,7 +756,7 @@ impl RenderJob {
             };
             let abs = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
             match dir.canonicalize() {
-                Ok(d) => abs.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(abs),
+                Ok(d) => relative_to(&abs, &d).unwrap_or(abs),
                 Err(_) => abs,
             }
         };
@@ -806,6 +806,24 @@ impl RenderJob {
         v.extend(self.other_inputs.iter().cloned());
         v
     }
+}
+
+/// `path` relative to `dir` (both absolute), with `..` where needed; `None`
+/// when they share no root (another drive).
+fn relative_to(path: &Path, dir: &Path) -> Option<PathBuf> {
+    let (p, d): (Vec<_>, Vec<_>) = (path.components().collect(), dir.components().collect());
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
+    let mut rel = PathBuf::new();
+    for _ in common..d.len() {
+        rel.push("..");
+    }
+    for c in &p[common..] {
+        rel.push(c);
+    }
+    Some(rel)
 }
 
 /// Time spent in each stage of a job.
