@@ -52,3 +52,73 @@ fn a_rough_polygon_is_clipped_to_the_head() {
     assert!(o.status.success());
     assert!(changed(&read("raw", "session-3.png"), 200, 222) > 1000);
 }
+
+/// On every shipped photo: the shipped polygon pushed 30 px outward from
+/// the head's centre, so that it spills 20-40 px past the silhouette, gives
+/// no dot on the backdrop, and the clipped share is reported.
+#[test]
+fn rough_polygons_on_every_shipped_photo_leave_the_backdrop_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    for stem in [
+        "frl-london_021_03",
+        "frl-london_037_03",
+        "frl-london_061_03",
+        "frl-london_105_03",
+        "frl-london_172_03",
+    ] {
+        let text =
+            std::fs::read_to_string(root().join(format!("assets/{stem}.polygon.txt"))).unwrap();
+        let pts = smp_render::Region::parse_polygon(&text).unwrap();
+        let centre = [675.0f32, 520.0];
+        let rough: Vec<String> = pts
+            .iter()
+            .map(|p| {
+                let (dx, dy) = (p[0] - centre[0], p[1] - centre[1]);
+                let d = dx.hypot(dy);
+                format!("{:.0},{:.0}", p[0] + 30.0 * dx / d, p[1] + 30.0 * dy / d)
+            })
+            .collect();
+        let csv = dir.path().join(format!("{stem}.csv"));
+        let plan = root().join(format!("assets/{stem}.toml"));
+        let o = run(
+            dir.path(),
+            &[
+                "render",
+                "--plan",
+                plan.to_str().unwrap(),
+                "--polygon",
+                &rough.join(" "),
+                "--out",
+                stem,
+                "--dots",
+                csv.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{stem}: {}", stderr(&o));
+        let said = String::from_utf8_lossy(&o.stdout).into_owned();
+        let share: f64 = said
+            .split("region clipped to the head: ")
+            .nth(1)
+            .and_then(|s| s.split(" %").next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{stem}: no clipped share reported: {said}"));
+        let photo = image::open(root().join(format!("assets/photos/{stem}.jpg")))
+            .unwrap()
+            .to_rgb8();
+        let (w, h) = photo.dimensions();
+        let all = smp_render::Region::from_weights(w, h, vec![1.0; (w * h) as usize], 0.0, "all")
+            .unwrap();
+        let backdrop = smp_render::background_pixels(&photo, &all);
+        let dots = crate::util::read_dots(&csv);
+        let on_backdrop = dots
+            .iter()
+            .filter(|d| backdrop[d.y as usize * w as usize + d.x as usize])
+            .count();
+        eprintln!(
+            "{stem}: {share:.1} % clipped, {} dots, {on_backdrop} on the backdrop",
+            dots.len()
+        );
+        assert!(share > 3.0, "{stem}: {share}");
+        assert_eq!(on_backdrop, 0, "{stem}: dots on the backdrop");
+    }
+}
