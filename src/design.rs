@@ -42,6 +42,8 @@ pub struct DesignReport {
     pub hair_pixels: usize,
     /// The hairline laid out, for a hairline design.
     pub hairline: Option<Hairline>,
+    /// What the region's design found for itself, to tell the user.
+    pub region_note: Option<String>,
 }
 
 /// Draws the design over `photo`: the `region` to be pigmented as a tint by
@@ -275,5 +277,6 @@ pub fn run_design(job: &RenderJob, out: &Path, save_plan: Option<&Path>) -> Resu
         clipped,
         hair_pixels: hair,
         hairline: built.hairline,
+        region_note: built.note,
     })
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod brow;
 mod composite;
 mod design;
 mod error;
@@ -28,6 +29,7 @@ pub use batch::{
     count_dots, is_up_to_date, run_batch, Batch, BatchEvent, BatchJob, BatchOptions, BatchReport,
     JobResult, JobStatus, Summary, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
 };
+pub use brow::{find_brow, BROW_DIP};
 pub use composite::{Erythema, PigmentLayer};
 pub use design::{
     overlay, run_design, DesignReport, CLIPPED_TINT, HAIRLINE_COLOUR, REGION_TINT, SCAR_COLOUR,

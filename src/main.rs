@@ -54,6 +54,9 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 println!("{note}");
             }
             let report = smp_render::run_job(&job)?;
+            if let Some(note) = &report.region_note {
+                println!("{note}");
+            }
             let t = &report.timings;
             println!(
                 "dots per session: {:?} (total {})",
@@ -117,6 +120,9 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 std::fs::create_dir_all(dir).map_err(|e| smp_render::Error::io(dir, e))?;
             }
             let r = smp_render::run_design(&job, &out, args.save_plan.as_deref())?;
+            if let Some(note) = &r.region_note {
+                println!("{note}");
+            }
             println!(
                 "region: {:.1} cm² at full weight ({:.0} dots at {:.0} dots/cm² on a flat scalp)",
                 r.area_cm2,

@@ -34,6 +34,7 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::brow::find_brow;
 use crate::error::{Error, Result};
 use crate::hairline::{Hairline, HairlineDesign, HairlineStyle};
 use crate::head::background_pixels;
@@ -119,8 +120,8 @@ impl Preset {
 pub struct PresetDesign {
     /// The preset.
     pub preset: Preset,
-    /// The glabella (brow midpoint), photo px; needed by every preset but
-    /// the crown and the alopecia patch.
+    /// The glabella (brow midpoint), photo px, for every preset but the
+    /// crown and the alopecia patch; found on the brow line when not given.
     pub glabella: Option<[f32; 2]>,
     /// Mid-frontal point above the glabella on the scalp, mm, 60 to 120.
     pub frontal_mm: f32,
@@ -143,6 +144,15 @@ pub struct PresetLayout {
     pub head: HeadShape,
     /// The top of the head's silhouette, px.
     pub top: f32,
+    /// The glabella found on the brow line, when none was given.
+    pub glabella_found: Option<[f32; 2]>,
+}
+
+/// The brow midpoint of the head in the upper middle of a front view.
+fn found_brow(photo: &RgbImage, scale: Scale) -> Option<[f32; 2]> {
+    let (w, h) = photo.dimensions();
+    let (head, _) = HeadShape::fit_near(photo, [w as f32 / 2.0, h as f32 * 0.4], scale)?;
+    find_brow(photo, &head)
 }
 
 impl PresetDesign {
@@ -174,27 +184,32 @@ impl PresetDesign {
                 "must be 60 to 120 mm (70 aggressive, 80 usual, 100 conservative)".into(),
             );
         }
+        let mut glabella_found = None;
         let anchor = match (self.preset, self.glabella, self.patch) {
             (Preset::AlopeciaPatch, _, Some(p)) => p,
-            (Preset::AlopeciaPatch, _, None) => {
-                return bad(
-                    "patch",
-                    "(missing)".into(),
-                    "the alopecia-patch preset needs the patch's centre, patch = [x, y] / --patch X,Y".into(),
-                )
-            }
+            (Preset::AlopeciaPatch, _, None) => return bad(
+                "patch",
+                "(missing)".into(),
+                "the alopecia-patch preset needs the patch's centre, patch = [x, y] / --patch X,Y"
+                    .into(),
+            ),
             (_, Some(g), _) => g,
             (Preset::Crown, None, _) => [w as f32 / 2.0, h as f32 / 3.0],
-            (_, None, _) => {
-                return bad(
+            (_, None, _) => match found_brow(photo, scale) {
+                Some(g) => {
+                    glabella_found = Some(g);
+                    g
+                }
+                None => return bad(
                     "glabella",
                     "(missing)".into(),
                     format!(
-                        "the {} preset is placed from the glabella (brow midpoint): glabella = [x, y] / --glabella X,Y",
+                        "the {} preset is placed from the glabella (brow midpoint), and no brow \
+                             line was found in the photo: give glabella = [x, y] / --glabella X,Y",
                         self.preset.name()
                     ),
-                )
-            }
+                ),
+            },
         };
         let field = if self.preset == Preset::AlopeciaPatch {
             "patch"
@@ -410,6 +425,7 @@ impl PresetDesign {
             hairline,
             head,
             top,
+            glabella_found,
         })
     }
 }

@@ -61,6 +61,9 @@ pub struct BuiltRegion {
     pub region: Region,
     /// The hairline laid out on the photo, for a hairline design.
     pub hairline: Option<Hairline>,
+    /// What the design found for itself (e.g. the glabella on the brow
+    /// line), to tell the user.
+    pub note: Option<String>,
 }
 
 impl RegionSource {
@@ -128,6 +131,7 @@ impl RegionSource {
             RegionSource::Mask(_) | RegionSource::Polygon(_) => Ok(BuiltRegion {
                 region: self.load(photo.dimensions(), feather)?,
                 hairline: None,
+                note: None,
             }),
             RegionSource::Hairline { design, within } => {
                 let hairline = design.build(photo.dimensions(), scale, plan.seed, source)?;
@@ -142,6 +146,7 @@ impl RegionSource {
                 Ok(BuiltRegion {
                     region,
                     hairline: Some(hairline),
+                    note: None,
                 })
             }
             RegionSource::Preset(d) => {
@@ -149,6 +154,13 @@ impl RegionSource {
                 Ok(BuiltRegion {
                     region: layout.region,
                     hairline: layout.hairline,
+                    note: layout.glabella_found.map(|g| {
+                        format!(
+                            "glabella: {:.0},{:.0}, found on the brow line (give --glabella to place \
+                             it yourself)",
+                            g[0], g[1]
+                        )
+                    }),
                 })
             }
         }
@@ -856,6 +868,8 @@ pub struct JobReport {
     pub hair_pixels: usize,
     /// What clipping the region to the head took out.
     pub clipped: Clipped,
+    /// What the region's design found for itself, to tell the user.
+    pub region_note: Option<String>,
     /// The head shape the dots were placed on (`None`: flat, because the
     /// plan said so or no outline was found).
     pub head: Option<HeadShape>,
@@ -911,14 +925,14 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         || -> Result<_> {
             let clock = Instant::now();
             let feather = job.scale.px(job.plan.feather);
-            let region = match (&job.region, &mask) {
-                (RegionSource::Mask(path), Some(m)) => {
-                    Region::from_mask(m, photo.dimensions(), feather, path)?
-                }
+            let (region, region_note) = match (&job.region, &mask) {
+                (RegionSource::Mask(path), Some(m)) => (
+                    Region::from_mask(m, photo.dimensions(), feather, path)?,
+                    None,
+                ),
                 (source, _) => {
-                    source
-                        .build(&photo, job.scale, &job.plan, &job.source())?
-                        .region
+                    let built = source.build(&photo, job.scale, &job.plan, &job.source())?;
+                    (built.region, built.note)
                 }
             };
             let (prepared, head) = rayon::join(
@@ -957,7 +971,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 blur,
                 sessions,
                 matched,
-                (hair, clipped, head),
+                (hair, clipped, head, region_note),
                 [region_time, dots_time, clock.elapsed()],
             ))
         },
@@ -968,7 +982,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         blur,
         sessions,
         shade_match,
-        (hair_pixels, clipped, head),
+        (hair_pixels, clipped, head, region_note),
         [region_time, dots_time, composite_time],
     ) = rendered?;
     let clock = Instant::now();
@@ -1028,6 +1042,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         shade_match,
         hair_pixels,
         clipped,
+        region_note,
         head,
         timings: t,
     })

@@ -15,7 +15,7 @@ const PHOTOS: [(&str, f32, [f32; 2]); 5] = [
     ("frl-london_021_03", 3.27, [678.0, 487.0]),
     ("frl-london_037_03", 3.27, [671.0, 498.0]),
     ("frl-london_061_03", 3.37, [676.0, 500.0]),
-    ("frl-london_105_03", 3.36, [672.0, 480.0]),
+    ("frl-london_105_03", 3.36, [672.0, 457.0]),
     ("frl-london_172_03", 3.31, [673.0, 505.0]),
 ];
 
@@ -161,9 +161,23 @@ fn impossible_landmarks_are_refused_by_name() {
     let mut d = design("alopecia-patch", g);
     d.patch = None;
     refuse(d, &["patch", "centre"]);
+    // No glabella given and no brow line to find it on: a head-shaped
+    // disc of plain skin against a grey backdrop.
+    let disc = image::RgbImage::from_fn(600, 700, |x, y| {
+        let (dx, dy) = ((x as f32 - 300.0) / 200.0, (y as f32 - 380.0) / 240.0);
+        if dx * dx + dy * dy <= 1.0 {
+            image::Rgb([205, 160, 140])
+        } else {
+            image::Rgb([200, 204, 206])
+        }
+    });
     let mut d = design("norwood-5", g);
     d.glabella = None;
-    refuse(d, &["glabella", "brow midpoint"]);
+    let e = d
+        .build(&disc, Scale::new(2.5, "t").unwrap(), 1, "plan.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("glabella") && e.contains("no brow line"), "{e}");
     // A scale that makes the head impossibly large.
     let e = design("shaved", g)
         .build(&img, Scale::new(1.0, "t").unwrap(), 1, "t")
@@ -191,4 +205,25 @@ fn impossible_landmarks_are_refused_by_name() {
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.contains("preset") && err.contains("norwood-7"), "{err}");
+}
+
+/// The brow line is found where it was measured by hand (the darkest row of
+/// the eyebrows beside the midline), within 5 px, and a preset without a
+/// glabella is placed from it.
+#[test]
+fn the_brow_line_is_found_where_measured() {
+    for (stem, ppm, g) in PHOTOS {
+        let img = photo(stem);
+        let scale = Scale::new(ppm, "t").unwrap();
+        let (head, _) = smp_render::HeadShape::fit_near(&img, [675.0, 540.0], scale).unwrap();
+        let brow = smp_render::find_brow(&img, &head).unwrap();
+        eprintln!("{stem}: brow at y {:.1}, by hand {}", brow[1], g[1]);
+        assert!((brow[1] - g[1]).abs() <= 5.0, "{stem}: {brow:?} vs {g:?}");
+        assert!((brow[0] - g[0]).abs() <= 10.0, "{stem}: {brow:?} vs {g:?}");
+        let mut d = design("shaved", g);
+        d.glabella = None;
+        let layout = d.build(&img, scale, 1, "t").unwrap();
+        let found = layout.glabella_found.unwrap();
+        assert!((found[1] - brow[1]).abs() < 0.01);
+    }
 }
