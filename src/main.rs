@@ -45,6 +45,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints what clipping to the head and keeping the client's hair took out
+/// of the region; `shown` is appended to each line (e.g. how an overlay
+/// shows it).
+fn say_taken_out(clipped: &smp_render::Clipped, hair_pixels: usize, shown: &str) {
+    if clipped.pixels > 0 {
+        println!(
+            "region clipped to the head: {:.1} % of it lay on the background ({} px left out{shown})",
+            100.0 * clipped.share,
+            clipped.pixels
+        );
+    }
+    if hair_pixels > 0 {
+        println!(
+            "own hair left untouched: {hair_pixels} px (dots placed between the strands{shown})"
+        );
+    }
+}
+
 fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
     match command {
         Command::Batch(args) => return batch(&args),
@@ -74,19 +92,7 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 ),
                 (None, false) => {}
             }
-            if report.clipped.pixels > 0 {
-                println!(
-                    "region clipped to the head: {:.1} % of it lay on the background ({} px left out)",
-                    100.0 * report.clipped.share,
-                    report.clipped.pixels
-                );
-            }
-            if report.hair_pixels > 0 {
-                println!(
-                    "own hair left untouched: {} px (dots placed between the strands)",
-                    report.hair_pixels
-                );
-            }
+            say_taken_out(&report.clipped, report.hair_pixels, "");
             if let Some(m) = &report.shade_match {
                 println!(
                     "shade auto: {} at dilution {:.2} (session 1 at {:.2}); ΔE2000 {:.1} to the hair #{:02x}{:02x}{:02x} ({} px) on skin #{:02x}{:02x}{:02x}",
@@ -140,19 +146,7 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                     h.asymmetry_mm
                 );
             }
-            if r.clipped.pixels > 0 {
-                println!(
-                    "region clipped to the head: {:.1} % of it lay on the background ({} px left out, shown red)",
-                    100.0 * r.clipped.share,
-                    r.clipped.pixels
-                );
-            }
-            if r.hair_pixels > 0 {
-                println!(
-                    "own hair left out of the region: {} px (shown red)",
-                    r.hair_pixels
-                );
-            }
+            say_taken_out(&r.clipped, r.hair_pixels, ", shown red");
             println!("wrote {}", r.output.display());
             if let Some(p) = &r.plan {
                 println!(

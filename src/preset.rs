@@ -200,15 +200,17 @@ impl PresetDesign {
                     glabella_found = Some(g);
                     g
                 }
-                None => return bad(
-                    "glabella",
-                    "(missing)".into(),
-                    format!(
+                None => {
+                    return bad(
+                        "glabella",
+                        "(missing)".into(),
+                        format!(
                         "the {} preset is placed from the glabella (brow midpoint), and no brow \
                              line was found in the photo: give glabella = [x, y] / --glabella X,Y",
                         self.preset.name()
                     ),
-                ),
+                    )
+                }
             },
         };
         let field = if self.preset == Preset::AlopeciaPatch {

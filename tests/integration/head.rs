@@ -2,6 +2,16 @@
 
 use crate::util::{root, run, stderr};
 
+/// The clipped share, %, that a render printed.
+fn clipped_share(o: &std::process::Output) -> f64 {
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    said.split("region clipped to the head: ")
+        .nth(1)
+        .and_then(|s| s.split(" %").next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no clipped share reported: {said}"))
+}
+
 #[test]
 fn a_rough_polygon_is_clipped_to_the_head() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,13 +38,7 @@ fn a_rough_polygon_is_clipped_to_the_head() {
     };
     let o = go(args("clip", "true"));
     assert!(o.status.success(), "{}", stderr(&o));
-    let said = String::from_utf8_lossy(&o.stdout).into_owned();
-    let share: f64 = said
-        .split("region clipped to the head: ")
-        .nth(1)
-        .and_then(|s| s.split(" %").next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no clipped share reported: {said}"));
+    let share = clipped_share(&o);
     assert!(share > 20.0 && share < 70.0, "{share}");
     let read = |d: &str, f: &str| image::open(dir.path().join(d).join(f)).unwrap().to_rgb8();
     let before = read("clip", "before.png");
@@ -95,13 +99,7 @@ fn rough_polygons_on_every_shipped_photo_leave_the_backdrop_alone() {
             ],
         );
         assert!(o.status.success(), "{stem}: {}", stderr(&o));
-        let said = String::from_utf8_lossy(&o.stdout).into_owned();
-        let share: f64 = said
-            .split("region clipped to the head: ")
-            .nth(1)
-            .and_then(|s| s.split(" %").next())
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("{stem}: no clipped share reported: {said}"));
+        let share = clipped_share(&o);
         let photo = image::open(root().join(format!("assets/photos/{stem}.jpg")))
             .unwrap()
             .to_rgb8();
