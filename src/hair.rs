@@ -50,7 +50,8 @@ pub(crate) fn skin_pixels<'a>(
     })
 }
 
-/// Median linear luminance of the skin under the region ([`skin_pixels`]).
+/// Median linear luminance of the skin under the region (its pixels of
+/// weight at least 0.5, sampled on a grid of about 40,000 points).
 pub fn skin_luminance(photo: &RgbImage, region: &Region) -> f32 {
     let mut v: Vec<f32> = skin_pixels(photo, region).map(|p| luminance(&p)).collect();
     if v.is_empty() {

@@ -90,7 +90,7 @@ const DART_FAILURES: usize = 24;
 
 /// Spacing radius of a later session at full weight, px, for a cumulative
 /// density in dots per px²: the smallest spacing any session uses for that
-/// density (the first session's is larger, see [`first_session_radius`]).
+/// density (the first session's is larger).
 pub fn full_weight_radius(density_per_px2: f64) -> f32 {
     (PACKING / (density_per_px2 * OVERSAMPLE)).sqrt() as f32
 }

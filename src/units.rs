@@ -19,7 +19,7 @@ pub struct Scale {
 
 impl Scale {
     /// A scale of `px_per_mm` pixels per millimetre, checked against
-    /// [`MIN_PX_PER_MM`]..=[`MAX_PX_PER_MM`].
+    /// 0.2..=200 px/mm.
     pub fn new(px_per_mm: f32, source: &str) -> Result<Self> {
         if !(MIN_PX_PER_MM..=MAX_PX_PER_MM).contains(&px_per_mm) || !px_per_mm.is_finite() {
             return Err(Error::field(
