@@ -238,7 +238,7 @@ pub fn match_hair(
                 skin[2] * (1.0 - a[2]),
             ];
             let de = lab(dot).difference(target);
-            if best.as_ref().map_or(true, |(b, _)| de < *b) {
+            if best.as_ref().is_none_or(|(b, _)| de < *b) {
                 best = Some((de, shade));
             }
         }
