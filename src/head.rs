@@ -184,6 +184,46 @@ pub fn clip_to_head(photo: &RgbImage, region: &Region) -> Result<(Region, Clippe
     Ok((kept, clipped))
 }
 
+/// Width over which a designed region (a hairline or a preset) fades out
+/// toward the head's silhouette, mm: the outline is found to within a few
+/// pixels, and dots fade into the hair's fuzz there instead of stopping in
+/// a line (or stepping along the flood's cells).
+pub const SILHOUETTE_FEATHER_MM: f32 = 2.0;
+
+/// `region` on the head only, fading out over `feather_px` inward from the
+/// silhouette (and only there: the region's own edges are left as they
+/// are). A photo without a backdrop leaves the region as it is.
+pub fn fade_to_silhouette(photo: &RgbImage, region: &Region, feather_px: f32) -> Result<Region> {
+    let (w, h) = photo.dimensions();
+    let b = region.bounds();
+    let grow = feather_px.ceil() as u32 + 2;
+    let (x0, y0) = (b.x0.saturating_sub(grow), b.y0.saturating_sub(grow));
+    let (x1, y1) = ((b.x1 + grow).min(w), (b.y1 + grow).min(h));
+    // Every pixel of the grown bounds: which are backdrop.
+    let mut all = vec![0.0f32; w as usize * h as usize];
+    for y in y0..y1 {
+        all[y as usize * w as usize + x0 as usize..y as usize * w as usize + x1 as usize].fill(1.0);
+    }
+    let probe = Region::from_weights(w, h, all, 0.0, "the head")?;
+    let off = background_pixels(photo, &probe);
+    if !off.iter().any(|&o| o) {
+        return Ok(region.clone());
+    }
+    let pb = probe.bounds();
+    let pw = pb.width() as usize;
+    // The head over the grown bounds, 1 beyond them (the frame's edge and
+    // the region's own edges are not the silhouette).
+    let mut head = vec![1.0f32; w as usize * h as usize];
+    for (i, &o) in off.iter().enumerate() {
+        if o {
+            let (x, y) = (pb.x0 as usize + i % pw, pb.y0 as usize + i / pw);
+            head[y * w as usize + x] = 0.0;
+        }
+    }
+    let head = Region::from_weights(w, h, head, feather_px, "the head")?;
+    region.times(&head, "the region on the head")
+}
+
 /// `region` without the pixels of its bounds (row-major, like
 /// [`Region::bounded_weights`]) that lie on the backdrop (`outside`) or are
 /// hair strands (`hair`); with what was clipped and how many strand pixels
@@ -381,6 +421,34 @@ mod tests {
                 image::Rgb([200, 204, 206])
             }
         })
+    }
+
+    #[test]
+    fn a_design_fades_out_toward_the_silhouette_only() {
+        let photo = head();
+        // A box from inside the disc (its lower edge at y 120) up past its top.
+        let weights = (0..200 * 200)
+            .map(|i| {
+                let (x, y) = (i % 200, i / 200);
+                if (60..140).contains(&x) && y < 120 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let region = Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        let faded = fade_to_silhouette(&photo, &region, 6.0).unwrap();
+        let at = |x: f32, y: f32| faded.weight_at(x + 0.5, y + 0.5);
+        // Nothing on the backdrop, full weight well inside, a ramp between.
+        assert_eq!(at(100.0, 35.0), 0.0);
+        assert_eq!(at(100.0, 60.0), 1.0);
+        let ramp: Vec<f32> = (40..48).map(|y| at(100.0, y as f32)).collect();
+        assert!(ramp.windows(2).all(|w| w[0] <= w[1]), "{ramp:?}");
+        assert!(ramp[0] < 0.5 && ramp[7] > 0.5, "{ramp:?}");
+        // The box's own lower edge, inside the head, is not faded.
+        assert_eq!(at(100.0, 119.0), 1.0);
+        assert_eq!(at(100.0, 120.0), 0.0);
     }
 
     #[test]

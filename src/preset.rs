@@ -37,7 +37,7 @@ use rayon::prelude::*;
 use crate::brow::find_brow;
 use crate::error::{Error, Result};
 use crate::hairline::{Hairline, HairlineDesign, HairlineStyle};
-use crate::head::background_pixels;
+use crate::head::{fade_to_silhouette, SILHOUETTE_FEATHER_MM};
 use crate::region::Region;
 use crate::sampling::value_noise;
 use crate::shape::HeadShape;
@@ -45,6 +45,9 @@ use crate::units::Scale;
 
 /// Default distance of the mid-frontal point above the glabella, mm.
 pub const DEFAULT_FRONTAL_MM: f32 = 80.0;
+/// Width of the soft edge of a preset's cuts (its sides, a Norwood 4's
+/// crown), mm.
+pub const SIDE_EDGE_MM: f32 = 6.0;
 /// Default diameter of an alopecia patch, mm.
 pub const DEFAULT_PATCH_MM: f32 = 30.0;
 /// Every preset's name.
@@ -335,6 +338,13 @@ impl PresetDesign {
                 };
                 let line = design.build((w, h), scale, seed, source)?;
                 let temple_dx = tx;
+                // 0 to 1 over SIDE_EDGE_MM around 0 (a smoothstep): the soft
+                // edge of a preset's cuts.
+                let edge = SIDE_EDGE_MM * ppm;
+                let ramp = move |d: f32| {
+                    let s = (d / edge + 0.5).clamp(0.0, 1.0);
+                    s * s * (3.0 - 2.0 * s)
+                };
                 let brow = g[1];
                 let side_limit = |share: f32| ty + share * (brow - ty);
                 let shape: Box<dyn Fn(f32, f32, f32) -> f32 + Sync> = match self.preset {
@@ -357,16 +367,9 @@ impl PresetDesign {
                         let crown_hw = 0.4 * half_width(top + crown_depth);
                         Box::new(move |x, y, depth| {
                             let front = ((45.0 - depth) / 5.0 + 0.5).clamp(0.0, 1.0);
-                            let crown = if y < top + crown_depth && (x - cx).abs() < crown_hw {
-                                1.0
-                            } else {
-                                0.0
-                            };
-                            let sides = if (x - g[0]).abs() > temple_dx && y > my {
-                                0.0
-                            } else {
-                                1.0
-                            };
+                            let crown =
+                                ramp(top + crown_depth - y) * ramp(crown_hw - (x - cx).abs());
+                            let sides = 1.0 - ramp((x - g[0]).abs() - temple_dx) * ramp(y - my);
                             f32::max(front * sides, crown)
                         })
                     }
@@ -385,11 +388,7 @@ impl PresetDesign {
                             _ => side_limit(0.5),
                         };
                         Box::new(move |x, y, _| {
-                            if (x - g[0]).abs() > temple_dx && y > limit {
-                                0.0
-                            } else {
-                                1.0
-                            }
+                            1.0 - ramp((x - g[0]).abs() - temple_dx) * ramp(y - limit)
                         })
                     }
                 };
@@ -418,10 +417,8 @@ impl PresetDesign {
             });
         let what = format!("the {} preset", self.preset.name());
         let region = Region::from_weights(w, h, weights, 0.0, &what)?;
-        // On the head only.
-        let off = background_pixels(photo, &region);
-        let keep: Vec<f32> = off.iter().map(|&o| if o { 0.0 } else { 1.0 }).collect();
-        let region = region.scaled_within_bounds(&keep, &what)?;
+        // On the head only, fading out toward the silhouette.
+        let region = fade_to_silhouette(photo, &region, SILHOUETTE_FEATHER_MM * ppm)?;
         Ok(PresetLayout {
             region,
             hairline,

@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::follicle::{make_dots, pair_up, Dot};
 use crate::hair::{hair_pixels, skin_luminance};
 use crate::hairline::{Hairline, HairlineDesign, HairlineStyle};
-use crate::head::{background_pixels, clip_to_head, take_out, Clipped};
+use crate::head::{
+    background_pixels, fade_to_silhouette, take_out, Clipped, SILHOUETTE_FEATHER_MM,
+};
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
@@ -138,7 +140,11 @@ impl RegionSource {
                 // Behind the hairline runs up to the photo's top: the head's
                 // outline ends it, whatever the plan says about clipping
                 // rough regions (a close-up without a backdrop keeps it all).
-                let (mut region, _) = clip_to_head(photo, &hairline.region()?)?;
+                let mut region = fade_to_silhouette(
+                    photo,
+                    &hairline.region()?,
+                    scale.px(Mm(SILHOUETTE_FEATHER_MM)),
+                )?;
                 if let Some(w) = within {
                     let limit = w.load(photo.dimensions(), feather)?;
                     region = region.times(&limit, "the hairline design within its region")?;
