@@ -33,8 +33,8 @@ use crate::sheet::{side_by_side, simulated_mark};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
-/// What `region = "auto"` (`--region auto`) stands for: the visible scalp
-/// found in the photo.
+/// `region = "auto"` (`--region auto`): finding the scalp in the photo by
+/// itself. Not available yet; it is refused with what to give instead.
 pub const AUTO_REGION: &str = "auto";
 
 /// Where the treatment region comes from.
@@ -628,6 +628,16 @@ impl RenderJob {
                     "region",
                     "both a mask and a polygon",
                     "give either a region mask or a polygon, not both",
+                ))
+            }
+            (Some(m), None) if m.as_path() == Path::new(AUTO_REGION) => {
+                return Err(Error::field(
+                    source,
+                    "region",
+                    AUTO_REGION,
+                    "finding the scalp by itself is not available yet (its hair edge is not \
+                     reliable enough); give a mask, a polygon, a hairline (--hairline) or a \
+                     preset (--preset, placed from the brow line it finds)",
                 ))
             }
             (Some(m), None) => Some(RegionSource::Mask(m.clone())),

@@ -227,3 +227,29 @@ fn the_brow_line_is_found_where_measured() {
         assert!((found[1] - brow[1]).abs() < 0.01);
     }
 }
+
+/// `--region auto` is refused with what to give instead, not guessed.
+#[test]
+fn region_auto_says_what_to_give_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            root()
+                .join("assets/photos/frl-london_021_03.jpg")
+                .to_str()
+                .unwrap(),
+            "--region",
+            "auto",
+            "--px-per-mm",
+            "3.27",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("region") && err.contains("--preset") && err.contains("--hairline"),
+        "{err}"
+    );
+}
