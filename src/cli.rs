@@ -84,22 +84,23 @@ pub struct RenderArgs {
     /// natural]
     #[arg(long, value_name = "STYLE")]
     pub hairline_style: Option<String>,
-    /// Width over which the density rises behind the hairline's edge, mm, 0.5 to 20.
+    /// Width over which the density rises behind the hairline's edge (of --hairline or a
+    /// --preset), mm, 0.5 to 20.
     /// [default: the style's: natural 10, defined 1, receded 8, straight 4, rounded 8,
     /// widows-peak 6]
-    #[arg(long, value_name = "MM", requires = "hairline")]
+    #[arg(long, value_name = "MM")]
     pub hairline_transition_mm: Option<f32>,
     /// How far the hairline's edge wanders (its 12 mm lobes), mm, 0 to 5; the fine wander
     /// is 0.4 of it. [default: the style's: natural 1.5, defined 0.2]
-    #[arg(long, value_name = "MM", requires = "hairline")]
+    #[arg(long, value_name = "MM")]
     pub hairline_irregularity_mm: Option<f32>,
     /// Largest left/right asymmetry of the hairline, mm, 0 to 10 (the amount is drawn from
     /// the seed). [default: 2]
-    #[arg(long, value_name = "MM", requires = "hairline")]
+    #[arg(long, value_name = "MM")]
     pub hairline_asymmetry_mm: Option<f32>,
     /// Share of the density placed as isolated dots in a 3 mm band in front of the hairline,
     /// 0 to 0.1. [default: the style's: 0.04, defined 0, straight 0.02]
-    #[arg(long, value_name = "F", requires = "hairline")]
+    #[arg(long, value_name = "F")]
     pub hairline_isolated: Option<f32>,
     /// A pattern preset placed on a front-view photo from the glabella and the head's outline
     /// (found against the backdrop), instead of a region: norwood-2 to norwood-7, shaved,

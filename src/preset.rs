@@ -130,6 +130,15 @@ pub struct PresetDesign {
     pub frontal_mm: f32,
     /// The hairline's style.
     pub style: HairlineStyle,
+    /// The hairline's transition, mm, if not the style's (see
+    /// [`HairlineDesign::transition_mm`]).
+    pub transition_mm: Option<f32>,
+    /// The hairline edge's irregularity, mm, if not the style's.
+    pub irregularity_mm: Option<f32>,
+    /// The hairline's largest asymmetry, mm, if not 2.
+    pub asymmetry_mm: Option<f32>,
+    /// The isolated dots' share in front of the hairline, if not the style's.
+    pub isolated: Option<f32>,
     /// Centre of an alopecia patch, photo px.
     pub patch: Option<[f32; 2]>,
     /// Diameter of an alopecia patch, mm, 5 to 150.
@@ -331,10 +340,10 @@ impl PresetDesign {
                 let design = HairlineDesign {
                     points: vec![[g[0] - tx, ty], [g[0], my], [g[0] + tx, ty]],
                     style: self.style,
-                    transition_mm: None,
-                    irregularity_mm: None,
-                    asymmetry_mm: None,
-                    isolated: None,
+                    transition_mm: self.transition_mm,
+                    irregularity_mm: self.irregularity_mm,
+                    asymmetry_mm: self.asymmetry_mm,
+                    isolated: self.isolated,
                 };
                 let line = design.build((w, h), scale, seed, source)?;
                 let temple_dx = tx;

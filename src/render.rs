@@ -105,6 +105,10 @@ impl RegionSource {
                 pf.glabella = d.glabella;
                 pf.frontal_mm = Some(d.frontal_mm);
                 pf.hairline_style = Some(d.style.name().to_string());
+                pf.hairline_transition_mm = d.transition_mm;
+                pf.hairline_irregularity_mm = d.irregularity_mm;
+                pf.hairline_asymmetry_mm = d.asymmetry_mm;
+                pf.hairline_isolated = d.isolated;
                 if d.preset == Preset::AlopeciaPatch {
                     pf.patch = d.patch;
                     pf.patch_mm = Some(d.patch_mm);
@@ -140,11 +144,21 @@ impl RegionSource {
                 // Behind the hairline runs up to the photo's top: the head's
                 // outline ends it, whatever the plan says about clipping
                 // rough regions (a close-up without a backdrop keeps it all).
+                let nothing = |_| {
+                    Error::field(
+                        source,
+                        "hairline",
+                        points_text(&design.points),
+                        "no scalp lies behind this hairline on the head: are the points above \
+                         the top of the head, or on the backdrop?",
+                    )
+                };
                 let mut region = fade_to_silhouette(
                     photo,
-                    &hairline.region()?,
+                    &hairline.region().map_err(nothing)?,
                     scale.px(Mm(SILHOUETTE_FEATHER_MM)),
-                )?;
+                )
+                .map_err(nothing)?;
                 if let Some(w) = within {
                     let limit = w.load(photo.dimensions(), feather)?;
                     region = region.times(&limit, "the hairline design within its region")?;
@@ -443,6 +457,15 @@ pub fn stage_dots(
     dots
 }
 
+/// Points written as on the command line, "x,y x,y …".
+fn points_text(points: &[[f32; 2]]) -> String {
+    points
+        .iter()
+        .map(|p| format!("{},{}", p[0], p[1]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The preset the fields give, if any.
 fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>> {
     let Some(name) = &fields.preset else {
@@ -470,6 +493,10 @@ fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>
             Some(s) => HairlineStyle::parse(s, source)?,
             None => HairlineStyle::Natural,
         },
+        transition_mm: fields.hairline_transition_mm,
+        irregularity_mm: fields.hairline_irregularity_mm,
+        asymmetry_mm: fields.hairline_asymmetry_mm,
+        isolated: fields.hairline_isolated,
         patch: fields.patch,
         patch_mm: fields.patch_mm.unwrap_or(DEFAULT_PATCH_MM),
     }))
@@ -479,10 +506,7 @@ fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>
 fn hairline_design(fields: &PlanFile, source: &str) -> Result<Option<HairlineDesign>> {
     let Some(points) = &fields.hairline else {
         let stray = [
-            (
-                "hairline_style",
-                fields.hairline_style.is_some() && fields.preset.is_none(),
-            ),
+            ("hairline_style", fields.hairline_style.is_some()),
             (
                 "hairline_transition_mm",
                 fields.hairline_transition_mm.is_some(),
@@ -497,12 +521,15 @@ fn hairline_design(fields: &PlanFile, source: &str) -> Result<Option<HairlineDes
             ),
             ("hairline_isolated", fields.hairline_isolated.is_some()),
         ];
-        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
+        if let Some((name, _)) = stray
+            .iter()
+            .find(|(_, set)| *set && fields.preset.is_none())
+        {
             return Err(Error::field(
                 source,
                 *name,
                 "without hairline",
-                "a hairline option needs the hairline's points (hairline / --hairline)",
+                "a hairline option needs a hairline (hairline / --hairline) or a preset (preset / --preset)",
             ));
         }
         return Ok(None);

@@ -276,3 +276,71 @@ fn design_overlay_and_saved_plan_render_the_same() {
     );
     assert!(!o.status.success());
 }
+
+/// A preset takes the hairline's options; a hairline with nothing of the
+/// head behind it is refused by name; hairline options without a hairline
+/// or preset are refused.
+#[test]
+fn hairline_options_reach_presets_and_bad_hairlines_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_021_03.jpg");
+    let p = photo.to_str().unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "design",
+            p,
+            "--preset",
+            "shaved",
+            "--px-per-mm",
+            "3.27",
+            "--hairline-style",
+            "defined",
+            "--hairline-transition-mm",
+            "5",
+            "--overlay",
+            "d.png",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("hairline: defined style, transition 5.0 mm"),
+        "{out}"
+    );
+    assert!(out.contains("found on the brow line"), "{out}");
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            p,
+            "--hairline",
+            "500,100 675,50 850,100",
+            "--px-per-mm",
+            "3.27",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("`hairline`") && err.contains("top of the head"),
+        "{err}"
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            p,
+            "--polygon",
+            "600,240 760,236 770,290",
+            "--px-per-mm",
+            "3.27",
+            "--hairline-isolated",
+            "0.02",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("hairline_isolated") && err.contains("--preset"),
+        "{err}"
+    );
+}

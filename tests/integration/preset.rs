@@ -31,6 +31,10 @@ fn design(name: &str, glabella: [f32; 2]) -> PresetDesign {
         glabella: Some(glabella),
         frontal_mm: DEFAULT_FRONTAL_MM,
         style: HairlineStyle::Natural,
+        transition_mm: None,
+        irregularity_mm: None,
+        asymmetry_mm: None,
+        isolated: None,
         // On the top of the head, right of the midline.
         patch: Some([glabella[0] + 60.0, 290.0]),
         patch_mm: DEFAULT_PATCH_MM,
