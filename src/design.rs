@@ -47,14 +47,16 @@ pub struct DesignReport {
 }
 
 /// Draws the design over `photo`: the `region` to be pigmented as a tint by
-/// its weight, what was `taken` out of the region as drawn (by clipping or
+/// its weight, what of the region as `drawn` was taken out (by clipping or
 /// hair) in red, the hairline (its curve, the end of its transition dashed,
-/// its control points numbered), the `scar` outlined and a scale bar.
+/// its control points numbered), the `landmarks` it was placed from (a
+/// cross and a name), the `scar` outlined and a scale bar.
 pub fn overlay(
     photo: &RgbImage,
     drawn: &Region,
     region: &Region,
     hairline: Option<&Hairline>,
+    landmarks: &[(String, [f32; 2])],
     scar: Option<&Region>,
     scale: Scale,
 ) -> RgbImage {
@@ -128,6 +130,37 @@ pub fn overlay(
                 },
             );
         }
+    }
+    // Landmarks the design was placed from: a cross and the name.
+    let px = legible_text_px(w, img.height()) * 0.8;
+    let arm = 6.0 * line;
+    for (name, p) in landmarks {
+        thick_line(
+            &mut img,
+            [p[0] - arm, p[1]],
+            [p[0] + arm, p[1]],
+            line,
+            Rgb(HAIRLINE_COLOUR),
+        );
+        thick_line(
+            &mut img,
+            [p[0], p[1] - arm],
+            [p[0], p[1] + arm],
+            line,
+            Rgb(HAIRLINE_COLOUR),
+        );
+        draw_text(
+            &mut img,
+            (p[0] + arm + 2.0) as i32,
+            (p[1] - px / 2.0) as i32,
+            name,
+            Pen {
+                px,
+                colour: Rgb(HAIRLINE_COLOUR),
+                opacity: 1.0,
+                face: Face::Bold,
+            },
+        );
     }
     scale_bar(&mut img, scale);
     img
@@ -245,6 +278,7 @@ pub fn run_design(job: &RenderJob, out: &Path, save_plan: Option<&Path>) -> Resu
         &built.region,
         &region,
         built.hairline.as_ref(),
+        &built.landmarks,
         scar.as_ref(),
         job.scale,
     );

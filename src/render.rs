@@ -66,6 +66,9 @@ pub struct BuiltRegion {
     /// What the design found for itself (e.g. the glabella on the brow
     /// line), to tell the user.
     pub note: Option<String>,
+    /// Landmarks the design was placed from, named (e.g. "G", the
+    /// glabella), photo px: drawn on the design overlay.
+    pub landmarks: Vec<(String, [f32; 2])>,
 }
 
 impl RegionSource {
@@ -138,6 +141,7 @@ impl RegionSource {
                 region: self.load(photo.dimensions(), feather)?,
                 hairline: None,
                 note: None,
+                landmarks: Vec::new(),
             }),
             RegionSource::Hairline { design, within } => {
                 let hairline = design.build(photo.dimensions(), scale, plan.seed, source)?;
@@ -167,11 +171,22 @@ impl RegionSource {
                     region,
                     hairline: Some(hairline),
                     note: None,
+                    landmarks: Vec::new(),
                 })
             }
             RegionSource::Preset(d) => {
                 let layout = d.build(photo, scale, plan.seed, source)?;
+                let mut landmarks = Vec::new();
+                if let Some(g) = d.glabella.or(layout.glabella_found) {
+                    if d.preset != Preset::AlopeciaPatch && d.preset != Preset::Crown {
+                        landmarks.push(("G".to_string(), g));
+                    }
+                }
+                if let (Preset::AlopeciaPatch, Some(p)) = (d.preset, d.patch) {
+                    landmarks.push(("P".to_string(), p));
+                }
                 Ok(BuiltRegion {
+                    landmarks,
                     region: layout.region,
                     hairline: layout.hairline,
                     note: layout.glabella_found.map(|g| {

@@ -309,6 +309,14 @@ fn hairline_options_reach_presets_and_bad_hairlines_are_named() {
         "{out}"
     );
     assert!(out.contains("found on the brow line"), "{out}");
+    // The glabella it was placed from is marked (a cross) where the brow
+    // line was found (678, 486 on this photo).
+    let overlay = image::open(dir.path().join("d.png")).unwrap().to_rgb8();
+    let marked = (668..690)
+        .flat_map(|x| (478..495).map(move |y| (x, y)))
+        .filter(|&(x, y)| *overlay.get_pixel(x, y) == image::Rgb(smp_render::HAIRLINE_COLOUR))
+        .count();
+    assert!(marked > 10, "{marked}");
     let o = run(
         dir.path(),
         &[
