@@ -343,11 +343,7 @@ fn parse_point(s: &str) -> std::result::Result<[f32; 2], String> {
 }
 
 fn parse_format(s: &str) -> std::result::Result<Format, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "png" => Ok(Format::Png),
-        "jpeg" | "jpg" => Ok(Format::Jpeg),
-        _ => Err(format!("{s:?} is not a format; use png or jpeg")),
-    }
+    Format::from_name(s).ok_or_else(|| format!("{s:?} is not a format; use png or jpeg"))
 }
 
 impl RenderArgs {
@@ -364,7 +360,7 @@ impl RenderArgs {
             hairline: self
                 .hairline
                 .as_deref()
-                .map(|p| smp_render::parse_hairline(p, "natural", "command line").map(|d| d.points))
+                .map(|p| smp_render::parse_hairline_points(p, "command line"))
                 .transpose()?,
             hairline_style: self.hairline_style.clone(),
             hairline_transition_mm: self.hairline_transition_mm,

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::hairline::Hairline;
 use crate::head::Clipped;
 use crate::photo::{encode_image_meta, load_photo, write_atomic};
+use crate::plan::Format;
 use crate::provenance::{ImageMeta, Provenance};
 use crate::region::Region;
 use crate::render::{prepare_region, same_file, RenderJob};
@@ -250,23 +251,18 @@ pub fn run_design(job: &RenderJob, out: &Path, save_plan: Option<&Path>) -> Resu
             });
         }
     }
-    let format = match out
+    let format = out
         .extension()
         .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("png") => crate::plan::Format::Png,
-        Some("jpg" | "jpeg") => crate::plan::Format::Jpeg,
-        _ => {
-            return Err(Error::field(
+        .and_then(Format::from_name)
+        .ok_or_else(|| {
+            Error::field(
                 "command line",
-                "out",
+                "overlay",
                 out.display(),
                 "the overlay is written as .png, .jpg or .jpeg",
-            ))
-        }
-    };
+            )
+        })?;
     let photo = load_photo(&job.photo)?;
     let built = job
         .region

@@ -188,13 +188,10 @@ impl HairlineStyle {
     }
 }
 
-/// A hairline as the consultant designs it: control points, a style, and
-/// any of the style's parameters overridden.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HairlineDesign {
-    /// Left temple, mid-frontal point, right temple, then any further
-    /// points the curve passes through; photo pixels.
-    pub points: Vec<[f32; 2]>,
+/// How a hairline looks: its style, and any of the style's parameters
+/// overridden. A designed hairline and a preset's share it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HairlineLook {
     /// The style.
     pub style: HairlineStyle,
     /// Transition width, mm, 0.5 to 20 (default: the style's).
@@ -207,6 +204,29 @@ pub struct HairlineDesign {
     /// Share of the plan's density in front of the edge as isolated dots,
     /// 0 to 0.1 (default: the style's).
     pub isolated: Option<f32>,
+}
+
+impl HairlineLook {
+    /// The style with its own parameters.
+    pub fn of(style: HairlineStyle) -> Self {
+        HairlineLook {
+            style,
+            transition_mm: None,
+            irregularity_mm: None,
+            asymmetry_mm: None,
+            isolated: None,
+        }
+    }
+}
+
+/// A hairline as the consultant designs it: control points and a look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HairlineDesign {
+    /// Left temple, mid-frontal point, right temple, then any further
+    /// points the curve passes through; photo pixels.
+    pub points: Vec<[f32; 2]>,
+    /// The style and its overrides.
+    pub look: HairlineLook,
 }
 
 /// A hairline laid out on a photo: the curve and its irregular edge per
@@ -297,25 +317,26 @@ impl HairlineDesign {
                 ));
             }
         }
-        let mut params = self.style.params();
-        if let Some(v) = self.transition_mm {
+        let look = self.look;
+        let mut params = look.style.params();
+        if let Some(v) = look.transition_mm {
             params.transition_mm = check(source, "hairline_transition_mm", v, 0.5, 20.0, " mm")?;
         }
-        if let Some(v) = self.irregularity_mm {
+        if let Some(v) = look.irregularity_mm {
             params.macro_mm = check(source, "hairline_irregularity_mm", v, 0.0, 5.0, " mm")?;
             params.micro_mm = 0.4 * params.macro_mm;
         }
-        if let Some(v) = self.isolated {
+        if let Some(v) = look.isolated {
             params.isolated = check(source, "hairline_isolated", v, 0.0, 0.1, "")?;
         }
-        let asym_max = match self.asymmetry_mm {
+        let asym_max = match look.asymmetry_mm {
             Some(v) => check(source, "hairline_asymmetry_mm", v, 0.0, 10.0, " mm")?,
             None => DEFAULT_ASYMMETRY_MM,
         };
         let unit = |k: u64| (mix(seed ^ 0x4a11_0000 ^ k) >> 40) as f32 / (1u64 << 24) as f32;
         let asymmetry_mm = asym_max * (2.0 * unit(1) - 1.0);
         let ppm = scale.px_per_mm();
-        let style = self.style;
+        let style = look.style;
         let base = |x: f32| -> f32 {
             let (t, u) = if x < m[0] {
                 (l, (m[0] - x) / (m[0] - l[0]))
@@ -465,9 +486,10 @@ impl Hairline {
     }
 }
 
-/// A design read from "x,y x,y x,y …" with a style; see [`HairlineDesign`].
-pub fn parse_hairline(points: &str, style: &str, source: &str) -> Result<HairlineDesign> {
-    let pts = Region::parse_polygon(points).map_err(|_| {
+/// A hairline's points read from "x,y x,y x,y …" (see
+/// [`HairlineDesign::points`]).
+pub fn parse_hairline_points(points: &str, source: &str) -> Result<Vec<[f32; 2]>> {
+    Region::parse_polygon(points).map_err(|_| {
         Error::field(
             source,
             "hairline",
@@ -475,14 +497,6 @@ pub fn parse_hairline(points: &str, style: &str, source: &str) -> Result<Hairlin
             "points must be written \"x,y x,y x,y\" in photo pixels: left temple, mid-frontal \
              point, right temple",
         )
-    })?;
-    Ok(HairlineDesign {
-        points: pts,
-        style: HairlineStyle::parse(style, source)?,
-        transition_mm: None,
-        irregularity_mm: None,
-        asymmetry_mm: None,
-        isolated: None,
     })
 }
 
@@ -493,11 +507,10 @@ mod tests {
     fn design(style: HairlineStyle) -> HairlineDesign {
         HairlineDesign {
             points: vec![[100.0, 300.0], [300.0, 200.0], [500.0, 300.0]],
-            style,
-            transition_mm: None,
-            irregularity_mm: None,
-            asymmetry_mm: Some(0.0),
-            isolated: None,
+            look: HairlineLook {
+                asymmetry_mm: Some(0.0),
+                ..HairlineLook::of(style)
+            },
         }
     }
 
@@ -550,7 +563,7 @@ mod tests {
     #[test]
     fn edge_wanders_within_its_amplitude_and_asymmetry_is_bounded() {
         let mut d = design(HairlineStyle::Natural);
-        d.asymmetry_mm = None;
+        d.look.asymmetry_mm = None;
         for seed in 0..20 {
             let h = d.build((600, 600), scale(), seed, "t").unwrap();
             assert!(h.asymmetry_mm.abs() <= DEFAULT_ASYMMETRY_MM);

@@ -38,8 +38,9 @@ pub use error::{Error, Result};
 pub use follicle::{make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_SECOND_SIZE, HALO_RADIUS_MM};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
 pub use hairline::{
-    parse_hairline, Hairline, HairlineDesign, HairlineStyle, StyleParams, DEFAULT_ASYMMETRY_MM,
-    HAIRLINE_STYLES, ISOLATED_BAND_MM, MACRO_WAVELENGTH_MM, MICRO_WAVELENGTH_MM,
+    parse_hairline_points, Hairline, HairlineDesign, HairlineLook, HairlineStyle, StyleParams,
+    DEFAULT_ASYMMETRY_MM, HAIRLINE_STYLES, ISOLATED_BAND_MM, MACRO_WAVELENGTH_MM,
+    MICRO_WAVELENGTH_MM,
 };
 pub use head::{
     background_pixels, clip_to_head, outline, Clipped, Outline, BACKDROP_TOLERANCE, FLOOD_SIDE,

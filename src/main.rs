@@ -138,7 +138,7 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
             if let Some(h) = &r.hairline {
                 println!(
                     "hairline: {} style, transition {:.1} mm, edge irregularity {:.1}/{:.1} mm, isolated dots {:.0} % of the density, right side {:+.1} mm (asymmetry)",
-                    h.design.style.name(),
+                    h.design.look.style.name(),
                     h.params.transition_mm,
                     h.params.macro_mm,
                     h.params.micro_mm,

@@ -352,6 +352,16 @@ impl Format {
             Format::Jpeg => "jpg",
         }
     }
+
+    /// The format a name or file extension stands for (`png`, `jpg`,
+    /// `jpeg`, any case).
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "png" => Some(Format::Png),
+            "jpeg" | "jpg" => Some(Format::Jpeg),
+            _ => None,
+        }
+    }
 }
 
 /// A render described in a TOML file: every field optional, every field of

@@ -36,8 +36,8 @@ use rayon::prelude::*;
 
 use crate::brow::find_brow;
 use crate::error::{Error, Result};
-use crate::hairline::{Hairline, HairlineDesign, HairlineStyle};
-use crate::head::{fade_to_silhouette, SILHOUETTE_FEATHER_MM};
+use crate::hairline::{Hairline, HairlineDesign, HairlineLook};
+use crate::head::{fade_to_silhouette, Outline, SILHOUETTE_FEATHER_MM};
 use crate::region::Region;
 use crate::sampling::value_noise;
 use crate::shape::HeadShape;
@@ -128,17 +128,8 @@ pub struct PresetDesign {
     pub glabella: Option<[f32; 2]>,
     /// Mid-frontal point above the glabella on the scalp, mm, 60 to 120.
     pub frontal_mm: f32,
-    /// The hairline's style.
-    pub style: HairlineStyle,
-    /// The hairline's transition, mm, if not the style's (see
-    /// [`HairlineDesign::transition_mm`]).
-    pub transition_mm: Option<f32>,
-    /// The hairline edge's irregularity, mm, if not the style's.
-    pub irregularity_mm: Option<f32>,
-    /// The hairline's largest asymmetry, mm, if not 2.
-    pub asymmetry_mm: Option<f32>,
-    /// The isolated dots' share in front of the hairline, if not the style's.
-    pub isolated: Option<f32>,
+    /// How the preset's hairline looks.
+    pub look: HairlineLook,
     /// Centre of an alopecia patch, photo px.
     pub patch: Option<[f32; 2]>,
     /// Diameter of an alopecia patch, mm, 5 to 150.
@@ -160,11 +151,12 @@ pub struct PresetLayout {
     pub glabella_found: Option<[f32; 2]>,
 }
 
-/// The brow midpoint of the head in the upper middle of a front view.
-fn found_brow(photo: &RgbImage, scale: Scale) -> Option<[f32; 2]> {
+/// The brow midpoint of the head in the upper middle of a front view,
+/// with the head's shape and outline.
+fn found_brow(photo: &RgbImage, scale: Scale) -> Option<([f32; 2], (HeadShape, Outline))> {
     let (w, h) = photo.dimensions();
-    let (head, _) = HeadShape::fit_near(photo, [w as f32 / 2.0, h as f32 * 0.4], scale)?;
-    find_brow(photo, &head)
+    let fitted = HeadShape::fit_near(photo, [w as f32 / 2.0, h as f32 * 0.4], scale)?;
+    Some((find_brow(photo, &fitted.0)?, fitted))
 }
 
 impl PresetDesign {
@@ -196,7 +188,8 @@ impl PresetDesign {
                 "must be 60 to 120 mm (70 aggressive, 80 usual, 100 conservative)".into(),
             );
         }
-        let mut glabella_found = None;
+        // The head fitted while finding the brow, kept for the layout.
+        let mut fitted = None;
         let anchor = match (self.preset, self.glabella, self.patch) {
             (Preset::AlopeciaPatch, _, Some(p)) => p,
             (Preset::AlopeciaPatch, _, None) => return bad(
@@ -208,8 +201,8 @@ impl PresetDesign {
             (_, Some(g), _) => g,
             (Preset::Crown, None, _) => [w as f32 / 2.0, h as f32 / 3.0],
             (_, None, _) => match found_brow(photo, scale) {
-                Some(g) => {
-                    glabella_found = Some(g);
+                Some((g, head)) => {
+                    fitted = Some(head);
                     g
                 }
                 None => {
@@ -237,7 +230,9 @@ impl PresetDesign {
                 format!("must lie in the photo (0-{w}, 0-{h})"),
             );
         }
-        let Some((head, found)) = HeadShape::fit_near(photo, anchor, scale) else {
+        let glabella_found = fitted.is_some().then_some(anchor);
+        let Some((head, found)) = fitted.or_else(|| HeadShape::fit_near(photo, anchor, scale))
+        else {
             return bad(
                 field,
                 format!("{},{}", anchor[0], anchor[1]),
@@ -339,11 +334,7 @@ impl PresetDesign {
                 }
                 let design = HairlineDesign {
                     points: vec![[g[0] - tx, ty], [g[0], my], [g[0] + tx, ty]],
-                    style: self.style,
-                    transition_mm: self.transition_mm,
-                    irregularity_mm: self.irregularity_mm,
-                    asymmetry_mm: self.asymmetry_mm,
-                    isolated: self.isolated,
+                    look: self.look,
                 };
                 let line = design.build((w, h), scale, seed, source)?;
                 let temple_dx = tx;

@@ -15,7 +15,7 @@ use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, pair_up, Dot};
 use crate::hair::{hair_pixels, skin_luminance};
-use crate::hairline::{Hairline, HairlineDesign, HairlineStyle};
+use crate::hairline::{Hairline, HairlineDesign, HairlineLook, HairlineStyle};
 use crate::head::{
     background_pixels, fade_to_silhouette, take_out, Clipped, SILHOUETTE_FEATHER_MM,
 };
@@ -87,31 +87,24 @@ impl RegionSource {
         }
     }
 
-    /// Writes this source into plan-file fields (a mask by file name).
-    pub fn write_to(&self, pf: &mut PlanFile) {
+    /// Writes this source into plan-file fields; a mask by the path
+    /// `place` gives it.
+    pub fn write_to(&self, pf: &mut PlanFile, place: &dyn Fn(&Path) -> PathBuf) {
         match self {
-            RegionSource::Mask(m) => pf.region = m.file_name().map(PathBuf::from),
+            RegionSource::Mask(m) => pf.region = Some(place(m)),
             RegionSource::Polygon(p) => pf.polygon = Some(p.clone()),
             RegionSource::Hairline { design, within } => {
                 pf.hairline = Some(design.points.clone());
-                pf.hairline_style = Some(design.style.name().to_string());
-                pf.hairline_transition_mm = design.transition_mm;
-                pf.hairline_irregularity_mm = design.irregularity_mm;
-                pf.hairline_asymmetry_mm = design.asymmetry_mm;
-                pf.hairline_isolated = design.isolated;
+                write_look(&design.look, pf);
                 if let Some(w) = within {
-                    w.write_to(pf);
+                    w.write_to(pf, place);
                 }
             }
             RegionSource::Preset(d) => {
                 pf.preset = Some(d.preset.name());
                 pf.glabella = d.glabella;
                 pf.frontal_mm = Some(d.frontal_mm);
-                pf.hairline_style = Some(d.style.name().to_string());
-                pf.hairline_transition_mm = d.transition_mm;
-                pf.hairline_irregularity_mm = d.irregularity_mm;
-                pf.hairline_asymmetry_mm = d.asymmetry_mm;
-                pf.hairline_isolated = d.isolated;
+                write_look(&d.look, pf);
                 if d.preset == Preset::AlopeciaPatch {
                     pf.patch = d.patch;
                     pf.patch_mm = Some(d.patch_mm);
@@ -481,29 +474,18 @@ fn points_text(points: &[[f32; 2]]) -> String {
         .join(" ")
 }
 
-/// The preset the fields give, if any.
-fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>> {
-    let Some(name) = &fields.preset else {
-        let stray = [
-            ("glabella", fields.glabella.is_some()),
-            ("frontal_mm", fields.frontal_mm.is_some()),
-            ("patch", fields.patch.is_some()),
-            ("patch_mm", fields.patch_mm.is_some()),
-        ];
-        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
-            return Err(Error::field(
-                source,
-                *name,
-                "without preset",
-                "this option places a preset: give the preset too (preset / --preset)",
-            ));
-        }
-        return Ok(None);
-    };
-    Ok(Some(PresetDesign {
-        preset: Preset::parse(name, source)?,
-        glabella: fields.glabella,
-        frontal_mm: fields.frontal_mm.unwrap_or(DEFAULT_FRONTAL_MM),
+/// Refuses the first option of `options` (name, whether it is set) that
+/// is set: it `needs` something that is not there (`without`).
+fn refuse_stray(source: &str, options: &[(&str, bool)], without: &str, needs: &str) -> Result<()> {
+    match options.iter().find(|(_, set)| *set) {
+        Some((name, _)) => Err(Error::field(source, *name, without, needs)),
+        None => Ok(()),
+    }
+}
+
+/// The hairline look the fields give (the natural style by default).
+fn hairline_look(fields: &PlanFile, source: &str) -> Result<HairlineLook> {
+    Ok(HairlineLook {
         style: match &fields.hairline_style {
             Some(s) => HairlineStyle::parse(s, source)?,
             None => HairlineStyle::Natural,
@@ -512,6 +494,39 @@ fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>
         irregularity_mm: fields.hairline_irregularity_mm,
         asymmetry_mm: fields.hairline_asymmetry_mm,
         isolated: fields.hairline_isolated,
+    })
+}
+
+/// Writes a hairline look into plan-file fields.
+fn write_look(look: &HairlineLook, pf: &mut PlanFile) {
+    pf.hairline_style = Some(look.style.name().to_string());
+    pf.hairline_transition_mm = look.transition_mm;
+    pf.hairline_irregularity_mm = look.irregularity_mm;
+    pf.hairline_asymmetry_mm = look.asymmetry_mm;
+    pf.hairline_isolated = look.isolated;
+}
+
+/// The preset the fields give, if any.
+fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>> {
+    let Some(name) = &fields.preset else {
+        refuse_stray(
+            source,
+            &[
+                ("glabella", fields.glabella.is_some()),
+                ("frontal_mm", fields.frontal_mm.is_some()),
+                ("patch", fields.patch.is_some()),
+                ("patch_mm", fields.patch_mm.is_some()),
+            ],
+            "without preset",
+            "this option places a preset: give the preset too (preset / --preset)",
+        )?;
+        return Ok(None);
+    };
+    Ok(Some(PresetDesign {
+        preset: Preset::parse(name, source)?,
+        glabella: fields.glabella,
+        frontal_mm: fields.frontal_mm.unwrap_or(DEFAULT_FRONTAL_MM),
+        look: hairline_look(fields, source)?,
         patch: fields.patch,
         patch_mm: fields.patch_mm.unwrap_or(DEFAULT_PATCH_MM),
     }))
@@ -520,45 +535,35 @@ fn preset_design(fields: &PlanFile, source: &str) -> Result<Option<PresetDesign>
 /// The hairline design the fields give, if any.
 fn hairline_design(fields: &PlanFile, source: &str) -> Result<Option<HairlineDesign>> {
     let Some(points) = &fields.hairline else {
-        let stray = [
-            ("hairline_style", fields.hairline_style.is_some()),
-            (
-                "hairline_transition_mm",
-                fields.hairline_transition_mm.is_some(),
-            ),
-            (
-                "hairline_irregularity_mm",
-                fields.hairline_irregularity_mm.is_some(),
-            ),
-            (
-                "hairline_asymmetry_mm",
-                fields.hairline_asymmetry_mm.is_some(),
-            ),
-            ("hairline_isolated", fields.hairline_isolated.is_some()),
-        ];
-        if let Some((name, _)) = stray
-            .iter()
-            .find(|(_, set)| *set && fields.preset.is_none())
-        {
-            return Err(Error::field(
+        if fields.preset.is_none() {
+            refuse_stray(
                 source,
-                *name,
+                &[
+                    ("hairline_style", fields.hairline_style.is_some()),
+                    (
+                        "hairline_transition_mm",
+                        fields.hairline_transition_mm.is_some(),
+                    ),
+                    (
+                        "hairline_irregularity_mm",
+                        fields.hairline_irregularity_mm.is_some(),
+                    ),
+                    (
+                        "hairline_asymmetry_mm",
+                        fields.hairline_asymmetry_mm.is_some(),
+                    ),
+                    ("hairline_isolated", fields.hairline_isolated.is_some()),
+                ],
                 "without hairline",
-                "a hairline option needs a hairline (hairline / --hairline) or a preset (preset / --preset)",
-            ));
+                "a hairline option needs a hairline (hairline / --hairline) or a preset \
+                 (preset / --preset)",
+            )?;
         }
         return Ok(None);
     };
     Ok(Some(HairlineDesign {
         points: points.clone(),
-        style: match &fields.hairline_style {
-            Some(s) => HairlineStyle::parse(s, source)?,
-            None => HairlineStyle::Natural,
-        },
-        transition_mm: fields.hairline_transition_mm,
-        irregularity_mm: fields.hairline_irregularity_mm,
-        asymmetry_mm: fields.hairline_asymmetry_mm,
-        isolated: fields.hairline_isolated,
+        look: hairline_look(fields, source)?,
     }))
 }
 
@@ -832,19 +837,7 @@ impl RenderJob {
         };
         let mut pf = self.plan.to_plan_file();
         pf.photo = Some(place(&self.photo));
-        self.region.write_to(&mut pf);
-        if let Some(m) = pf.region.take() {
-            pf.region = Some(match &self.region {
-                RegionSource::Mask(full) => place(full),
-                RegionSource::Hairline {
-                    within: Some(w), ..
-                } => match &**w {
-                    RegionSource::Mask(full) => place(full),
-                    _ => m,
-                },
-                _ => m,
-            });
-        }
+        self.region.write_to(&mut pf, &place);
         match &self.scar {
             Some(RegionSource::Mask(m)) => pf.scar = Some(place(m)),
             Some(RegionSource::Polygon(p)) => pf.scar_polygon = Some(p.clone()),

@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use smp_render::{HairlineDesign, HairlineStyle, Scale, ISOLATED_BAND_MM};
+use smp_render::{HairlineDesign, HairlineLook, HairlineStyle, Scale, ISOLATED_BAND_MM};
 
-use crate::util::{read_dots, root, run, stderr};
+use crate::util::{read_dots, render_image, root, run, stderr};
 
 /// A close-up of 021's forehead skin (no backdrop, so nothing is clipped),
 /// 3× enlarged: 960 × 510 px at 10 px/mm.
@@ -62,11 +62,7 @@ fn bands(style: &str, seed: u64, lo: i32, hi: i32) -> Vec<(i32, f32, usize)> {
     let dots = read_dots(&csv);
     let design = HairlineDesign {
         points: smp_render::Region::parse_polygon(POINTS).unwrap(),
-        style: HairlineStyle::parse(style, "t").unwrap(),
-        transition_mm: None,
-        irregularity_mm: None,
-        asymmetry_mm: None,
-        isolated: None,
+        look: HairlineLook::of(HairlineStyle::parse(style, "t").unwrap()),
     };
     let hairline = design
         .build((960, 510), Scale::new(PPM, "t").unwrap(), seed, "t")
@@ -243,21 +239,10 @@ fn design_overlay_and_saved_plan_render_the_same() {
     // The saved plan renders the same bytes as the options it saved.
     let plan = std::fs::read_to_string(dir.path().join("d/plan.toml")).unwrap();
     assert!(plan.contains("hairline_style = \"defined\""), "{plan}");
-    let o = run(
-        dir.path(),
-        &["render", "--plan", "d/plan.toml", "--out", "a"],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let mut args = vec!["render", photo.to_str().unwrap(), "--out", "b"];
+    let a = render_image(dir.path(), &["--plan", "d/plan.toml"], "a", "session-3.png");
+    let mut args = vec![photo.to_str().unwrap()];
     args.extend(opts);
-    let o = run(dir.path(), &args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let a = image::open(dir.path().join("a/session-3.png"))
-        .unwrap()
-        .to_rgb8();
-    let b = image::open(dir.path().join("b/session-3.png"))
-        .unwrap()
-        .to_rgb8();
+    let b = render_image(dir.path(), &args, "b", "session-3.png");
     assert!(a == b, "the saved plan renders differently");
     assert!(a != before, "nothing rendered");
     // Never over an input.

@@ -3,8 +3,8 @@
 //! landmarks are refused with a message that says which.
 
 use smp_render::{
-    background_pixels, render_preview, HairlineStyle, Plan, Preset, PresetDesign, Scale,
-    DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM, PRESET_NAMES,
+    background_pixels, render_preview, HairlineLook, HairlineStyle, Plan, Preset, PresetDesign,
+    Scale, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM, PRESET_NAMES,
 };
 
 use crate::util::{root, run, stderr};
@@ -30,11 +30,7 @@ fn design(name: &str, glabella: [f32; 2]) -> PresetDesign {
         preset: Preset::parse(name, "t").unwrap(),
         glabella: Some(glabella),
         frontal_mm: DEFAULT_FRONTAL_MM,
-        style: HairlineStyle::Natural,
-        transition_mm: None,
-        irregularity_mm: None,
-        asymmetry_mm: None,
-        isolated: None,
+        look: HairlineLook::of(HairlineStyle::Natural),
         // On the top of the head, right of the midline.
         patch: Some([glabella[0] + 60.0, 290.0]),
         patch_mm: DEFAULT_PATCH_MM,

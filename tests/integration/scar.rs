@@ -1,6 +1,6 @@
 //! Scars: dots on a scar hold less pigment, so it stays visible honestly.
 
-use crate::util::{root, run, stderr};
+use crate::util::{render_image, root, run, stderr};
 
 /// Mean green value of the pixels inside the rectangle.
 fn mean_green(img: &image::RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> f64 {
@@ -18,13 +18,9 @@ fn a_scar_holds_less_pigment_and_only_there() {
     let dir = tempfile::tempdir().unwrap();
     let plan = root().join("assets/frl-london_037_03.toml");
     let render = |out: &str, extra: &[&str]| {
-        let mut args = vec!["render", "--plan", plan.to_str().unwrap(), "--out", out];
+        let mut args = vec!["--plan", plan.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let o = run(dir.path(), &args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        image::open(dir.path().join(out).join("session-3.png"))
-            .unwrap()
-            .to_rgb8()
+        render_image(dir.path(), &args, out, "session-3.png")
     };
     let plain = render("plain", &[]);
     let scarred = render(
@@ -87,22 +83,15 @@ fn a_scar_takes_its_own_shade_and_only_it() {
     let scar = "640,250 720,245 730,275 650,285";
     let render = |out: &str, extra: &[&str]| {
         let mut args = vec![
-            "render",
             "--plan",
             plan.to_str().unwrap(),
-            "--out",
-            out,
             "--scar-polygon",
             scar,
             "--scar-retention",
             "1",
         ];
         args.extend_from_slice(extra);
-        let o = run(dir.path(), &args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        image::open(dir.path().join(out).join("session-3.png"))
-            .unwrap()
-            .to_rgb8()
+        render_image(dir.path(), &args, out, "session-3.png")
     };
     let same = render("same", &[]);
     // A warm brown, lighter: a scar's pigment chosen apart.

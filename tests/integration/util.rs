@@ -17,6 +17,17 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
+/// Runs `render` with `args` and `--out out` in `dir`, checks it
+/// succeeded, and reads the image `out/file` it wrote.
+pub fn render_image(dir: &Path, args: &[&str], out: &str, file: &str) -> image::RgbImage {
+    let mut all = vec!["render"];
+    all.extend_from_slice(args);
+    all.extend(["--out", out]);
+    let o = run(dir, &all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    image::open(dir.join(out).join(file)).unwrap().to_rgb8()
+}
+
 /// stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
