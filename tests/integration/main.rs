@@ -9,6 +9,7 @@ mod page;
 mod preset;
 mod properties;
 mod provenance;
+mod scalp;
 mod scar;
 mod shape;
 mod sheets;

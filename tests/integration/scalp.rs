@@ -1,0 +1,73 @@
+//! Hand-drawn scalp regions (`tests/fixtures/scalp/`), the yardstick for
+//! `--region auto` (#4 item 3): each lies on the head, ends at the brow line
+//! and reaches the top of the silhouette, so that a detector measured
+//! against them is measured against the scalp and not against a slip of
+//! the hand.
+
+use smp_render::{background_pixels, find_brow, HeadShape, Region, Scale};
+
+use crate::util::root;
+
+/// Photos with a drawn scalp region, their scale and the brow line
+/// measured by hand (the fixture's lowest row).
+const DRAWN: [(&str, f32, f32); 4] = [
+    ("frl-london_037_03", 3.27, 498.0),
+    ("frl-london_061_03", 3.37, 500.0),
+    ("frl-london_105_03", 3.36, 457.0),
+    ("frl-london_172_03", 3.31, 505.0),
+];
+
+fn fixture(stem: &str) -> Vec<[f32; 2]> {
+    let path = root().join(format!("tests/fixtures/scalp/{stem}.scalp.txt"));
+    Region::parse_polygon(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+#[test]
+fn drawn_scalp_regions_lie_on_the_head_above_the_brow() {
+    for (stem, ppm, brow_y) in DRAWN {
+        let img = image::open(root().join(format!("assets/photos/{stem}.jpg")))
+            .unwrap()
+            .to_rgb8();
+        let points = fixture(stem);
+        assert!(points.len() >= 30, "{stem}: {} points", points.len());
+        let lowest = points.iter().map(|p| p[1]).fold(0.0f32, f32::max);
+        let highest = points.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min);
+        assert_eq!(lowest, brow_y, "{stem}: the region ends at the brow line");
+        let region = Region::from_polygon(&points, img.dimensions(), 0.0).unwrap();
+        let inside = region
+            .bounded_weights()
+            .iter()
+            .filter(|&&w| w > 0.0)
+            .count();
+        let off = background_pixels(&img, &region)
+            .iter()
+            .filter(|&&b| b)
+            .count();
+        let share = off as f32 / inside as f32;
+        eprintln!(
+            "{stem}: {inside} px, {off} on the backdrop ({:.2} %)",
+            100.0 * share
+        );
+        assert!(
+            share < 0.01,
+            "{stem}: {:.2} % on the backdrop",
+            100.0 * share
+        );
+        // The program's own brow line and silhouette agree with the drawing.
+        let scale = Scale::new(ppm, "t").unwrap();
+        let (head, outline) = HeadShape::fit_near(&img, [675.0, 540.0], scale).unwrap();
+        let found = find_brow(&img, &head).unwrap();
+        assert!(
+            (found[1] - brow_y).abs() <= 4.0,
+            "{stem}: brow found at {} vs drawn {brow_y}",
+            found[1]
+        );
+        // The drawing follows the hair's dense edge; the buzz cut's tips
+        // stand up to ~2-3 mm above it, where the backdrop flood stops.
+        assert!(
+            (outline.top - highest).abs() <= 3.0 * ppm,
+            "{stem}: silhouette top {} vs drawn {highest}",
+            outline.top
+        );
+    }
+}
