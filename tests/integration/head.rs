@@ -1,6 +1,6 @@
 //! Rough regions are clipped to the head: the backdrop is never pigmented.
 
-use crate::util::{root, run, stderr};
+use crate::util::{root, run, stderr, SHIPPED};
 
 /// The clipped share, %, that a render printed.
 fn clipped_share(o: &std::process::Output) -> f64 {
@@ -63,13 +63,7 @@ fn a_rough_polygon_is_clipped_to_the_head() {
 #[test]
 fn rough_polygons_on_every_shipped_photo_leave_the_backdrop_alone() {
     let dir = tempfile::tempdir().unwrap();
-    for stem in [
-        "frl-london_021_03",
-        "frl-london_037_03",
-        "frl-london_061_03",
-        "frl-london_105_03",
-        "frl-london_172_03",
-    ] {
+    for (stem, _, _) in SHIPPED {
         let text =
             std::fs::read_to_string(root().join(format!("assets/{stem}.polygon.txt"))).unwrap();
         let pts = smp_render::Region::parse_polygon(&text).unwrap();

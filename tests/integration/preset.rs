@@ -7,23 +7,7 @@ use smp_render::{
     Scale, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM, PRESET_NAMES,
 };
 
-use crate::util::{root, run, stderr};
-
-/// Shipped photos with their scale and the glabella (brow midpoint)
-/// measured by hand on the photo.
-const PHOTOS: [(&str, f32, [f32; 2]); 5] = [
-    ("frl-london_021_03", 3.27, [678.0, 487.0]),
-    ("frl-london_037_03", 3.27, [671.0, 498.0]),
-    ("frl-london_061_03", 3.37, [676.0, 500.0]),
-    ("frl-london_105_03", 3.36, [672.0, 457.0]),
-    ("frl-london_172_03", 3.31, [673.0, 505.0]),
-];
-
-fn photo(stem: &str) -> image::RgbImage {
-    image::open(root().join(format!("assets/photos/{stem}.jpg")))
-        .unwrap()
-        .to_rgb8()
-}
+use crate::util::{root, run, shipped_photo, stderr, SHIPPED};
 
 fn design(name: &str, glabella: [f32; 2]) -> PresetDesign {
     PresetDesign {
@@ -40,8 +24,8 @@ fn design(name: &str, glabella: [f32; 2]) -> PresetDesign {
 #[test]
 fn every_preset_lays_out_on_every_photo_on_the_head_above_the_brow() {
     let mut renders = 0;
-    for (i, (stem, ppm, g)) in PHOTOS.iter().enumerate() {
-        let img = photo(stem);
+    for (i, (stem, ppm, g)) in SHIPPED.iter().enumerate() {
+        let img = shipped_photo(stem);
         let scale = Scale::new(*ppm, "t").unwrap();
         for (j, name) in PRESET_NAMES.iter().enumerate() {
             let layout = design(name, *g)
@@ -76,7 +60,7 @@ fn every_preset_lays_out_on_every_photo_on_the_head_above_the_brow() {
             }
             eprintln!("{stem} {name}: {area:.1} cm²");
             // Each preset rendered on one photo (a different one each).
-            if j % PHOTOS.len() == i {
+            if j % SHIPPED.len() == i {
                 let plan = Plan {
                     sessions: 1,
                     session_shares: None,
@@ -94,8 +78,8 @@ fn every_preset_lays_out_on_every_photo_on_the_head_above_the_brow() {
 
 #[test]
 fn presets_differ_as_their_stages_do() {
-    let (stem, ppm, g) = PHOTOS[0];
-    let img = photo(stem);
+    let (stem, ppm, g) = SHIPPED[0];
+    let img = shipped_photo(stem);
     let scale = Scale::new(ppm, "t").unwrap();
     let area = |name: &str| {
         design(name, g)
@@ -126,8 +110,8 @@ fn presets_differ_as_their_stages_do() {
 
 #[test]
 fn impossible_landmarks_are_refused_by_name() {
-    let (stem, ppm, g) = PHOTOS[1];
-    let img = photo(stem);
+    let (stem, ppm, g) = SHIPPED[1];
+    let img = shipped_photo(stem);
     let scale = Scale::new(ppm, "t").unwrap();
     let refuse = |d: PresetDesign, words: &[&str]| {
         let e = d
@@ -212,8 +196,8 @@ fn impossible_landmarks_are_refused_by_name() {
 /// glabella is placed from it.
 #[test]
 fn the_brow_line_is_found_where_measured() {
-    for (stem, ppm, g) in PHOTOS {
-        let img = photo(stem);
+    for (stem, ppm, g) in SHIPPED {
+        let img = shipped_photo(stem);
         let scale = Scale::new(ppm, "t").unwrap();
         let (head, _) = smp_render::HeadShape::fit_near(&img, [675.0, 540.0], scale).unwrap();
         let brow = smp_render::find_brow(&img, &head).unwrap();

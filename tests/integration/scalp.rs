@@ -6,16 +6,10 @@
 
 use smp_render::{background_pixels, find_brow, HeadShape, Region, Scale};
 
-use crate::util::root;
+use crate::util::{root, shipped_photo, SHIPPED};
 
-/// Photos with a drawn scalp region, their scale and the brow line
-/// measured by hand (the fixture's lowest row).
-const DRAWN: [(&str, f32, f32); 4] = [
-    ("frl-london_037_03", 3.27, 498.0),
-    ("frl-london_061_03", 3.37, 500.0),
-    ("frl-london_105_03", 3.36, 457.0),
-    ("frl-london_172_03", 3.31, 505.0),
-];
+/// The shipped photo with no drawn region: bald, no hair edge to trace.
+const NOT_DRAWN: &str = "frl-london_021_03";
 
 fn fixture(stem: &str) -> Vec<[f32; 2]> {
     let path = root().join(format!("tests/fixtures/scalp/{stem}.scalp.txt"));
@@ -24,10 +18,11 @@ fn fixture(stem: &str) -> Vec<[f32; 2]> {
 
 #[test]
 fn drawn_scalp_regions_lie_on_the_head_above_the_brow() {
-    for (stem, ppm, brow_y) in DRAWN {
-        let img = image::open(root().join(format!("assets/photos/{stem}.jpg")))
-            .unwrap()
-            .to_rgb8();
+    for (stem, ppm, [_, brow_y]) in SHIPPED {
+        if stem == NOT_DRAWN {
+            continue;
+        }
+        let img = shipped_photo(stem);
         let points = fixture(stem);
         assert!(points.len() >= 30, "{stem}: {} points", points.len());
         let lowest = points.iter().map(|p| p[1]).fold(0.0f32, f32::max);

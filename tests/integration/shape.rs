@@ -9,7 +9,7 @@ use smp_render::{
     MIN_COS,
 };
 
-use crate::util::{read_dots, root, run, shipped};
+use crate::util::{read_dots, root, run, shipped, SHIPPED};
 
 /// A rough box over the top of 021's bald head, spilling onto the backdrop
 /// (clipped to the head by default).
@@ -207,13 +207,7 @@ fn the_default_plan_darkens_037s_top_like_his_own_stubble() {
 #[test]
 fn scale_from_the_head_outline_matches_the_measured_scales() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [
-        "frl-london_021_03",
-        "frl-london_037_03",
-        "frl-london_061_03",
-        "frl-london_105_03",
-        "frl-london_172_03",
-    ] {
+    for (name, _, _) in SHIPPED {
         let file = PlanFile::load(&root().join(format!("assets/{name}.toml"))).unwrap();
         let measured = file.px_per_mm.unwrap();
         let photo = root().join(format!("assets/photos/{name}.jpg"));

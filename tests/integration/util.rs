@@ -3,6 +3,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The shipped photos (`assets/photos/STEM.jpg`) with their scale, px per
+/// mm, and the glabella (brow midpoint) measured by hand on the photo.
+pub const SHIPPED: [(&str, f32, [f32; 2]); 5] = [
+    ("frl-london_021_03", 3.27, [678.0, 487.0]),
+    ("frl-london_037_03", 3.27, [671.0, 498.0]),
+    ("frl-london_061_03", 3.37, [676.0, 500.0]),
+    ("frl-london_105_03", 3.36, [672.0, 457.0]),
+    ("frl-london_172_03", 3.31, [673.0, 505.0]),
+];
+
+/// The shipped photo `assets/photos/STEM.jpg`.
+pub fn shipped_photo(stem: &str) -> image::RgbImage {
+    image::open(root().join(format!("assets/photos/{stem}.jpg")))
+        .unwrap()
+        .to_rgb8()
+}
+
 /// The project's root folder.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
