@@ -16,6 +16,37 @@ fn fixture(stem: &str) -> Vec<[f32; 2]> {
     Region::parse_polygon(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// Pairs of edges (by their first point's index) of the closed polygon
+/// `p` that cross: a drawn outline and hairline must not, or the filled
+/// region has a sliver turned inside out where they do.
+fn crossings(p: &[[f32; 2]]) -> Vec<(usize, usize)> {
+    let side = |a: [f32; 2], b: [f32; 2], c: [f32; 2]| {
+        (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    };
+    let n = p.len();
+    let mut found = Vec::new();
+    for i in 0..n {
+        for j in i + 2..n {
+            if i == 0 && j == n - 1 {
+                continue;
+            }
+            let (a, b, c, d) = (p[i], p[(i + 1) % n], p[j], p[(j + 1) % n]);
+            if side(c, d, a) * side(c, d, b) < 0.0 && side(a, b, c) * side(a, b, d) < 0.0 {
+                found.push((i, j));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn polygons_that_cross_themselves_are_found() {
+    let bow = [[0.0, 0.0], [10.0, 10.0], [10.0, 0.0], [0.0, 10.0]];
+    assert_eq!(crossings(&bow), vec![(0, 2)]);
+    let square = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+    assert!(crossings(&square).is_empty());
+}
+
 #[test]
 fn drawn_scalp_regions_lie_on_the_head_above_the_brow() {
     for (stem, ppm, [_, brow_y]) in SHIPPED {
@@ -25,6 +56,11 @@ fn drawn_scalp_regions_lie_on_the_head_above_the_brow() {
         let img = shipped_photo(stem);
         let points = fixture(stem);
         assert!(points.len() >= 30, "{stem}: {} points", points.len());
+        assert_eq!(
+            crossings(&points),
+            Vec::<(usize, usize)>::new(),
+            "{stem}: the outline and the hairline cross (edges by index)"
+        );
         let lowest = points.iter().map(|p| p[1]).fold(0.0f32, f32::max);
         let highest = points.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min);
         assert_eq!(lowest, brow_y, "{stem}: the region ends at the brow line");
