@@ -9,7 +9,9 @@
 //! the outline pulled in by a constant k px (the drawing follows the hair's
 //! dense edge, the flood the tips of a buzz cut), and with the hand's own
 //! hairline moved d px toward the hair or the forehead everywhere (how much
-//! room a real detector's hairline has).
+//! room a real detector's hairline has). Where the photo was drawn a second
+//! time by the same rule (`tests/fixtures/scalp/second/`), the last column is
+//! how well the two hand drawings agree.
 //!
 //! Run: `cargo run --release --example scalp_ceiling`
 
@@ -44,15 +46,28 @@ fn iou(a: &GrayImage, b: &GrayImage) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("stem: ceiling | outline in by k px: k=2 3 4 6 | hand hairline moved d px (+ into the hair): d=-4 -2 +2 +4");
+    println!(
+        "stem: ceiling | outline in by k px: k=2 3 4 6 | hand hairline moved d px \
+         (+ into the hair): d=-4 -2 +2 +4 | second drawing vs first"
+    );
     for (stem, ppm) in DRAWN {
         let photo = load_photo(Path::new(&format!("assets/photos/{stem}.jpg")))?;
         let (w, h) = photo.dimensions();
-        let text = std::fs::read_to_string(format!("tests/fixtures/scalp/{stem}.scalp.txt"))?;
-        let drawn = Region::from_polygon(&Region::parse_polygon(&text)?, (w, h), 0.0)?;
-        let hand = mask(w, h, |x, y| {
-            drawn.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.5
-        });
+        let drawing = |dir: &str| -> Result<Option<GrayImage>, Box<dyn std::error::Error>> {
+            let path = format!("tests/fixtures/scalp/{dir}{stem}.scalp.txt");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                return Ok(None);
+            };
+            let drawn = Region::from_polygon(&Region::parse_polygon(&text)?, (w, h), 0.0)?;
+            Ok(Some(mask(w, h, |x, y| {
+                drawn.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.5
+            })))
+        };
+        let hand = drawing("")?.ok_or(format!("{stem}: no drawing"))?;
+        let again = match drawing("second/")? {
+            Some(second) => format!("{:.3}", iou(&second, &hand)),
+            None => "-".into(),
+        };
         let all = Region::from_weights(w, h, vec![1.0; (w * h) as usize], 0.0, "the photo")?;
         let off = background_pixels(&photo, &all);
         let head = mask(w, h, |x, y| !off[(y * w + x) as usize]);
@@ -100,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         println!(
-            "{stem}: {ceiling:.3} | {} | {}",
+            "{stem}: {ceiling:.3} | {} | {} | {again}",
             pulled.join(" "),
             moved.join(" ")
         );
