@@ -52,6 +52,15 @@ pub(crate) fn decode_dynamic(bytes: &[u8], name: &Path) -> Result<DynamicImage> 
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
     reader.limits(limits);
+    if jpeg_cut_short(bytes) {
+        return Err(Error::Decode {
+            path: name.to_path_buf(),
+            reason: "the JPEG is cut short: its image data has no end-of-image marker \
+                     (an interrupted copy or download); the decoder would fill the missing \
+                     part with grey. Copy the photo again"
+                .into(),
+        });
+    }
     let mut decoder = reader.into_decoder().map_err(|e| match e {
         image::ImageError::Limits(_) => too_large_from_header(bytes, name),
         e => decode_err(e),
@@ -75,6 +84,55 @@ pub(crate) fn decode_dynamic(bytes: &[u8], name: &Path) -> Result<DynamicImage> 
     })?;
     img.apply_orientation(orientation);
     Ok(img)
+}
+
+/// Whether `bytes` are a JPEG whose entropy-coded data is not followed by
+/// an end-of-image marker (FF D9): the file was cut short. The decoder the
+/// `image` crate uses accepts such files and fills what is missing with
+/// grey, which would be rendered as if it were the client's photo. Markers
+/// are walked to the first start-of-scan, so an EOI inside an embedded
+/// thumbnail (in APP1, before it) does not count; data after the EOI (maker
+/// notes, a second image) is allowed. Not a JPEG: `false`.
+fn jpeg_cut_short(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let mut pos = 2;
+    loop {
+        // A marker: 0xFF (any fill bytes), then its code.
+        match bytes.get(pos) {
+            Some(0xFF) => {}
+            // The headers run past the end of the file.
+            None => return true,
+            // Not a marker where one must be: malformed, which the decoder
+            // reports itself.
+            Some(_) => return false,
+        }
+        while bytes.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let Some(&code) = bytes.get(pos) else {
+            return true;
+        };
+        pos += 1;
+        match code {
+            // Start of scan: the entropy-coded data follows.
+            0xDA => break,
+            // End of image before any scan: the decoder says what is wrong.
+            0xD9 => return false,
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {
+                let (Some(&hi), Some(&lo)) = (bytes.get(pos), bytes.get(pos + 1)) else {
+                    return true;
+                };
+                pos += u16::from_be_bytes([hi, lo]) as usize;
+            }
+        }
+    }
+    !bytes[pos.min(bytes.len())..]
+        .windows(2)
+        .any(|w| w == [0xFF, 0xD9])
 }
 
 fn too_large(name: &Path, width: u32, height: u32) -> Error {
@@ -293,6 +351,33 @@ mod tests {
         for i in 0..=255u8 {
             assert_eq!(linear_to_srgb(t[i as usize]), i, "code {i}");
         }
+    }
+
+    #[test]
+    fn a_jpeg_cut_short_is_refused_by_name() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/photos/frl-london_037_03.jpg"
+        );
+        let whole = std::fs::read(path).unwrap();
+        assert!(!jpeg_cut_short(&whole));
+        assert!(decode_photo(&whole, Path::new("whole.jpg")).is_ok());
+        // Data after the end-of-image marker is allowed.
+        let mut trailing = whole.clone();
+        trailing.extend_from_slice(b"maker notes");
+        assert!(decode_photo(&trailing, Path::new("trailing.jpg")).is_ok());
+        // Cut anywhere in the image data, or in its headers: refused, naming
+        // the file and what happened. (Without the check the decoder
+        // returns a full-size image, grey where the data is missing.)
+        for cut in [whole.len() / 2, whole.len() - 2, 40] {
+            assert!(jpeg_cut_short(&whole[..cut]), "cut at {cut}");
+            let e = decode_photo(&whole[..cut], Path::new("half.jpg"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("half.jpg") && e.contains("cut short"), "{e}");
+        }
+        // Not a JPEG: left to its own decoder.
+        assert!(!jpeg_cut_short(b"\x89PNG\r\n\x1a\n"));
     }
 
     #[test]
