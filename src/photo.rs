@@ -130,8 +130,10 @@ fn jpeg_cut_short(bytes: &[u8]) -> bool {
             }
         }
     }
+    // From the end: the marker is normally the last two bytes.
     !bytes[pos.min(bytes.len())..]
         .windows(2)
+        .rev()
         .any(|w| w == [0xFF, 0xD9])
 }
 
