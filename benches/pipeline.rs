@@ -13,6 +13,9 @@
 //!   diameters (unclamped), for comparison.
 //! * `end_to_end/12mp`: in-memory `render_preview` (sample, shape, composite
 //!   3 sessions) on a synthetic skin-toned photo with an elliptical region.
+//! * `region/preset_shaved_16mp`: laying out the `shaved` preset (head
+//!   fit, hairline, weights, fade to the silhouette) on a shipped front view
+//!   enlarged to 4000 × 4000, as a phone or camera photo of the same head.
 //! * `io/*`: encoding a 12 MP image as PNG (fast compression) and JPEG q90
 //!   with `encode_image`, and decoding that JPEG; throughput in pixels.
 //!
@@ -30,7 +33,8 @@ use criterion::{
 use image::RgbImage;
 use smp_render::{
     decode_photo, encode_image, make_dots, render_preview, sample, sampler_params, Dot, DotsPerCm2,
-    Format, PigmentLayer, Plan, Rect, Region, SamplePoint, Scale,
+    Format, HairlineLook, HairlineStyle, PigmentLayer, Plan, Preset, PresetDesign, Rect, Region,
+    SamplePoint, Scale, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
 };
 
 /// The allocator the `smp-render` binary uses.
@@ -288,6 +292,39 @@ fn end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
+fn region(c: &mut Criterion) {
+    // frl-london_172_03 (1350 px, 3.31 px/mm, glabella 673,505 by hand)
+    // enlarged to 4000 px.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/photos/frl-london_172_03.jpg"
+    );
+    let small = image::open(path).expect("shipped photo").to_rgb8();
+    let k = 4000.0 / 1350.0;
+    let photo = image::imageops::resize(&small, 4000, 4000, image::imageops::FilterType::Triangle);
+    let scale = Scale::new(3.31 * k, "bench").expect("scale");
+    let design = PresetDesign {
+        preset: Preset::parse("shaved", "bench").expect("preset"),
+        glabella: Some([673.0 * k, 505.0 * k]),
+        frontal_mm: DEFAULT_FRONTAL_MM,
+        look: HairlineLook::of(HairlineStyle::Natural),
+        patch: None,
+        patch_mm: DEFAULT_PATCH_MM,
+    };
+    let mut g = heavy(c, "region", Duration::from_secs(8));
+    g.throughput(Throughput::Elements(4000 * 4000));
+    g.bench_function("preset_shaved_16mp", |b| {
+        b.iter(|| {
+            black_box(
+                design
+                    .build(black_box(&photo), scale, 1, "bench")
+                    .expect("layout"),
+            )
+        })
+    });
+    g.finish();
+}
+
 fn io(c: &mut Criterion) {
     let photo = synthetic_photo();
     let name = Path::new("bench");
@@ -312,5 +349,5 @@ fn io(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sampler, compositor, end_to_end, io);
+criterion_group!(benches, sampler, compositor, end_to_end, region, io);
 criterion_main!(benches);

@@ -38,7 +38,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::region::Region;
+use crate::region::{Rect, Region};
 use crate::sampling::{mix, value_noise};
 use crate::units::Scale;
 
@@ -473,8 +473,9 @@ impl Hairline {
         let front = ISOLATED_BAND_MM * self.scale.px_per_mm();
         let lowest = self.edge.iter().copied().fold(0.0f32, f32::max) + front + 2.0;
         let rows = (lowest.ceil() as u32).min(h);
-        let mut weights = vec![0.0f32; w as usize * h as usize];
-        weights[..w as usize * rows as usize]
+        // Only the rows down to the lowest isolated dot: nothing lies below.
+        let mut weights = vec![0.0f32; w as usize * rows as usize];
+        weights
             .par_chunks_mut(w as usize)
             .enumerate()
             .for_each(|(y, row)| {
@@ -482,7 +483,13 @@ impl Hairline {
                     *v = self.weight_behind(self.behind_mm(x as f32 + 0.5, y as f32 + 0.5));
                 }
             });
-        Region::from_weights(w, h, weights, 0.0, "hairline design")
+        let window = Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: rows,
+        };
+        Region::from_window(w, h, window, weights, 0.0, "hairline design")
     }
 }
 

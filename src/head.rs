@@ -15,7 +15,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::region::Region;
+use crate::region::{Rect, Region};
 
 /// Longest side of the copy the flood runs on, px.
 pub const FLOOD_SIDE: u32 = 400;
@@ -197,30 +197,26 @@ pub fn fade_to_silhouette(photo: &RgbImage, region: &Region, feather_px: f32) ->
     let (w, h) = photo.dimensions();
     let b = region.bounds();
     let grow = feather_px.ceil() as u32 + 2;
-    let (x0, y0) = (b.x0.saturating_sub(grow), b.y0.saturating_sub(grow));
-    let (x1, y1) = ((b.x1 + grow).min(w), (b.y1 + grow).min(h));
-    // Every pixel of the grown bounds: which are backdrop.
-    let mut all = vec![0.0f32; w as usize * h as usize];
-    for y in y0..y1 {
-        all[y as usize * w as usize + x0 as usize..y as usize * w as usize + x1 as usize].fill(1.0);
-    }
-    let probe = Region::from_weights(w, h, all, 0.0, "the head")?;
+    let window = Rect {
+        x0: b.x0.saturating_sub(grow),
+        y0: b.y0.saturating_sub(grow),
+        x1: (b.x1 + grow).min(w),
+        y1: (b.y1 + grow).min(h),
+    };
+    let area = window.width() as usize * window.height() as usize;
+    // Every pixel of the window (the region's bounds grown by the
+    // feather): which are backdrop.
+    let probe = Region::from_window(w, h, window, vec![1.0; area], 0.0, "the head")?;
     let off = background_pixels(photo, &probe);
     if !off.iter().any(|&o| o) {
         return Ok(region.clone());
     }
-    let pb = probe.bounds();
-    let pw = pb.width() as usize;
-    // The head over the grown bounds, 1 beyond them (the frame's edge and
-    // the region's own edges are not the silhouette).
-    let mut head = vec![1.0f32; w as usize * h as usize];
-    for (i, &o) in off.iter().enumerate() {
-        if o {
-            let (x, y) = (pb.x0 as usize + i % pw, pb.y0 as usize + i / pw);
-            head[y * w as usize + x] = 0.0;
-        }
-    }
-    let head = Region::from_weights(w, h, head, feather_px, "the head")?;
+    // The head over the window, 0 on the backdrop. The window's own edges
+    // are not the silhouette: feathering takes them for the frame's edge,
+    // and every backdrop pixel lies inside the window.
+    debug_assert_eq!(probe.bounds(), window);
+    let head: Vec<f32> = off.iter().map(|&o| if o { 0.0 } else { 1.0 }).collect();
+    let head = Region::from_window(w, h, window, head, feather_px, "the head")?;
     region.times(&head, "the region on the head")
 }
 
@@ -449,6 +445,34 @@ mod tests {
         // The box's own lower edge, inside the head, is not faded.
         assert_eq!(at(100.0, 119.0), 1.0);
         assert_eq!(at(100.0, 120.0), 0.0);
+    }
+
+    #[test]
+    fn fading_over_a_window_equals_fading_over_the_whole_frame() {
+        let photo = head();
+        // A box spilling past the disc's upper right.
+        let weights = (0..200 * 200)
+            .map(|i| {
+                let (x, y) = (i % 200, i / 200);
+                if (90..175).contains(&x) && (20..110).contains(&y) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let region = Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        let faded = fade_to_silhouette(&photo, &region, 6.0).unwrap();
+        // The same over the whole frame: the head is 1 everywhere but on
+        // the backdrop, feathered, times the region.
+        let all = Region::from_weights(200, 200, vec![1.0; 40_000], 0.0, "t").unwrap();
+        let off = background_pixels(&photo, &all);
+        let head: Vec<f32> = off.iter().map(|&o| if o { 0.0 } else { 1.0 }).collect();
+        let head = Region::from_weights(200, 200, head, 6.0, "t").unwrap();
+        let whole = region.times(&head, "t").unwrap();
+        assert_eq!(faded.bounds(), whole.bounds());
+        assert_eq!(faded.bounded_weights(), whole.bounded_weights());
+        assert!(faded.total_weight() < 0.9 * region.total_weight());
     }
 
     #[test]

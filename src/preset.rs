@@ -38,7 +38,7 @@ use crate::brow::find_brow;
 use crate::error::{Error, Result};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook};
 use crate::head::{fade_to_silhouette, Outline, SILHOUETTE_FEATHER_MM};
-use crate::region::Region;
+use crate::region::{Rect, Region};
 use crate::sampling::value_noise;
 use crate::shape::HeadShape;
 use crate::units::Scale;
@@ -405,9 +405,10 @@ impl PresetDesign {
                 })
             }
         };
+        // Only the rows down to the head's fitted bottom: none lies below.
         let rows = (cy + b).min(h as f32).max(0.0) as usize;
-        let mut weights = vec![0.0f32; w as usize * h as usize];
-        weights[..w as usize * rows]
+        let mut weights = vec![0.0f32; w as usize * rows];
+        weights
             .par_chunks_mut(w as usize)
             .enumerate()
             .for_each(|(y, row)| {
@@ -416,7 +417,13 @@ impl PresetDesign {
                 }
             });
         let what = format!("the {} preset", self.preset.name());
-        let region = Region::from_weights(w, h, weights, 0.0, &what)?;
+        let window = Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: rows as u32,
+        };
+        let region = Region::from_window(w, h, window, weights, 0.0, &what)?;
         // On the head only, fading out toward the silhouette.
         let region = fade_to_silhouette(photo, &region, SILHOUETTE_FEATHER_MM * ppm)?;
         Ok(PresetLayout {

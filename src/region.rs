@@ -72,8 +72,11 @@ impl Region {
 
     /// A region from the weights over `window` (row-major); every pixel
     /// outside it has weight 0. The window must hold a one-pixel ring around
-    /// the nonzero weights wherever it does not reach the frame's edge.
-    fn from_window(
+    /// the nonzero weights wherever it does not reach the frame's edge, or
+    /// feathering takes the window's edge for the frame's (no edge): so a
+    /// region built over a window costs memory and time for the window, not
+    /// for the whole photo.
+    pub(crate) fn from_window(
         width: u32,
         height: u32,
         window: Rect,
