@@ -103,12 +103,12 @@ impl Region {
         }
         let b = nonzero_bounds(ww, &weights).ok_or_else(empty)?;
         let row = ww as usize;
-        let cropped: Vec<f32> = (b.y0..b.y1)
-            .flat_map(|y| {
-                &weights[y as usize * row + b.x0 as usize..y as usize * row + b.x1 as usize]
-            })
-            .copied()
-            .collect();
+        // Reserved whole: a collected flat_map would grow (and copy) as it goes.
+        let mut cropped = Vec::with_capacity(b.width() as usize * b.height() as usize);
+        for y in b.y0..b.y1 {
+            let start = y as usize * row;
+            cropped.extend_from_slice(&weights[start + b.x0 as usize..start + b.x1 as usize]);
+        }
         let total_weight = cropped
             .par_chunks(b.width() as usize)
             .map(|r| r.iter().map(|&w| w as f64).sum::<f64>())
@@ -150,13 +150,15 @@ impl Region {
             .ok_or_else(|| Error::EmptyRegion { what: what.clone() })?;
         let window = grow(b, 1, w, h);
         let raw = mask.as_raw();
-        let weights: Vec<f32> = (window.y0..window.y1)
-            .flat_map(|y| {
-                let row = y as usize * w as usize;
-                raw[row + window.x0 as usize..row + window.x1 as usize].iter()
-            })
-            .map(|&v| v as f32 / 255.0)
-            .collect();
+        let mut weights = Vec::with_capacity(window.width() as usize * window.height() as usize);
+        for y in window.y0..window.y1 {
+            let row = y as usize * w as usize;
+            weights.extend(
+                raw[row + window.x0 as usize..row + window.x1 as usize]
+                    .iter()
+                    .map(|&v| v as f32 / 255.0),
+            );
+        }
         Self::from_window(w, h, window, weights, feather_px, &what)
     }
 
