@@ -56,7 +56,8 @@ pub use plan::{
     MAX_SESSIONS,
 };
 pub use preset::{
-    Preset, PresetDesign, PresetLayout, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM, PRESET_NAMES,
+    Preset, PresetDesign, PresetLayout, CROWN_BEHIND_MM, CROWN_MM, DEFAULT_FRONTAL_MM,
+    DEFAULT_PATCH_MM, PRESET_NAMES,
 };
 pub use provenance::{
     read_dpi, read_image_text, read_provenance, ImageMeta, Provenance, DIGITAL_SOURCE_TYPE,

@@ -18,18 +18,20 @@
 //! |---|---|
 //! | `norwood-2` | the temple corners: `u ≥ 0.4`, up to 8 + 12·u′ mm deep |
 //! | `norwood-3` | deep temple recessions: `u ≥ 0.25`, up to 15 + 25·u′ mm deep |
-//! | `norwood-4` | the front to 45 mm deep, and the crown (the top of the silhouette) |
+//! | `norwood-4` | the front to 45 mm deep, and the crown (as `crown`) |
 //! | `norwood-5` | the whole top behind the hairline, not the sides beyond the temples |
 //! | `norwood-6` | the whole top and the sides down to the temple points' level |
 //! | `norwood-7` | as 6 and the sides a quarter of the way further down toward the brow |
 //! | `shaved` | the full shaved look: everything behind the hairline, sides half-way down to the brow |
-//! | `crown` | the crown only: the top of the silhouette (its upper 18 %, ±45 % of its width) |
+//! | `crown` | the crown only: a [`CROWN_MM`] patch on the scalp centred [`CROWN_BEHIND_MM`] behind the top of the head, on the fitted ellipsoid |
 //! | `ludwig-1` … `ludwig-3` | a widening parting on the midline: 15, 30, 55 mm wide, behind the hairline; dots go between the hairs |
 //! | `alopecia-patch` | an irregular round patch of `patch_mm` (default 30 mm) around `patch` |
 //!
-//! (`u′` rescales `u` from the preset's lateral start to 1.) In a front
-//! view the crown is seen edge-on at the top of the silhouette; top-view
-//! photos are not laid out by these presets.
+//! (`u′` rescales `u` from the preset's lateral start to 1.) The crown lies
+//! over the top of the head and faces up and back: a front view shows only
+//! its front rim, a lens about 5 mm deep and 65-75 mm wide hugging the top of
+//! the silhouette (1.2-1.4 cm² on the shipped photos), and the render says
+//! so. Top-view photos are not laid out by these presets.
 
 use image::RgbImage;
 use rayon::prelude::*;
@@ -48,6 +50,13 @@ pub const DEFAULT_FRONTAL_MM: f32 = 80.0;
 /// Width of the soft edge of a preset's cuts (its sides, a Norwood 4's
 /// crown), mm.
 pub const SIDE_EDGE_MM: f32 = 6.0;
+/// Diameter of the crown (vertex) patch of `crown` and `norwood-4`, mm,
+/// measured on the scalp.
+pub const CROWN_MM: f32 = 90.0;
+/// How far behind the top of the head (its highest point in a front view)
+/// the crown's centre lies, mm along the scalp's midline: the crown whorl
+/// sits on the back of the top.
+pub const CROWN_BEHIND_MM: f32 = 20.0;
 /// Default diameter of an alopecia patch, mm.
 pub const DEFAULT_PATCH_MM: f32 = 30.0;
 /// Every preset's name.
@@ -151,6 +160,46 @@ pub struct PresetLayout {
     pub glabella_found: Option<[f32; 2]>,
 }
 
+/// The crown patch on `head`, seen in a front view: a round patch of
+/// [`CROWN_MM`] on the scalp centred [`CROWN_BEHIND_MM`] behind the top,
+/// with an irregular edge softened over [`SIDE_EDGE_MM`]. The head's fitted
+/// ellipsoid is taken for a sphere in its own normalised coordinates
+/// (u, v across and down the picture, w toward the camera); distances on
+/// the scalp are angles times the mean of its vertical and depth radii.
+/// Only the patch's front rim lies on the half of the head that faces the
+/// camera, so the weight is a thin lens at the top of the silhouette.
+fn crown_weight(head: &HeadShape, ppm: f32, seed: u64) -> impl Fn(f32, f32) -> f32 + Sync {
+    let [cx, cy] = head.centre;
+    let [a, b, c] = head.semi_axes;
+    let radius = 0.5 * (b + c);
+    let behind = CROWN_BEHIND_MM * ppm / radius;
+    let reach = 0.5 * CROWN_MM * ppm / radius;
+    let centre = [0.0, -behind.cos(), -behind.sin()];
+    let edge = SIDE_EDGE_MM * ppm / radius;
+    move |x: f32, y: f32| {
+        let (u, v) = ((x - cx) / a, (y - cy) / b);
+        let r2 = u * u + v * v;
+        if r2 >= 1.0 {
+            return 0.0;
+        }
+        let w = (1.0 - r2).sqrt();
+        let cos = (u * centre[0] + v * centre[1] + w * centre[2]).clamp(-1.0, 1.0);
+        let angle = cos.acos();
+        // Around the patch's centre, for the edge's wobble.
+        let around = u.atan2(-v * centre[2] + w * centre[1]);
+        let wobble = 0.08
+            * (2.0
+                * value_noise(
+                    seed ^ 0xc20e,
+                    3.0 + 2.0 * around.cos(),
+                    3.0 + 2.0 * around.sin(),
+                )
+                - 1.0);
+        let t = ((reach * (1.0 + wobble) - angle) / edge + 0.5).clamp(0.0, 1.0);
+        t * t * (3.0 - 2.0 * t)
+    }
+}
+
 /// The brow midpoint of the head in the upper middle of a front view,
 /// with the head's shape and outline.
 fn found_brow(photo: &RgbImage, scale: Scale) -> Option<([f32; 2], (HeadShape, Outline))> {
@@ -243,7 +292,7 @@ impl PresetDesign {
             );
         };
         let top = found.top;
-        let [cx, cy] = head.centre;
+        let cy = head.centre[1];
         let [a, b, _] = head.semi_axes;
         let half_width = |y: f32| a * (1.0 - ((y - cy) / b).powi(2)).max(0.0).sqrt();
         let mut hairline = None;
@@ -274,16 +323,7 @@ impl PresetDesign {
                     (0.5 - d / edge).clamp(0.0, 1.0)
                 })
             }
-            Preset::Crown => {
-                let depth = 0.18 * (cy - top).max(1.0);
-                let hw = 0.45 * half_width(top + depth);
-                let edge = 4.0 * ppm;
-                Box::new(move |x, y| {
-                    let down = ((top + depth - y) / edge + 0.5).clamp(0.0, 1.0);
-                    let side = ((hw - (x - cx).abs()) / edge + 0.5).clamp(0.0, 1.0);
-                    down * side
-                })
-            }
+            Preset::Crown => Box::new(crown_weight(&head, ppm, seed)),
             _ => {
                 let g = anchor;
                 if g[1] <= top {
@@ -363,14 +403,11 @@ impl PresetDesign {
                         })
                     }
                     Preset::Norwood(4) => {
-                        let crown_depth = 0.15 * (my - top).max(1.0);
-                        let crown_hw = 0.4 * half_width(top + crown_depth);
+                        let crown = crown_weight(&head, ppm, seed);
                         Box::new(move |x, y, depth| {
                             let front = ((45.0 - depth) / 5.0 + 0.5).clamp(0.0, 1.0);
-                            let crown =
-                                ramp(top + crown_depth - y) * ramp(crown_hw - (x - cx).abs());
                             let sides = 1.0 - ramp((x - g[0]).abs() - temple_dx) * ramp(y - my);
-                            f32::max(front * sides, crown)
+                            f32::max(front * sides, crown(x, y))
                         })
                     }
                     Preset::Ludwig(k) => {

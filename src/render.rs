@@ -22,7 +22,9 @@ use crate::head::{
 use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::plan::{Format, Plan, PlanFile};
-use crate::preset::{Preset, PresetDesign, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM};
+use crate::preset::{
+    Preset, PresetDesign, CROWN_BEHIND_MM, CROWN_MM, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
+};
 use crate::provenance::{ImageMeta, Provenance};
 use crate::region::Region;
 use crate::sampling::{sample, SamplePoint, SamplerParams};
@@ -178,17 +180,33 @@ impl RegionSource {
                 if let (Preset::AlopeciaPatch, Some(p)) = (d.preset, d.patch) {
                     landmarks.push(("P".to_string(), p));
                 }
+                let glabella = layout.glabella_found.map(|g| {
+                    format!(
+                        "glabella: {:.0},{:.0}, found on the brow line (give --glabella to place \
+                         it yourself)",
+                        g[0], g[1]
+                    )
+                });
+                // The crown lies over the top: say how little of it a front
+                // view shows, rather than let a thin rim pass for the crown.
+                let crown = (d.preset == Preset::Crown).then(|| {
+                    let cm2 = layout.region.total_weight() * scale.mm2_per_px() / 100.0;
+                    format!(
+                        "crown: a {CROWN_MM:.0} mm patch centred {CROWN_BEHIND_MM:.0} mm behind \
+                         the top of the head; a front view shows only its front rim, {cm2:.1} cm² \
+                         at the top of the silhouette; to preview the crown itself, give a top or back \
+                         view with a drawn --region or --polygon"
+                    )
+                });
+                let note = match (glabella, crown) {
+                    (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+                    (a, b) => a.or(b),
+                };
                 Ok(BuiltRegion {
                     landmarks,
                     region: layout.region,
                     hairline: layout.hairline,
-                    note: layout.glabella_found.map(|g| {
-                        format!(
-                            "glabella: {:.0},{:.0}, found on the brow line (give --glabella to place \
-                             it yourself)",
-                            g[0], g[1]
-                        )
-                    }),
+                    note,
                 })
             }
         }

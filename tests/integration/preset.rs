@@ -237,3 +237,73 @@ fn region_auto_says_what_to_give_instead() {
         "{err}"
     );
 }
+
+/// The crown lies over the top of the head, behind its highest point: a
+/// front view sees only the patch's front rim, a thin lens hugging the top
+/// of the silhouette (deepest on the midline), and the render says so.
+#[test]
+fn the_crown_is_seen_edge_on_in_a_front_view() {
+    for (stem, ppm, g) in SHIPPED {
+        let img = shipped_photo(stem);
+        let scale = Scale::new(ppm, "t").unwrap();
+        let layout = design("crown", g).build(&img, scale, 1, "t").unwrap();
+        let r = &layout.region;
+        let b = r.bounds();
+        // The lens's thickness in a column, mm: from its first pixel (at
+        // the silhouette) to its last.
+        let thickness = |x: u32| {
+            let ys: Vec<u32> = (b.y0..b.y1)
+                .filter(|&y| r.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.0)
+                .collect();
+            ys.last().map_or(0.0, |l| (l + 1 - ys[0]) as f32 / ppm)
+        };
+        let mid = layout.head.centre[0] as u32;
+        let side = (30.0 * ppm) as u32;
+        let (t_mid, t_side) = (
+            thickness(mid),
+            thickness(mid - side).max(thickness(mid + side)),
+        );
+        let thickest = (b.x0..b.x1).map(thickness).fold(0.0f32, f32::max);
+        let below_top = (b.y0 as f32 - layout.top) / ppm;
+        let cm2 = r.total_weight() * scale.mm2_per_px() / 100.0;
+        eprintln!(
+            "{stem}: crown {cm2:.2} cm², {t_mid:.1} mm thick on the midline, {t_side:.1} mm 30 mm \
+             aside, {thickest:.1} mm at most, {:.0} mm wide, starts {below_top:.1} mm below the top",
+            b.width() as f32 / ppm
+        );
+        assert!(
+            thickest < 7.0,
+            "{stem}: the crown is {thickest:.1} mm thick"
+        );
+        assert!(t_mid > t_side, "{stem}: {t_mid} vs {t_side}");
+        // (The flood's top is the tips of a buzz cut, 2-3 mm above the scalp.)
+        assert!(
+            below_top.abs() < 3.0,
+            "{stem}: starts {below_top:.1} mm below the top"
+        );
+        assert!((50.0..110.0).contains(&(b.width() as f32 / ppm)), "{stem}");
+    }
+    // The render says how little of the crown a front view shows.
+    let (stem, ppm, _) = SHIPPED[4];
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join(format!("assets/photos/{stem}.jpg"));
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            photo.to_str().unwrap(),
+            "--preset",
+            "crown",
+            "--px-per-mm",
+            &ppm.to_string(),
+            "--sessions",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
+    assert!(
+        said.contains("crown: a 90 mm patch") && said.contains("front rim"),
+        "{said}"
+    );
+}
