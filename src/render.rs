@@ -190,12 +190,11 @@ impl RegionSource {
                 // The crown lies over the top: say how little of it a front
                 // view shows, rather than let a thin rim pass for the crown.
                 let crown = (d.preset == Preset::Crown).then(|| {
-                    let cm2 = layout.region.total_weight() * scale.mm2_per_px() / 100.0;
                     format!(
                         "crown: a {CROWN_MM:.0} mm patch centred {CROWN_BEHIND_MM:.0} mm behind \
-                         the top of the head; a front view shows only its front rim, {cm2:.1} cm² \
-                         at the top of the silhouette; to preview the crown itself, give a top or back \
-                         view with a drawn --region or --polygon"
+                         the top of the head; a front view shows only its front rim, a thin lens at \
+                         the top of the silhouette; to preview the crown itself, give a top or \
+                         back view with a drawn --region or --polygon"
                     )
                 });
                 let note = match (glabella, crown) {
