@@ -419,21 +419,26 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_design_fades_out_toward_the_silhouette_only() {
-        let photo = head();
-        // A box from inside the disc (its lower edge at y 120) up past its top.
+    /// A 200 × 200 region of full weight over `xs` × `ys`, 0 elsewhere.
+    fn boxed(xs: std::ops::Range<u32>, ys: std::ops::Range<u32>) -> Region {
         let weights = (0..200 * 200)
             .map(|i| {
                 let (x, y) = (i % 200, i / 200);
-                if (60..140).contains(&x) && y < 120 {
+                if xs.contains(&x) && ys.contains(&y) {
                     1.0
                 } else {
                     0.0
                 }
             })
             .collect();
-        let region = Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        Region::from_weights(200, 200, weights, 0.0, "t").unwrap()
+    }
+
+    #[test]
+    fn a_design_fades_out_toward_the_silhouette_only() {
+        let photo = head();
+        // A box from inside the disc (its lower edge at y 120) up past its top.
+        let region = boxed(60..140, 0..120);
         let faded = fade_to_silhouette(&photo, &region, 6.0).unwrap();
         let at = |x: f32, y: f32| faded.weight_at(x + 0.5, y + 0.5);
         // Nothing on the backdrop, full weight well inside, a ramp between.
@@ -451,17 +456,7 @@ mod tests {
     fn fading_over_a_window_equals_fading_over_the_whole_frame() {
         let photo = head();
         // A box spilling past the disc's upper right.
-        let weights = (0..200 * 200)
-            .map(|i| {
-                let (x, y) = (i % 200, i / 200);
-                if (90..175).contains(&x) && (20..110).contains(&y) {
-                    1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let region = Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        let region = boxed(90..175, 20..110);
         let faded = fade_to_silhouette(&photo, &region, 6.0).unwrap();
         // The same over the whole frame: the head is 1 everywhere but on
         // the backdrop, feathered, times the region.
@@ -494,17 +489,7 @@ mod tests {
     fn a_spilling_region_loses_only_the_background() {
         let photo = head();
         // A square spilling past the disc's top.
-        let weights = (0..200 * 200)
-            .map(|i| {
-                let (x, y) = (i % 200, i / 200);
-                if (70..130).contains(&x) && (20..80).contains(&y) {
-                    1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let region = Region::from_weights(200, 200, weights, 0.0, "t").unwrap();
+        let region = boxed(70..130, 20..80);
         let (clipped, c) = clip_to_head(&photo, &region).unwrap();
         for y in 0..200u32 {
             for x in 0..200u32 {

@@ -160,6 +160,12 @@ pub struct PresetLayout {
     pub glabella_found: Option<[f32; 2]>,
 }
 
+/// How far a round patch's edge wanders at `angle` around its centre, -1
+/// to 1: smooth value noise on a circle, so the edge closes on itself.
+fn edge_wobble(seed: u64, angle: f32) -> f32 {
+    2.0 * value_noise(seed, 3.0 + 2.0 * angle.cos(), 3.0 + 2.0 * angle.sin()) - 1.0
+}
+
 /// The crown patch on `head`, seen in a front view: a round patch of
 /// [`CROWN_MM`] on the scalp centred [`CROWN_BEHIND_MM`] behind the top,
 /// with an irregular edge softened over [`SIDE_EDGE_MM`]. The head's fitted
@@ -187,14 +193,7 @@ fn crown_weight(head: &HeadShape, ppm: f32, seed: u64) -> impl Fn(f32, f32) -> f
         let angle = cos.acos();
         // Around the patch's centre, for the edge's wobble.
         let around = u.atan2(-v * centre[2] + w * centre[1]);
-        let wobble = 0.08
-            * (2.0
-                * value_noise(
-                    seed ^ 0xc20e,
-                    3.0 + 2.0 * around.cos(),
-                    3.0 + 2.0 * around.sin(),
-                )
-                - 1.0);
+        let wobble = 0.08 * edge_wobble(seed ^ 0xc20e, around);
         let t = ((reach * (1.0 + wobble) - angle) / edge + 0.5).clamp(0.0, 1.0);
         t * t * (3.0 - 2.0 * t)
     }
@@ -311,14 +310,7 @@ impl PresetDesign {
                 Box::new(move |x, y| {
                     let (dx, dy) = (x - p[0], y - p[1]);
                     let ang = dy.atan2(dx);
-                    let wobble = 0.12
-                        * (2.0
-                            * value_noise(
-                                seed ^ 0xa10c,
-                                3.0 + 2.0 * ang.cos(),
-                                3.0 + 2.0 * ang.sin(),
-                            )
-                            - 1.0);
+                    let wobble = 0.12 * edge_wobble(seed ^ 0xa10c, ang);
                     let d = (dx * dx + dy * dy).sqrt() - r * (1.0 + wobble);
                     (0.5 - d / edge).clamp(0.0, 1.0)
                 })
