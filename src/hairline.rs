@@ -38,7 +38,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::region::{Rect, Region};
+use crate::region::Region;
 use crate::sampling::{mix, value_noise};
 use crate::units::Scale;
 
@@ -483,13 +483,7 @@ impl Hairline {
                     *v = self.weight_behind(self.behind_mm(x as f32 + 0.5, y as f32 + 0.5));
                 }
             });
-        let window = Rect {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: rows,
-        };
-        Region::from_window(w, h, window, weights, 0.0, "hairline design")
+        Region::from_top_rows(w, h, weights, "hairline design")
     }
 }
 

@@ -15,7 +15,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::region::{Rect, Region};
+use crate::region::{grow, Region};
 
 /// Longest side of the copy the flood runs on, px.
 pub const FLOOD_SIDE: u32 = 400;
@@ -195,14 +195,7 @@ pub const SILHOUETTE_FEATHER_MM: f32 = 2.0;
 /// are). A photo without a backdrop leaves the region as it is.
 pub fn fade_to_silhouette(photo: &RgbImage, region: &Region, feather_px: f32) -> Result<Region> {
     let (w, h) = photo.dimensions();
-    let b = region.bounds();
-    let grow = feather_px.ceil() as u32 + 2;
-    let window = Rect {
-        x0: b.x0.saturating_sub(grow),
-        y0: b.y0.saturating_sub(grow),
-        x1: (b.x1 + grow).min(w),
-        y1: (b.y1 + grow).min(h),
-    };
+    let window = grow(region.bounds(), feather_px.ceil() as u32 + 2, w, h);
     let area = window.width() as usize * window.height() as usize;
     // Every pixel of the window (the region's bounds grown by the
     // feather): which are backdrop.

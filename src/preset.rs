@@ -40,7 +40,7 @@ use crate::brow::find_brow;
 use crate::error::{Error, Result};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook};
 use crate::head::{fade_to_silhouette, Outline, SILHOUETTE_FEATHER_MM};
-use crate::region::{Rect, Region};
+use crate::region::Region;
 use crate::sampling::value_noise;
 use crate::shape::HeadShape;
 use crate::units::Scale;
@@ -446,13 +446,7 @@ impl PresetDesign {
                 }
             });
         let what = format!("the {} preset", self.preset.name());
-        let window = Rect {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: rows as u32,
-        };
-        let region = Region::from_window(w, h, window, weights, 0.0, &what)?;
+        let region = Region::from_top_rows(w, h, weights, &what)?;
         // On the head only, fading out toward the silhouette.
         let region = fade_to_silhouette(photo, &region, SILHOUETTE_FEATHER_MM * ppm)?;
         Ok(PresetLayout {

@@ -70,6 +70,25 @@ impl Region {
         Self::from_window(width, height, all, weights, feather_px, what)
     }
 
+    /// A region from the weights of the frame's top rows (row-major, a whole
+    /// number of `width`-wide rows); every pixel below them has weight 0.
+    /// For designs that know nothing lies below some row.
+    pub(crate) fn from_top_rows(
+        width: u32,
+        height: u32,
+        weights: Vec<f32>,
+        what: &str,
+    ) -> Result<Self> {
+        let rows = (weights.len() / width as usize) as u32;
+        let window = Rect {
+            x0: 0,
+            y0: 0,
+            x1: width,
+            y1: rows,
+        };
+        Self::from_window(width, height, window, weights, 0.0, what)
+    }
+
     /// A region from the weights over `window` (row-major); every pixel
     /// outside it has weight 0. The window must hold a one-pixel ring around
     /// the nonzero weights wherever it does not reach the frame's edge, or
@@ -332,7 +351,7 @@ impl Region {
 }
 
 /// `r` grown by `by` px on every side, within a `width` × `height` frame.
-fn grow(r: Rect, by: u32, width: u32, height: u32) -> Rect {
+pub(crate) fn grow(r: Rect, by: u32, width: u32, height: u32) -> Rect {
     Rect {
         x0: r.x0.saturating_sub(by),
         y0: r.y0.saturating_sub(by),
