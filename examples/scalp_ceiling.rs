@@ -21,14 +21,14 @@ use image::GrayImage;
 use imageproc::distance_transform::Norm;
 use imageproc::morphology::{dilate, erode};
 use imageproc::region_labelling::{connected_components, Connectivity};
-use smp_render::{background_pixels, find_brow, load_photo, HeadShape, Region, Scale};
+use smp_render::{background_pixels, find_brow, load_photo, HeadShape, PlanFile, Region, Scale};
 
-/// The drawn photos with their scale, px per mm.
-const DRAWN: [(&str, f32); 4] = [
-    ("frl-london_037_03", 3.27),
-    ("frl-london_061_03", 3.37),
-    ("frl-london_105_03", 3.36),
-    ("frl-london_172_03", 3.31),
+/// The drawn photos (their scale is their shipped plan's, `assets/STEM.toml`).
+const DRAWN: [&str; 4] = [
+    "frl-london_037_03",
+    "frl-london_061_03",
+    "frl-london_105_03",
+    "frl-london_172_03",
 ];
 
 fn mask(w: u32, h: u32, f: impl Fn(u32, u32) -> bool) -> GrayImage {
@@ -50,7 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "stem: ceiling | outline in by k px: k=2 3 4 6 | hand hairline moved d px \
          (+ into the hair): d=-4 -2 +2 +4 | second drawing vs first"
     );
-    for (stem, ppm) in DRAWN {
+    for stem in DRAWN {
+        let plan = PlanFile::load(Path::new(&format!("assets/{stem}.toml")))?;
+        let ppm = plan
+            .px_per_mm
+            .ok_or(format!("{stem}: its plan has no px_per_mm"))?;
         let photo = load_photo(Path::new(&format!("assets/photos/{stem}.jpg")))?;
         let (w, h) = photo.dimensions();
         let drawing = |dir: &str| -> Result<Option<GrayImage>, Box<dyn std::error::Error>> {
