@@ -53,6 +53,41 @@ pub enum Command {
     Batch(BatchArgs),
     /// List the named pigment shades.
     Shades,
+    /// The consultation studio: a live page in the browser to design and preview a treatment
+    /// with the client (open a photo, drag the hairline, choose the plan, compare, export).
+    /// Served on this machine only, with a per-run token; nothing is written until you export.
+    Studio(StudioArgs),
+}
+
+/// Options of `studio`.
+#[derive(Debug, Args)]
+pub struct StudioArgs {
+    /// A photo to open at once, or a folder whose photos the page lists (default: the current
+    /// folder). Exports go to a new folder under smp-studio/ in that folder.
+    #[arg(value_name = "PHOTO|DIR")]
+    pub target: Option<PathBuf>,
+    /// Port to listen on (default: a free one).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+    /// Only print the page's address; do not open a browser.
+    #[arg(long)]
+    pub no_open: bool,
+    /// Listen on this address instead of 127.0.0.1 (e.g. ::1; any non-loopback address is
+    /// reachable from other machines and prints a warning).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub listen: std::net::IpAddr,
+}
+
+impl StudioArgs {
+    /// The studio's options.
+    pub fn options(&self) -> smp_render::StudioOptions {
+        smp_render::StudioOptions {
+            target: self.target.clone(),
+            port: self.port,
+            listen: self.listen,
+            open: !self.no_open,
+        }
+    }
 }
 
 /// Options of `render`. Every option can also come from a TOML plan file

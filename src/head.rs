@@ -15,6 +15,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::pipeline::Scene;
 use crate::region::{grow, Region};
 
 /// Longest side of the copy the flood runs on, px.
@@ -178,7 +179,7 @@ pub struct Clipped {
 }
 
 /// The region without the photo's background, and how much was clipped.
-pub fn clip_to_head(photo: &RgbImage, region: &Region) -> Result<(Region, Clipped)> {
+pub fn clip_to_head(photo: &impl Scene, region: &Region) -> Result<(Region, Clipped)> {
     let outside = background_pixels(photo, region);
     let (kept, clipped, _) = take_out(region.clone(), Some(&outside), None)?;
     Ok((kept, clipped))
@@ -193,8 +194,8 @@ pub const SILHOUETTE_FEATHER_MM: f32 = 2.0;
 /// `region` on the head only, fading out over `feather_px` inward from the
 /// silhouette (and only there: the region's own edges are left as they
 /// are). A photo without a backdrop leaves the region as it is.
-pub fn fade_to_silhouette(photo: &RgbImage, region: &Region, feather_px: f32) -> Result<Region> {
-    let (w, h) = photo.dimensions();
+pub fn fade_to_silhouette(photo: &impl Scene, region: &Region, feather_px: f32) -> Result<Region> {
+    let (w, h) = photo.image().dimensions();
     let window = grow(region.bounds(), feather_px.ceil() as u32 + 2, w, h);
     let area = window.width() as usize * window.height() as usize;
     // Every pixel of the window (the region's bounds grown by the
@@ -264,28 +265,65 @@ pub(crate) fn take_out(
 
 /// Which pixels of the region (over its bounds, row-major like
 /// [`Region::bounded_weights`]) lie on the photo's backdrop.
-pub fn background_pixels(photo: &RgbImage, region: &Region) -> Vec<bool> {
-    let bg = backdrop(photo);
-    if !has_backdrop(bg) {
-        return vec![false; region.bounded_weights().len()];
+pub fn background_pixels(photo: &impl Scene, region: &Region) -> Vec<bool> {
+    match photo.backdrop().as_ref() {
+        Some(b) => b.pixels(photo.image(), region),
+        None => vec![false; region.bounded_weights().len()],
     }
-    let (reached, means, gw, cell) = flood(photo, bg);
-    let b = region.bounds();
-    let bw = b.width() as usize;
-    let weights = region.bounded_weights();
-    (0..weights.len())
-        .into_par_iter()
-        .map(|i| {
-            if weights[i] <= 0.0 {
-                return false;
-            }
-            let (x, y) = (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32);
-            // In a reached cell, and of that cell's colour (a cell the
-            // silhouette crosses keeps its head pixels).
-            let c = ((y / cell) * gw + x / cell) as usize;
-            reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
+}
+
+/// The backdrop of a photo: its colour and the cells of a coarse grid its
+/// flood from the border reaches. Found once per photo ([`Backdrop::find`])
+/// and kept by [`crate::Analysis`]; clipping, the silhouette's fade and
+/// the head's outline all read it.
+#[derive(Debug, Clone)]
+pub struct Backdrop {
+    colour: [f32; 3],
+    reached: Vec<bool>,
+    means: Vec<[f32; 3]>,
+    gw: u32,
+    cell: u32,
+}
+
+impl Backdrop {
+    /// The backdrop of `photo`; `None` when its border is not a backdrop's
+    /// colour (a close-up of skin or hair, see [`WARM_BORDER`]).
+    pub fn find(photo: &RgbImage) -> Option<Backdrop> {
+        let colour = backdrop(photo);
+        if !has_backdrop(colour) {
+            return None;
+        }
+        let (reached, means, gw, cell) = flood(photo, colour);
+        Some(Backdrop {
+            colour,
+            reached,
+            means,
+            gw,
+            cell,
         })
-        .collect()
+    }
+
+    /// Which pixels of the region (over its bounds, row-major) lie on this
+    /// backdrop of `photo`.
+    pub fn pixels(&self, photo: &RgbImage, region: &Region) -> Vec<bool> {
+        let (reached, means, gw, cell) = (&self.reached, &self.means, self.gw, self.cell);
+        let b = region.bounds();
+        let bw = b.width() as usize;
+        let weights = region.bounded_weights();
+        (0..weights.len())
+            .into_par_iter()
+            .map(|i| {
+                if weights[i] <= 0.0 {
+                    return false;
+                }
+                let (x, y) = (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32);
+                // In a reached cell, and of that cell's colour (a cell the
+                // silhouette crosses keeps its head pixels).
+                let c = ((y / cell) * gw + x / cell) as usize;
+                reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
+            })
+            .collect()
+    }
 }
 
 /// Points on the head's silhouette, in photo pixels: where the backdrop
@@ -294,93 +332,102 @@ pub fn background_pixels(photo: &RgbImage, region: &Region) -> Vec<bool> {
 /// right for every row of flood cells, one on its top for every column,
 /// each refined to the pixel where the colour leaves the backdrop's. `None`
 /// when `near` lies on the backdrop or the photo has no backdrop to flood.
-pub fn outline(photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
-    let bg = backdrop(photo);
-    if !has_backdrop(bg) {
-        return None;
-    }
-    let (reached, means, gw, cell) = flood(photo, bg);
-    let gh = (reached.len() / gw as usize) as u32;
-    let (w, h) = photo.dimensions();
-    let start = (
-        (near[0].max(0.0) as u32 / cell).min(gw - 1),
-        (near[1].max(0.0) as u32 / cell).min(gh - 1),
-    );
-    let idx = |x: u32, y: u32| (y * gw + x) as usize;
-    if reached[idx(start.0, start.1)] || !reached.iter().any(|&r| r) {
-        return None;
-    }
-    // The head: the cells the flood did not reach, connected to `near`.
-    let mut head = vec![false; reached.len()];
-    let mut queue = VecDeque::from([start]);
-    head[idx(start.0, start.1)] = true;
-    while let Some((x, y)) = queue.pop_front() {
-        let mut go = |nx: u32, ny: u32| {
-            let j = idx(nx, ny);
-            if !reached[j] && !head[j] {
-                head[j] = true;
-                queue.push_back((nx, ny));
+pub fn outline(photo: &impl Scene, near: [f32; 2]) -> Option<Outline> {
+    photo
+        .backdrop()
+        .as_ref()
+        .as_ref()?
+        .outline(photo.image(), near)
+}
+
+impl Backdrop {
+    /// The outline of the head that contains `near` against this backdrop
+    /// of `photo`: see [`outline`].
+    pub fn outline(&self, photo: &RgbImage, near: [f32; 2]) -> Option<Outline> {
+        let (reached, means, gw, cell, bg) =
+            (&self.reached, &self.means, self.gw, self.cell, self.colour);
+        let gh = (reached.len() / gw as usize) as u32;
+        let (w, h) = photo.dimensions();
+        let start = (
+            (near[0].max(0.0) as u32 / cell).min(gw - 1),
+            (near[1].max(0.0) as u32 / cell).min(gh - 1),
+        );
+        let idx = |x: u32, y: u32| (y * gw + x) as usize;
+        if reached[idx(start.0, start.1)] || !reached.iter().any(|&r| r) {
+            return None;
+        }
+        // The head: the cells the flood did not reach, connected to `near`.
+        let mut head = vec![false; reached.len()];
+        let mut queue = VecDeque::from([start]);
+        head[idx(start.0, start.1)] = true;
+        while let Some((x, y)) = queue.pop_front() {
+            let mut go = |nx: u32, ny: u32| {
+                let j = idx(nx, ny);
+                if !reached[j] && !head[j] {
+                    head[j] = true;
+                    queue.push_back((nx, ny));
+                }
+            };
+            neighbours(x, y, gw, gh).for_each(|(nx, ny)| go(nx, ny));
+        }
+        // The backdrop colour beside a cell: the reached neighbour's mean.
+        let beside = |x: i64, y: i64| -> [f32; 3] {
+            if x >= 0
+                && y >= 0
+                && (x as u32) < gw
+                && (y as u32) < gh
+                && reached[idx(x as u32, y as u32)]
+            {
+                means[idx(x as u32, y as u32)]
+            } else {
+                bg
             }
         };
-        neighbours(x, y, gw, gh).for_each(|(nx, ny)| go(nx, ny));
+        let off = |p: [u8; 3], b: [f32; 3]| distance(p, b) > PIXEL_TOLERANCE;
+        let c = cell as i64;
+        let mut points = Vec::new();
+        let mut rows = Vec::new();
+        for cy in 0..gh {
+            let row: Vec<u32> = (0..gw).filter(|&cx| head[idx(cx, cy)]).collect();
+            let (Some(&l), Some(&r)) = (row.first(), row.last()) else {
+                continue;
+            };
+            let y = (cy * cell + cell / 2).min(h - 1);
+            let b = beside(l as i64 - 1, cy as i64);
+            let x0 = ((l as i64 - 1) * c).max(0);
+            let x1 = ((l as i64 + 2) * c).min(w as i64);
+            let left = (x0..x1).find(|&x| off(photo.get_pixel(x as u32, y).0, b));
+            let b = beside(r as i64 + 1, cy as i64);
+            let x0 = ((r as i64 - 1) * c).max(0);
+            let x1 = ((r as i64 + 2) * c).min(w as i64);
+            let right = (x0..x1)
+                .rev()
+                .find(|&x| off(photo.get_pixel(x as u32, y).0, b))
+                .map(|x| x + 1);
+            let yc = y as f32 + 0.5;
+            for x in left.iter().chain(&right) {
+                points.push([*x as f32, yc]);
+            }
+            if let (Some(l), Some(r)) = (left, right) {
+                rows.push([yc, l as f32, r as f32]);
+            }
+        }
+        let mut top = f32::INFINITY;
+        for cx in 0..gw {
+            let Some(t) = (0..gh).find(|&cy| head[idx(cx, cy)]) else {
+                continue;
+            };
+            let x = (cx * cell + cell / 2).min(w - 1);
+            let b = beside(cx as i64, t as i64 - 1);
+            let y0 = ((t as i64 - 1) * c).max(0);
+            let y1 = ((t as i64 + 2) * c).min(h as i64);
+            if let Some(y) = (y0..y1).find(|&y| off(photo.get_pixel(x, y as u32).0, b)) {
+                points.push([x as f32 + 0.5, y as f32]);
+                top = top.min(y as f32);
+            }
+        }
+        top.is_finite().then_some(Outline { points, rows, top })
     }
-    // The backdrop colour beside a cell: the reached neighbour's mean.
-    let beside = |x: i64, y: i64| -> [f32; 3] {
-        if x >= 0
-            && y >= 0
-            && (x as u32) < gw
-            && (y as u32) < gh
-            && reached[idx(x as u32, y as u32)]
-        {
-            means[idx(x as u32, y as u32)]
-        } else {
-            bg
-        }
-    };
-    let off = |p: [u8; 3], b: [f32; 3]| distance(p, b) > PIXEL_TOLERANCE;
-    let c = cell as i64;
-    let mut points = Vec::new();
-    let mut rows = Vec::new();
-    for cy in 0..gh {
-        let row: Vec<u32> = (0..gw).filter(|&cx| head[idx(cx, cy)]).collect();
-        let (Some(&l), Some(&r)) = (row.first(), row.last()) else {
-            continue;
-        };
-        let y = (cy * cell + cell / 2).min(h - 1);
-        let b = beside(l as i64 - 1, cy as i64);
-        let x0 = ((l as i64 - 1) * c).max(0);
-        let x1 = ((l as i64 + 2) * c).min(w as i64);
-        let left = (x0..x1).find(|&x| off(photo.get_pixel(x as u32, y).0, b));
-        let b = beside(r as i64 + 1, cy as i64);
-        let x0 = ((r as i64 - 1) * c).max(0);
-        let x1 = ((r as i64 + 2) * c).min(w as i64);
-        let right = (x0..x1)
-            .rev()
-            .find(|&x| off(photo.get_pixel(x as u32, y).0, b))
-            .map(|x| x + 1);
-        let yc = y as f32 + 0.5;
-        for x in left.iter().chain(&right) {
-            points.push([*x as f32, yc]);
-        }
-        if let (Some(l), Some(r)) = (left, right) {
-            rows.push([yc, l as f32, r as f32]);
-        }
-    }
-    let mut top = f32::INFINITY;
-    for cx in 0..gw {
-        let Some(t) = (0..gh).find(|&cy| head[idx(cx, cy)]) else {
-            continue;
-        };
-        let x = (cx * cell + cell / 2).min(w - 1);
-        let b = beside(cx as i64, t as i64 - 1);
-        let y0 = ((t as i64 - 1) * c).max(0);
-        let y1 = ((t as i64 + 2) * c).min(h as i64);
-        if let Some(y) = (y0..y1).find(|&y| off(photo.get_pixel(x, y as u32).0, b)) {
-            points.push([x as f32 + 0.5, y as f32]);
-            top = top.min(y as f32);
-        }
-    }
-    top.is_finite().then_some(Outline { points, rows, top })
 }
 
 /// The head's silhouette as [`outline`] finds it.

@@ -12,6 +12,7 @@ mod hairline;
 mod head;
 mod optics;
 mod photo;
+mod pipeline;
 mod plan;
 mod preset;
 mod provenance;
@@ -22,6 +23,7 @@ mod scar;
 mod shade;
 mod shape;
 mod sheet;
+mod studio;
 mod timeline;
 mod units;
 
@@ -43,14 +45,15 @@ pub use hairline::{
     MICRO_WAVELENGTH_MM,
 };
 pub use head::{
-    background_pixels, clip_to_head, outline, Clipped, Outline, BACKDROP_TOLERANCE, FLOOD_SIDE,
-    WARM_BORDER,
+    background_pixels, clip_to_head, outline, Backdrop, Clipped, Outline, BACKDROP_TOLERANCE,
+    FLOOD_SIDE, WARM_BORDER,
 };
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{
     decode_photo, encode_image, encode_image_meta, load_photo, photo_dimensions,
     remove_stale_temporaries, write_atomic, MAX_PIXELS, MAX_SIDE,
 };
+pub use pipeline::{Analysis, Design, Pipeline, Redone, RegionStage, Rendered, Scene, Sessions};
 pub use plan::{
     default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,
     MAX_SESSIONS,
@@ -84,6 +87,9 @@ pub use sheet::{
     SheetReport, SheetSource, Variant, Watermark, WatermarkContent, WatermarkPosition,
     DEFAULT_BACKGROUND, DEFAULT_LOGO_SHARE, DEFAULT_SCALP_MARGIN, DEFAULT_WATERMARK_OPACITY,
     MAX_CANVAS_SIDE, PRESETS, SHEET_NOTICE, SIMULATED_NOTICE,
+};
+pub use studio::{
+    run_studio, StudioOptions, MAX_JSON_BYTES, MAX_OPEN_PHOTOS, MAX_UPLOAD_BYTES, PREVIEW_PIXELS,
 };
 pub use timeline::{retention, Permanence, Stage, StageLook, MAX_YEARS};
 pub use units::{DotsPerCm2, Mm, Scale};

@@ -204,6 +204,7 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 ));
             }
         }
+        Command::Studio(args) => smp_render::run_studio(args.options())?,
         Command::Shades => {
             for (name, rgb, about) in smp_render::NAMED_SHADES {
                 println!(

@@ -33,13 +33,13 @@
 //! the silhouette (1.2-1.4 cm² on the shipped photos), and the render says
 //! so. Top-view photos are not laid out by these presets.
 
-use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::brow::find_brow;
 use crate::error::{Error, Result};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook};
 use crate::head::{fade_to_silhouette, Outline, SILHOUETTE_FEATHER_MM};
+use crate::pipeline::Scene;
 use crate::region::Region;
 use crate::sampling::value_noise;
 use crate::shape::HeadShape;
@@ -201,10 +201,10 @@ fn crown_weight(head: &HeadShape, ppm: f32, seed: u64) -> impl Fn(f32, f32) -> f
 
 /// The brow midpoint of the head in the upper middle of a front view,
 /// with the head's shape and outline.
-fn found_brow(photo: &RgbImage, scale: Scale) -> Option<([f32; 2], (HeadShape, Outline))> {
-    let (w, h) = photo.dimensions();
+fn found_brow(photo: &impl Scene, scale: Scale) -> Option<([f32; 2], (HeadShape, Outline))> {
+    let (w, h) = photo.image().dimensions();
     let fitted = HeadShape::fit_near(photo, [w as f32 / 2.0, h as f32 * 0.4], scale)?;
-    Some((find_brow(photo, &fitted.0)?, fitted))
+    Some((find_brow(photo.image(), &fitted.0)?, fitted))
 }
 
 impl PresetDesign {
@@ -212,12 +212,12 @@ impl PresetDesign {
     /// irregularity); refuses landmarks that cannot be, saying which.
     pub fn build(
         &self,
-        photo: &RgbImage,
+        photo: &impl Scene,
         scale: Scale,
         seed: u64,
         source: &str,
     ) -> Result<PresetLayout> {
-        let (w, h) = photo.dimensions();
+        let (w, h) = photo.image().dimensions();
         let ppm = scale.px_per_mm();
         let in_photo = |p: [f32; 2]| {
             p[0].is_finite()

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
@@ -19,8 +20,8 @@ use crate::hairline::{Hairline, HairlineDesign, HairlineLook, HairlineStyle};
 use crate::head::{
     background_pixels, fade_to_silhouette, take_out, Clipped, SILHOUETTE_FEATHER_MM,
 };
-use crate::optics::estimate_blur;
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
+use crate::pipeline::{Design, Pipeline, Scene, Sessions};
 use crate::plan::{Format, Plan, PlanFile};
 use crate::preset::{
     Preset, PresetDesign, CROWN_BEHIND_MM, CROWN_MM, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
@@ -125,21 +126,22 @@ impl RegionSource {
     /// plan's seed for its irregularity). `source` names the plan in errors.
     pub fn build(
         &self,
-        photo: &RgbImage,
+        photo: &impl Scene,
         scale: Scale,
         plan: &Plan,
         source: &str,
     ) -> Result<BuiltRegion> {
         let feather = scale.px(plan.feather);
+        let size = photo.image().dimensions();
         match self {
             RegionSource::Mask(_) | RegionSource::Polygon(_) => Ok(BuiltRegion {
-                region: self.load(photo.dimensions(), feather)?,
+                region: self.load(size, feather)?,
                 hairline: None,
                 note: None,
                 landmarks: Vec::new(),
             }),
             RegionSource::Hairline { design, within } => {
-                let hairline = design.build(photo.dimensions(), scale, plan.seed, source)?;
+                let hairline = design.build(size, scale, plan.seed, source)?;
                 // Behind the hairline runs up to the photo's top: the head's
                 // outline ends it, whatever the plan says about clipping
                 // rough regions (a close-up without a backdrop keeps it all).
@@ -159,7 +161,7 @@ impl RegionSource {
                 )
                 .map_err(nothing)?;
                 if let Some(w) = within {
-                    let limit = w.load(photo.dimensions(), feather)?;
+                    let limit = w.load(size, feather)?;
                     region = region.times(&limit, "the hairline design within its region")?;
                 }
                 Ok(BuiltRegion {
@@ -256,7 +258,12 @@ pub fn render_preview(photo: &RgbImage, region: &Region, plan: &Plan, scale: Sca
 /// The head shape the plan's dots are placed on: fitted to the photo's
 /// outline around `region` when [`Plan::head_shape`] asks for it and an
 /// outline is found; `None` means a flat scalp.
-pub fn fit_head(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> Option<HeadShape> {
+pub fn fit_head(
+    photo: &impl Scene,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+) -> Option<HeadShape> {
     if plan.head_shape {
         HeadShape::fit(photo, region, scale)
     } else {
@@ -335,10 +342,10 @@ pub const MIN_CAMERA_BLUR: f32 = 0.8;
 /// The blur applied to the pigment layer, px: the photo's own (given, or
 /// estimated and at least [`MIN_CAMERA_BLUR`]) combined with the skin's
 /// scatter.
-pub fn pigment_blur(photo: &RgbImage, region: &Region, plan: &Plan, scale: Scale) -> f32 {
+pub fn pigment_blur(photo: &impl Scene, region: &Region, plan: &Plan, scale: Scale) -> f32 {
     let camera = plan
         .camera_blur_px
-        .unwrap_or_else(|| estimate_blur(photo, region.bounds()).max(MIN_CAMERA_BLUR));
+        .unwrap_or_else(|| photo.blur_near(region.bounds()).max(MIN_CAMERA_BLUR));
     let scatter = SCATTER_SHARE * scale.px(plan.dot_diameter);
     (camera * camera + scatter * scatter).sqrt()
 }
@@ -417,15 +424,16 @@ pub const ERYTHEMA_PATCH_MM: f32 = 4.0;
 /// were left out.
 pub fn prepare_region(
     plan: &Plan,
-    photo: &RgbImage,
+    photo: &impl Scene,
     region: Region,
 ) -> Result<(Region, Clipped, usize)> {
     let b = region.bounds();
+    let image = photo.image();
     let (outside, hair) = rayon::join(
         || plan.clip_to_head.then(|| background_pixels(photo, &region)),
         || {
             plan.keep_hair
-                .then(|| hair_pixels(photo, b, skin_luminance(photo, &region)))
+                .then(|| hair_pixels(image, b, skin_luminance(image, &region)))
         },
     );
     take_out(region, outside.as_deref(), hair.as_deref())
@@ -988,71 +996,34 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     // `before` is encoded (in memory) while the region is built and the
     // dots are placed and composited; nothing is written until every input
     // has been checked.
+    let scar = job.scar_region(photo.dimensions())?;
+    let pipeline = Pipeline::new(photo);
+    let design = Design {
+        region: job.region.clone(),
+        mask: mask.map(Arc::new),
+        scar,
+        scale: job.scale,
+        plan: job.plan.clone(),
+        source: job.source(),
+    };
     let (before, rendered) = rayon::join(
-        || encode_image(&photo, job.format, job.quality, &outputs[0]),
+        || encode_image(pipeline.photo(), job.format, job.quality, &outputs[0]),
         || -> Result<_> {
-            let clock = Instant::now();
-            let feather = job.scale.px(job.plan.feather);
-            let (region, region_note) = match (&job.region, &mask) {
-                (RegionSource::Mask(path), Some(m)) => (
-                    Region::from_mask(m, photo.dimensions(), feather, path)?,
-                    None,
-                ),
-                (source, _) => {
-                    let built = source.build(&photo, job.scale, &job.plan, &job.source())?;
-                    (built.region, built.note)
-                }
-            };
-            let (prepared, head) = rayon::join(
-                || prepare_region(&job.plan, &photo, region.clone()),
-                || fit_head(&photo, &region, &job.plan, job.scale),
-            );
-            let (region, clipped, hair) = prepared?;
-            let region_time = clock.elapsed();
-            let clock = Instant::now();
-            let (plan, matched) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
-            let scar = job.scar_region(photo.dimensions())?;
-            let (dots, blur) = rayon::join(
-                || {
-                    let points = place_points(&region, &plan, job.scale, head.as_ref());
-                    let mut dots = stage_dots(&points, &plan, job.scale, head.as_ref());
-                    if let Some(scar) = &scar {
-                        hold_on_scar(&mut dots, scar, plan.scar_retention, job.scale, plan.seed);
-                    }
-                    dots
-                },
-                || pigment_blur(&photo, &region, &plan, job.scale),
-            );
-            let dots_time = clock.elapsed();
-            let clock = Instant::now();
-            let sessions = composite_with_scar(
-                &photo,
-                &region,
-                &plan,
-                job.scale,
-                &dots,
-                blur,
-                scar.as_ref(),
-            );
-            Ok((
-                dots,
-                blur,
-                sessions,
-                matched,
-                (hair, clipped, head, region_note),
-                [region_time, dots_time, clock.elapsed()],
-            ))
+            let r = pipeline.render(&design, Sessions::All)?;
+            let (stage, _) = pipeline.region(&design)?;
+            Ok((r, stage))
         },
     );
-    drop(mask);
-    let (
-        dots,
-        blur,
-        sessions,
-        shade_match,
-        (hair_pixels, clipped, head, region_note),
-        [region_time, dots_time, composite_time],
-    ) = rendered?;
+    let (r, stage) = rendered?;
+    let photo = pipeline.photo();
+    let (dots, blur, sessions, shade_match) = (r.dots, r.blur, r.images, r.shade_match);
+    let (hair_pixels, clipped, head, region_note) = (
+        stage.hair_pixels,
+        stage.clipped,
+        stage.head,
+        stage.built.note.clone(),
+    );
+    let [region_time, dots_time, composite_time] = [r.region_time, r.dots_time, r.composite_time];
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     write_atomic(&outputs[0], &before?)?;
@@ -1084,7 +1055,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         .map(|(i, (path, img))| match img {
             Some(img) => encode_write(path, img, &format!("session {} of {n}", n + 1 - i)),
             None => {
-                let sheet = side_by_side(&photo, "Before", &sessions[n - 1], &after_label);
+                let sheet = side_by_side(photo, "Before", &sessions[n - 1], &after_label);
                 encode_write(path, &sheet, &format!("before and after {n} sessions"))
             }
         })

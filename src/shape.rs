@@ -31,6 +31,7 @@ use image::RgbImage;
 
 use crate::follicle::Dot;
 use crate::head::outline;
+use crate::pipeline::Scene;
 use crate::region::Region;
 use crate::units::Scale;
 
@@ -90,7 +91,7 @@ impl HeadShape {
     /// Fits the head's shape to the silhouette around `region` in `photo`.
     /// `None` when no head outline is found (a close-up without backdrop)
     /// or the fitted ellipse is not a plausible head at `scale`.
-    pub fn fit(photo: &RgbImage, region: &Region, scale: Scale) -> Option<HeadShape> {
+    pub fn fit(photo: &impl Scene, region: &Region, scale: Scale) -> Option<HeadShape> {
         HeadShape::fit_near(photo, centroid(region)?, scale).map(|(s, _)| s)
     }
 
@@ -98,14 +99,14 @@ impl HeadShape {
     /// `near` (a point on it); with the outline found. `None` as for
     /// [`HeadShape::fit`].
     pub fn fit_near(
-        photo: &RgbImage,
+        photo: &impl Scene,
         near: [f32; 2],
         scale: Scale,
     ) -> Option<(HeadShape, crate::head::Outline)> {
         let found = outline(photo, near)?;
         let shape = fit_outline(&found, scale.px_per_mm() * FIT_SPAN_MM)?;
         let half = shape.semi_axes[0] / scale.px_per_mm();
-        (HALF_WIDTH_MM.contains(&half) && shape.plausible(photo)).then_some((shape, found))
+        (HALF_WIDTH_MM.contains(&half) && shape.plausible(photo.image())).then_some((shape, found))
     }
 
     /// Depth of the scalp toward the camera at `(x, y)`, px (0 at and
@@ -121,7 +122,7 @@ impl HeadShape {
     /// widest above the ears; with the shape fitted at that scale. `None`
     /// when no plausible head outline is found.
     pub fn scale_from_outline(
-        photo: &RgbImage,
+        photo: &impl Scene,
         near: [f32; 2],
         breadth_mm: f32,
     ) -> Option<(f32, HeadShape)> {
@@ -129,7 +130,7 @@ impl HeadShape {
         let width = widest(&found)?;
         let px_per_mm = width / breadth_mm;
         let shape = fit_outline(&found, px_per_mm * FIT_SPAN_MM)?;
-        shape.plausible(photo).then_some((px_per_mm, shape))
+        shape.plausible(photo.image()).then_some((px_per_mm, shape))
     }
 
     /// An ellipse that can be a head in `photo`: proportions of a head,

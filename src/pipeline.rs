@@ -1,0 +1,522 @@
+//! The staged pipeline every front end renders through: the command line
+//! ([`crate::run_job`]), `batch` and the studio.
+//!
+//! A render goes through four stages, each kept until what it depends on
+//! changes:
+//!
+//! 1. **Photo** ([`Analysis`]): the decoded photo and what is found in it
+//!    once, whatever the design: the backdrop's flood (clipping, the
+//!    silhouette's fade, the head's outline, the brow line all read it) and
+//!    the camera-blur estimate around each area asked about.
+//! 2. **Region** ([`RegionStage`]): the region built from its design
+//!    (mask, polygon, hairline or preset), clipped to the head, without the
+//!    client's hair, and the head shape fitted around it. Redone when the
+//!    design, the scale, the seed or the plan's region options change.
+//! 3. **Points**: every session's sample points over the region. Redone
+//!    when the density, the sessions, the clusters, the dot size or the
+//!    seed change.
+//! 4. **Composite**: the dots as they look at the plan's stage in its
+//!    shade, composited into the photo. Redone on every render; a shade,
+//!    stage or session change redoes only this.
+//!
+//! [`Pipeline::render`] says which stage it had to start from
+//! ([`Redone`]). The same inputs give the same bytes whether a stage was
+//! kept or recomputed.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::follicle::Dot;
+use crate::head::{Backdrop, Clipped};
+use crate::optics::estimate_blur;
+use crate::plan::Plan;
+use crate::region::{Rect, Region};
+use crate::render::{
+    composite_with_scar, fit_head, pigment_blur, place_points, prepare_region, resolve_shade,
+    stage_dots, BuiltRegion, RegionSource,
+};
+use crate::sampling::SamplePoint;
+use crate::scar::hold_on_scar;
+use crate::shade::ShadeMatch;
+use crate::shape::HeadShape;
+use crate::units::Scale;
+
+/// A photo as the pipeline's stages read it: its pixels and what is found
+/// in it regardless of the design. A bare [`RgbImage`] finds each thing
+/// every time it is asked; an [`Analysis`] finds it once and keeps it.
+pub trait Scene: Sync {
+    /// The photo's pixels.
+    fn image(&self) -> &RgbImage;
+    /// The photo's backdrop (`None`: the border is not a backdrop).
+    fn backdrop(&self) -> Cow<'_, Option<Backdrop>>;
+    /// The camera's blur σ around `near`, px (see [`estimate_blur`]).
+    fn blur_near(&self, near: Rect) -> f32;
+}
+
+impl Scene for RgbImage {
+    fn image(&self) -> &RgbImage {
+        self
+    }
+    fn backdrop(&self) -> Cow<'_, Option<Backdrop>> {
+        Cow::Owned(Backdrop::find(self))
+    }
+    fn blur_near(&self, near: Rect) -> f32 {
+        estimate_blur(self, near)
+    }
+}
+
+impl<T: Scene + ?Sized> Scene for &T {
+    fn image(&self) -> &RgbImage {
+        (**self).image()
+    }
+    fn backdrop(&self) -> Cow<'_, Option<Backdrop>> {
+        (**self).backdrop()
+    }
+    fn blur_near(&self, near: Rect) -> f32 {
+        (**self).blur_near(near)
+    }
+}
+
+/// Stage 1: a decoded photo and what is found in it, each found the first
+/// time it is asked for and kept.
+#[derive(Debug)]
+pub struct Analysis {
+    photo: RgbImage,
+    backdrop: OnceLock<Option<Backdrop>>,
+    /// Blur estimates by the area they were made around.
+    blur: Mutex<Vec<(Rect, f32)>>,
+}
+
+/// How many blur estimates an [`Analysis`] keeps (the latest areas).
+const BLUR_MEMO: usize = 16;
+
+impl Analysis {
+    /// The photo, with nothing found in it yet.
+    pub fn new(photo: RgbImage) -> Self {
+        Analysis {
+            photo,
+            backdrop: OnceLock::new(),
+            blur: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Finds what every design needs now (the backdrop's flood), so that
+    /// the first render does not wait for it.
+    pub fn warm(&self) {
+        let _ = self.backdrop();
+    }
+
+    /// The photo's pixels.
+    pub fn photo(&self) -> &RgbImage {
+        &self.photo
+    }
+
+    /// The photo, given back.
+    pub fn into_photo(self) -> RgbImage {
+        self.photo
+    }
+}
+
+impl Scene for Analysis {
+    fn image(&self) -> &RgbImage {
+        &self.photo
+    }
+    fn backdrop(&self) -> Cow<'_, Option<Backdrop>> {
+        Cow::Borrowed(self.backdrop.get_or_init(|| Backdrop::find(&self.photo)))
+    }
+    fn blur_near(&self, near: Rect) -> f32 {
+        if let Some(&(_, b)) = self
+            .blur
+            .lock()
+            .expect("blur memo")
+            .iter()
+            .find(|(r, _)| *r == near)
+        {
+            return b;
+        }
+        let b = estimate_blur(&self.photo, near);
+        let mut memo = self.blur.lock().expect("blur memo");
+        if memo.len() >= BLUR_MEMO {
+            memo.remove(0);
+        }
+        memo.push((near, b));
+        b
+    }
+}
+
+/// What a render is made of, besides the photo.
+#[derive(Debug, Clone)]
+pub struct Design {
+    /// Where the region comes from.
+    pub region: RegionSource,
+    /// The mask image of a [`RegionSource::Mask`], already read (or painted
+    /// in the studio): used instead of reading the mask's path.
+    pub mask: Option<Arc<GrayImage>>,
+    /// A scar inside the region, built for the photo.
+    pub scar: Option<Region>,
+    /// The image scale.
+    pub scale: Scale,
+    /// The treatment plan.
+    pub plan: Plan,
+    /// Where the design came from, for errors (a plan file, "command line").
+    pub source: String,
+}
+
+/// Which session images a render makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// The photo after every session, 1 to the plan's last.
+    All,
+    /// Only the photo after session `k` (1-based; clamped to the plan's
+    /// sessions): the same pixels as that image of [`Sessions::All`].
+    Only(u8),
+}
+
+/// The earliest stage a render had to recompute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Redone {
+    /// Only the composite: the region and the points were kept.
+    Composite,
+    /// The sample points and the composite: the region was kept.
+    Points,
+    /// The region, the points and the composite (the photo's analysis is
+    /// always kept).
+    Region,
+}
+
+impl Redone {
+    /// Its name: `composite`, `points` or `region`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Redone::Composite => "composite",
+            Redone::Points => "points",
+            Redone::Region => "region",
+        }
+    }
+}
+
+/// Stage 2: the region for a design, as the plan treats it.
+#[derive(Debug, Clone)]
+pub struct RegionStage {
+    key: RegionKey,
+    /// The region built from the design, before clipping and hair.
+    pub built: BuiltRegion,
+    /// The region as treated: clipped to the head, without hair strands.
+    pub region: Region,
+    /// What clipping to the head took out.
+    pub clipped: Clipped,
+    /// Pixels of the client's hair left untouched.
+    pub hair_pixels: usize,
+    /// The head shape the dots are placed on (`None`: flat).
+    pub head: Option<HeadShape>,
+}
+
+/// What the region stage depends on.
+#[derive(Debug, Clone)]
+struct RegionKey {
+    source: RegionSource,
+    mask: Option<Arc<GrayImage>>,
+    px_per_mm: f32,
+    feather: f32,
+    seed: u64,
+    clip_to_head: bool,
+    keep_hair: bool,
+    head_shape: bool,
+}
+
+impl PartialEq for RegionKey {
+    fn eq(&self, o: &Self) -> bool {
+        let same_mask = match (&self.mask, &o.mask) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_mask
+            && self.source == o.source
+            && self.px_per_mm.to_bits() == o.px_per_mm.to_bits()
+            && self.feather.to_bits() == o.feather.to_bits()
+            && self.seed == o.seed
+            && self.clip_to_head == o.clip_to_head
+            && self.keep_hair == o.keep_hair
+            && self.head_shape == o.head_shape
+    }
+}
+
+impl RegionKey {
+    fn of(d: &Design) -> Self {
+        RegionKey {
+            source: d.region.clone(),
+            mask: d.mask.clone(),
+            px_per_mm: d.scale.px_per_mm(),
+            feather: d.plan.feather.0,
+            seed: d.plan.seed,
+            clip_to_head: d.plan.clip_to_head,
+            keep_hair: d.plan.keep_hair,
+            head_shape: d.plan.head_shape,
+        }
+    }
+}
+
+/// What the points stage depends on (besides the region).
+#[derive(Debug, Clone, PartialEq)]
+struct PointsKey {
+    density: f32,
+    shares: Vec<f32>,
+    clusters: f32,
+    dot_diameter: f32,
+    elongation: f32,
+    seed: u64,
+}
+
+impl PointsKey {
+    fn of(plan: &Plan) -> Self {
+        PointsKey {
+            density: plan.density.0,
+            shares: plan.shares(),
+            clusters: plan.clusters,
+            dot_diameter: plan.dot_diameter.0,
+            elongation: plan.elongation,
+            seed: plan.seed,
+        }
+    }
+}
+
+/// A render's result.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The session images asked for: every session's, or the one.
+    pub images: Vec<RgbImage>,
+    /// Every dot of the treatment, ordered by session.
+    pub dots: Vec<Dot>,
+    /// Blur applied to the pigment layer, px.
+    pub blur: f32,
+    /// The shade matched to the hair, for `shade = "auto"`.
+    pub shade_match: Option<ShadeMatch>,
+    /// The earliest stage recomputed.
+    pub redone: Redone,
+    /// Time in the region stage (zero when kept).
+    pub region_time: Duration,
+    /// Time placing and shaping the dots and estimating the blur.
+    pub dots_time: Duration,
+    /// Time compositing.
+    pub composite_time: Duration,
+}
+
+/// The staged pipeline over one photo: its [`Analysis`] and the last
+/// region and points it made, reused while what they depend on stays the
+/// same.
+///
+/// Its stages sit behind locks, so one pipeline can serve renders from
+/// several threads (the studio's requests): each render reads the stages
+/// it can reuse and stores those it rebuilt; a render whose inputs another
+/// one changed meanwhile simply rebuilds.
+#[derive(Debug)]
+pub struct Pipeline {
+    analysis: Analysis,
+    region: Mutex<Option<Arc<RegionStage>>>,
+    /// The points, with the region stage they were placed on.
+    points: Mutex<Option<PointsStage>>,
+}
+
+/// Stage 3: the sample points, with the region they were placed on.
+type PointsStage = (Arc<RegionStage>, PointsKey, Arc<Vec<SamplePoint>>);
+
+impl Pipeline {
+    /// A pipeline over `photo`, nothing computed yet.
+    pub fn new(photo: RgbImage) -> Self {
+        Pipeline {
+            analysis: Analysis::new(photo),
+            region: Mutex::new(None),
+            points: Mutex::new(None),
+        }
+    }
+
+    /// The photo's analysis (stage 1).
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    /// The photo.
+    pub fn photo(&self) -> &RgbImage {
+        self.analysis.photo()
+    }
+
+    /// Stage 2 for `design`: kept when its inputs are unchanged; with
+    /// whether it was rebuilt.
+    pub fn region(&self, design: &Design) -> Result<(Arc<RegionStage>, bool)> {
+        let key = RegionKey::of(design);
+        let kept = self.region.lock().expect("region stage").clone();
+        if let Some(stage) = kept.filter(|r| r.key == key) {
+            return Ok((stage, false));
+        }
+        let stage = Arc::new(build_region(&self.analysis, design, key)?);
+        *self.region.lock().expect("region stage") = Some(stage.clone());
+        *self.points.lock().expect("points stage") = None;
+        Ok((stage, true))
+    }
+
+    /// Renders `design`: the session images asked for, from the stages
+    /// kept where their inputs are unchanged.
+    pub fn render(&self, design: &Design, which: Sessions) -> Result<Rendered> {
+        Ok(self
+            .render_unless(design, which, &|| false)?
+            .expect("never stopped"))
+    }
+
+    /// [`Pipeline::render`], given up between stages (`Ok(None)`) as soon as
+    /// `stop` says so, e.g. when a newer request has arrived.
+    pub fn render_unless(
+        &self,
+        design: &Design,
+        which: Sessions,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<Rendered>> {
+        let clock = Instant::now();
+        let (stage, region_fresh) = self.region(design)?;
+        let region_time = if region_fresh {
+            clock.elapsed()
+        } else {
+            Duration::ZERO
+        };
+        if stop() {
+            return Ok(None);
+        }
+        let scene = &self.analysis;
+        let clock = Instant::now();
+        let (plan, shade_match) =
+            resolve_shade(&design.plan, scene.photo(), &stage.region, design.scale)?;
+        let key = PointsKey::of(&plan);
+        let kept = self
+            .points
+            .lock()
+            .expect("points stage")
+            .as_ref()
+            .filter(|(r, k, _)| Arc::ptr_eq(r, &stage) && *k == key)
+            .map(|(_, _, p)| p.clone());
+        let points_fresh = kept.is_none();
+        let ((points, mut dots), blur) = rayon::join(
+            || {
+                let points = kept.unwrap_or_else(|| {
+                    Arc::new(place_points(
+                        &stage.region,
+                        &plan,
+                        design.scale,
+                        stage.head.as_ref(),
+                    ))
+                });
+                let mut dots = stage_dots(&points, &plan, design.scale, stage.head.as_ref());
+                if let Some(scar) = &design.scar {
+                    hold_on_scar(
+                        &mut dots,
+                        scar,
+                        plan.scar_retention,
+                        design.scale,
+                        plan.seed,
+                    );
+                }
+                (points, dots)
+            },
+            || pigment_blur(scene, &stage.region, &plan, design.scale),
+        );
+        let dots_time = clock.elapsed();
+        if points_fresh {
+            *self.points.lock().expect("points stage") = Some((stage.clone(), key, points));
+        }
+        if stop() {
+            return Ok(None);
+        }
+        let clock = Instant::now();
+        let images = match which {
+            Sessions::All => composite_with_scar(
+                scene.photo(),
+                &stage.region,
+                &plan,
+                design.scale,
+                &dots,
+                blur,
+                design.scar.as_ref(),
+            ),
+            Sessions::Only(k) => {
+                let k = k.clamp(1, plan.sessions);
+                // The dots of sessions 1 to k at once: the image of session
+                // k alone (dots stay in session order, so in drawing order).
+                let upto: Vec<Dot> = dots
+                    .par_iter()
+                    .filter(|d| d.session <= k)
+                    .map(|d| Dot { session: 1, ..*d })
+                    .collect();
+                let one = Plan {
+                    sessions: 1,
+                    session_shares: None,
+                    session_strengths: None,
+                    ..plan.clone()
+                };
+                composite_with_scar(
+                    scene.photo(),
+                    &stage.region,
+                    &one,
+                    design.scale,
+                    &upto,
+                    blur,
+                    design.scar.as_ref(),
+                )
+            }
+        };
+        let composite_time = clock.elapsed();
+        dots.shrink_to_fit();
+        Ok(Some(Rendered {
+            images,
+            dots,
+            blur,
+            shade_match,
+            redone: if region_fresh {
+                Redone::Region
+            } else if points_fresh {
+                Redone::Points
+            } else {
+                Redone::Composite
+            },
+            region_time,
+            dots_time,
+            composite_time,
+        }))
+    }
+
+    /// The photo, given back.
+    pub fn into_photo(self) -> RgbImage {
+        self.analysis.into_photo()
+    }
+}
+
+/// Builds stage 2: the region from its design, then clipped to the head
+/// and without hair while the head's shape is fitted around it.
+fn build_region(scene: &Analysis, d: &Design, key: RegionKey) -> Result<RegionStage> {
+    let feather = d.scale.px(d.plan.feather);
+    let built = match (&d.region, &d.mask) {
+        (RegionSource::Mask(path), Some(m)) => BuiltRegion {
+            region: Region::from_mask(m, scene.photo().dimensions(), feather, path)?,
+            hairline: None,
+            note: None,
+            landmarks: Vec::new(),
+        },
+        (source, _) => source.build(scene, d.scale, &d.plan, &d.source)?,
+    };
+    let (prepared, head) = rayon::join(
+        || prepare_region(&d.plan, scene, built.region.clone()),
+        || fit_head(scene, &built.region, &d.plan, d.scale),
+    );
+    let (region, clipped, hair_pixels) = prepared?;
+    Ok(RegionStage {
+        key,
+        built,
+        region,
+        clipped,
+        hair_pixels,
+        head,
+    })
+}
