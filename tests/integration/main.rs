@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area.
 
 mod batch;
+mod browser;
 mod cli;
 mod hair;
 mod hairline;
@@ -13,6 +14,9 @@ mod scalp;
 mod scar;
 mod shape;
 mod sheets;
+mod studio;
+mod studio_page;
+mod studio_server;
 mod timeline;
 mod tone;
 mod util;

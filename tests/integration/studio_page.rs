@@ -1,0 +1,1 @@
+//! The studio page in a real browser.
