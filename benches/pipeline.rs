@@ -16,6 +16,13 @@
 //! * `region/preset_shaved_16mp`: laying out the `shaved` preset (head
 //!   fit, hairline, weights, fade to the silhouette) on a shipped front view
 //!   enlarged to 4000 × 4000, as a phone or camera photo of the same head.
+//! * `studio/*`: the studio's live re-render of a 2 MP preview (the 12 MP
+//!   photo the studio would be given, `frl-london_037_03` enlarged, at the
+//!   studio's preview size) with a hairline design, through the staged
+//!   [`Pipeline`](smp_render::Pipeline), the photo's analysis kept:
+//!   `composite_only` (the shade changes: only the composite is redone),
+//!   `points` (the density changes: sampling and composite) and `region`
+//!   (the mid-frontal point moves: region, sampling and composite).
 //! * `io/*`: encoding a 12 MP image as PNG (fast compression) and JPEG q90
 //!   with `encode_image`, and decoding that JPEG; throughput in pixels.
 //!
@@ -32,9 +39,10 @@ use criterion::{
 };
 use image::RgbImage;
 use smp_render::{
-    decode_photo, encode_image, make_dots, render_preview, sample, sampler_params, Dot, DotsPerCm2,
-    Format, HairlineLook, HairlineStyle, PigmentLayer, Plan, Preset, PresetDesign, Rect, Region,
-    SamplePoint, Scale, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
+    decode_photo, encode_image, make_dots, render_preview, sample, sampler_params, Design, Dot,
+    DotsPerCm2, Format, HairlineDesign, HairlineLook, HairlineStyle, PigmentLayer, Pipeline, Plan,
+    Preset, PresetDesign, Rect, Redone, Region, RegionSource, SamplePoint, Scale, Sessions, Shade,
+    DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
 };
 
 /// The allocator the `smp-render` binary uses.
@@ -349,5 +357,81 @@ fn io(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sampler, compositor, end_to_end, region, io);
+fn studio(c: &mut Criterion) {
+    // frl-london_037_03 (1350 px, 3.27 px/mm) at the studio's preview size
+    // of a 12 MP photo of the same head: 1414 px (2.0 MP).
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/photos/frl-london_037_03.jpg"
+    );
+    let small = image::open(path).expect("shipped photo").to_rgb8();
+    let side = 1414;
+    let k = side as f32 / 1350.0;
+    let photo = image::imageops::resize(&small, side, side, image::imageops::FilterType::Triangle);
+    let pipeline = Pipeline::new(photo);
+    let hairline = |dy: f32| {
+        [[523.0, 320.0], [671.0, 278.0 + dy], [818.0, 320.0]]
+            .map(|p: [f32; 2]| [p[0] * k, p[1] * k])
+            .to_vec()
+    };
+    let design = |dy: f32, density: f32, shade: &str| Design {
+        region: RegionSource::Hairline {
+            design: HairlineDesign {
+                points: hairline(dy),
+                look: HairlineLook::of(HairlineStyle::Natural),
+            },
+            within: None,
+        },
+        mask: None,
+        scar: None,
+        scale: Scale::new(3.27 * k, "bench").expect("scale"),
+        plan: Plan {
+            density: DotsPerCm2(density),
+            shade: Shade::parse(shade, 1.0, "bench").expect("shade"),
+            ..Plan::default()
+        },
+        source: "bench".into(),
+    };
+    let only = Sessions::Only(3);
+    let shades = [
+        design(0.0, 110.0, "jet-black"),
+        design(0.0, 110.0, "ash-grey"),
+    ];
+    let densities = [
+        design(0.0, 110.0, "jet-black"),
+        design(0.0, 120.0, "jet-black"),
+    ];
+    let moves = [
+        design(0.0, 110.0, "jet-black"),
+        design(-6.0, 110.0, "jet-black"),
+    ];
+    pipeline.render(&shades[0], only).expect("render");
+    let mut g = heavy(c, "studio", Duration::from_secs(4));
+    let mut i = 0;
+    g.bench_function("composite_only", |b| {
+        b.iter(|| {
+            i += 1;
+            let r = pipeline.render(&shades[i % 2], only).expect("render");
+            assert_eq!(r.redone, Redone::Composite);
+            black_box(r)
+        })
+    });
+    g.bench_function("points", |b| {
+        b.iter(|| {
+            i += 1;
+            let r = pipeline.render(&densities[i % 2], only).expect("render");
+            black_box(r)
+        })
+    });
+    g.bench_function("region", |b| {
+        b.iter(|| {
+            i += 1;
+            let r = pipeline.render(&moves[i % 2], only).expect("render");
+            black_box(r)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, sampler, compositor, end_to_end, region, studio, io);
 criterion_main!(benches);

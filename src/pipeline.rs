@@ -520,3 +520,117 @@ fn build_region(scene: &Analysis, d: &Design, key: RegionKey) -> Result<RegionSt
         head,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hairline::{HairlineDesign, HairlineLook, HairlineStyle};
+    use crate::shade::Shade;
+    use crate::timeline::Stage;
+    use crate::units::DotsPerCm2;
+
+    /// A skin-toned head (a disc) against a grey backdrop, with a little
+    /// texture so that the blur estimate has edges.
+    fn head() -> RgbImage {
+        RgbImage::from_fn(300, 300, |x, y| {
+            let (dx, dy) = (x as f32 - 150.0, y as f32 - 170.0);
+            if dx * dx / 1.0 + dy * dy / 1.3 <= 110.0 * 110.0 {
+                let t = ((x * 7 + y * 13) % 11) as u8;
+                image::Rgb([200 + t, 160 + t, 140 + t])
+            } else {
+                image::Rgb([200, 204, 206])
+            }
+        })
+    }
+
+    fn design(dy: f32, density: f32, shade: &str, stage: Stage) -> Design {
+        Design {
+            region: RegionSource::Hairline {
+                design: HairlineDesign {
+                    points: vec![[95.0, 120.0], [150.0, 100.0 + dy], [205.0, 120.0]],
+                    look: HairlineLook::of(HairlineStyle::Natural),
+                },
+                within: None,
+            },
+            mask: None,
+            scar: None,
+            scale: Scale::new(1.2, "t").unwrap(),
+            plan: Plan {
+                density: DotsPerCm2(density),
+                shade: Shade::parse(shade, 1.0, "t").unwrap(),
+                stage,
+                ..Plan::default()
+            },
+            source: "t".into(),
+        }
+    }
+
+    #[test]
+    fn kept_stages_give_the_bytes_of_a_fresh_pipeline_and_say_what_was_redone() {
+        let kept = Pipeline::new(head());
+        let steps = [
+            (
+                design(0.0, 110.0, "jet-black", Stage::Healed),
+                Redone::Region,
+            ),
+            (
+                design(0.0, 110.0, "ash-grey", Stage::Healed),
+                Redone::Composite,
+            ),
+            (
+                design(0.0, 110.0, "ash-grey", Stage::Fresh),
+                Redone::Composite,
+            ),
+            (design(0.0, 140.0, "ash-grey", Stage::Fresh), Redone::Points),
+            (
+                design(-8.0, 140.0, "ash-grey", Stage::Fresh),
+                Redone::Region,
+            ),
+            (
+                design(-8.0, 140.0, "jet-black", Stage::Healed),
+                Redone::Composite,
+            ),
+        ];
+        for (i, (d, redone)) in steps.iter().enumerate() {
+            let r = kept.render(d, Sessions::All).unwrap();
+            assert_eq!(r.redone, *redone, "step {i}");
+            assert!(!r.dots.is_empty(), "step {i}: dots placed");
+            let fresh = Pipeline::new(head()).render(d, Sessions::All).unwrap();
+            assert_eq!(r.images, fresh.images, "step {i}: same pixels");
+            assert_eq!(r.dots.len(), fresh.dots.len());
+        }
+    }
+
+    #[test]
+    fn one_session_alone_is_that_session_of_all() {
+        let p = Pipeline::new(head());
+        let d = design(0.0, 110.0, "jet-black", Stage::Healed);
+        let all = p.render(&d, Sessions::All).unwrap();
+        assert_eq!(all.images.len(), 3);
+        for k in 1..=3u8 {
+            let one = p.render(&d, Sessions::Only(k)).unwrap();
+            assert_eq!(one.images.len(), 1);
+            assert!(
+                one.images[0] == all.images[k as usize - 1],
+                "session {k} alone differs from session {k} of all"
+            );
+        }
+        assert!(all.images[0] != all.images[2], "sessions differ");
+    }
+
+    #[test]
+    fn a_stopped_render_gives_nothing_and_keeps_the_region() {
+        let p = Pipeline::new(head());
+        let d = design(0.0, 110.0, "jet-black", Stage::Healed);
+        assert!(p
+            .render_unless(&d, Sessions::All, &|| true)
+            .unwrap()
+            .is_none());
+        let r = p.render(&d, Sessions::All).unwrap();
+        assert_eq!(
+            r.redone,
+            Redone::Points,
+            "the region built before the stop was kept"
+        );
+    }
+}

@@ -1168,19 +1168,41 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
         }
     }
     let photo = load_photo(&job.photo)?;
-    let region = job
-        .region
-        .build(&photo, job.scale, &job.plan, &job.source())?
-        .region;
-    let (region, _, _) = prepare_region(&job.plan, &photo, region)?;
-    let (plan, _) = resolve_shade(&job.plan, &photo, &region, job.scale)?;
     let scar = job.scar_region(photo.dimensions())?;
-    let (mut images, dots, blur) =
-        render_timeline(&photo, &region, scar.as_ref(), &plan, job.scale, stages);
+    let pipeline = Pipeline::new(photo);
+    let design = |stage: Stage| Design {
+        region: job.region.clone(),
+        mask: None,
+        scar: scar.clone(),
+        scale: job.scale,
+        plan: Plan {
+            stage,
+            ..job.plan.clone()
+        },
+        source: job.source(),
+    };
+    // Every session's dots at once: one image of the whole treatment at
+    // each stage. The region and the points are made for the first stage
+    // and kept for the others, which only composite again.
+    let whole = Sessions::Only(job.plan.sessions);
+    let first = pipeline.render(&design(stages[0]), whole)?;
+    let (dots, blur) = (first.dots.len(), first.blur);
+    let mut images = first.images;
+    let rest: Vec<RgbImage> = stages[1..]
+        .par_iter()
+        .with_max_len(1)
+        .map(|&stage| {
+            pipeline
+                .render(&design(stage), whole)
+                .map(|r| r.images.into_iter().next().expect("one image"))
+        })
+        .collect::<Result<_>>()?;
+    images.extend(rest);
+    let photo = pipeline.photo();
     if job.simulated_label {
         images.par_iter_mut().for_each(simulated_mark);
     }
-    let mut labelled: Vec<(&RgbImage, String)> = vec![(&photo, "Before".to_string())];
+    let mut labelled: Vec<(&RgbImage, String)> = vec![(photo, "Before".to_string())];
     labelled.extend(
         images
             .iter()
@@ -1189,7 +1211,7 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     );
     let strip = labelled_strip(&labelled);
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
-    let all: Vec<&RgbImage> = std::iter::once(&photo)
+    let all: Vec<&RgbImage> = std::iter::once(photo)
         .chain(images.iter())
         .chain(std::iter::once(&strip))
         .collect();
