@@ -53,8 +53,11 @@ fn failed(e: Error) -> Response {
     fail(status, &e.to_string())
 }
 
+/// The answer for a body that is not the JSON expected, with axum's
+/// status: 400 (not JSON), 422 (wrong keys or types), 413 (over
+/// [`super::MAX_JSON_BYTES`]), 415 (not sent as JSON).
 fn bad_json(r: JsonRejection) -> Response {
-    fail(StatusCode::BAD_REQUEST, &r.body_text())
+    fail(r.status(), &r.body_text())
 }
 
 /// JSON with every character past ASCII escaped, to travel in a header.
@@ -158,9 +161,36 @@ pub(crate) async fn open(
     }
 }
 
+/// `%XX` escapes decoded (the page sends a file name that way when it is
+/// not plain ASCII); a malformed escape is kept as it is.
+fn percent_decoded(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// An uploaded file's name, made safe: its last component, of letters,
 /// digits, `.`, `-` and `_` only.
 fn safe_name(raw: &str) -> String {
+    let raw = percent_decoded(raw);
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = last
         .chars()
@@ -844,4 +874,89 @@ fn export_now(s: &Shared, photo: &OpenPhoto, req: ExportRequest) -> Result<Value
         "dots": report.dots_per_session.iter().sum::<usize>(),
         "timings_ms": {"total": ms(clock.elapsed())},
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploaded_names_keep_their_last_plain_component() {
+        assert_eq!(safe_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_name("C:\\\\photos\\\\client 1.jpg"), "client_1.jpg");
+        assert_eq!(safe_name("..%2F..%2Fx.jpg"), "x.jpg");
+        assert_eq!(safe_name("Jos%C3%A9.jpg"), "Jos_.jpg");
+        assert_eq!(safe_name("..."), "photo");
+        assert_eq!(safe_name("%zz.png"), "_zz.png");
+    }
+
+    #[test]
+    fn preview_fields_scale_every_pixel_value_and_nothing_else() {
+        let pf = PlanFile {
+            hairline: Some(vec![[100.0, 50.0], [200.0, 40.0], [300.0, 50.0]]),
+            glabella: Some([200.0, 400.0]),
+            scale_points: Some([[0.0, 0.0], [100.0, 0.0]]),
+            scale_mm: Some(10.0),
+            px_per_mm: Some(8.0),
+            density_per_cm2: Some(90.0),
+            frontal_mm: Some(80.0),
+            ..PlanFile::default()
+        };
+        let s = scaled(&pf, 0.5);
+        assert_eq!(s.hairline.unwrap()[1], [100.0, 20.0]);
+        assert_eq!(s.glabella, Some([100.0, 200.0]));
+        assert_eq!(s.scale_points, Some([[0.0, 0.0], [50.0, 0.0]]));
+        assert_eq!(s.px_per_mm, Some(4.0));
+        assert_eq!(s.scale_mm, Some(10.0), "millimetres stay millimetres");
+        assert_eq!(s.density_per_cm2, Some(90.0));
+        assert_eq!(s.frontal_mm, Some(80.0));
+    }
+
+    #[test]
+    fn requests_may_not_name_files_or_far_away_points() {
+        let size = (1000, 800);
+        for pf in [
+            PlanFile {
+                photo: Some("/etc/passwd".into()),
+                ..PlanFile::default()
+            },
+            PlanFile {
+                out: Some("../x".into()),
+                ..PlanFile::default()
+            },
+            PlanFile {
+                dots: Some("x.csv".into()),
+                ..PlanFile::default()
+            },
+        ] {
+            assert!(check_fields(&pf, size).is_err(), "{pf:?}");
+        }
+        let far = PlanFile {
+            polygon: Some(vec![[0.0, 0.0], [1e12, 0.0], [0.0, 5.0]]),
+            ..PlanFile::default()
+        };
+        let e = check_fields(&far, size).unwrap_err().to_string();
+        assert!(e.contains("polygon") && e.contains("10 times"), "{e}");
+        let nan = PlanFile {
+            glabella: Some([f32::NAN, 3.0]),
+            ..PlanFile::default()
+        };
+        assert!(check_fields(&nan, size)
+            .unwrap_err()
+            .to_string()
+            .contains("glabella"));
+        let fine = PlanFile {
+            polygon: Some(vec![[0.0, 0.0], [999.0, 0.0], [0.0, 799.0]]),
+            ..PlanFile::default()
+        };
+        assert!(check_fields(&fine, size).is_ok());
+    }
+
+    #[test]
+    fn base64_round_trips_and_refuses_garbage() {
+        assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("aGVsbG8").unwrap(), b"hello");
+        assert!(base64_decode("a$==").is_none());
+        assert!(base64_decode("a").is_none());
+    }
 }

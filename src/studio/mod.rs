@@ -29,6 +29,7 @@
 mod api;
 mod state;
 
+use std::future::IntoFuture;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +43,9 @@ use axum::Router;
 
 use crate::error::{Error, Result};
 pub use state::{MAX_OPEN_PHOTOS, PREVIEW_PIXELS};
+
+/// How long Ctrl-C waits for open connections before the studio stops.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Largest photo upload, bytes.
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
@@ -154,10 +158,27 @@ pub fn run_studio(opts: StudioOptions) -> Result<()> {
             }
         }
         let app = router(shared);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| Error::io("the studio's server", e))?;
+        // On Ctrl-C the server stops taking connections and lets the
+        // requests under way finish; a connection stuck halfway through a
+        // request is not waited for longer than SHUTDOWN_GRACE.
+        let signalled = Arc::new(tokio::sync::Notify::new());
+        let notify = signalled.clone();
+        let server = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown().await;
+                notify.notify_one();
+            })
+            .into_future();
+        tokio::select! {
+            done = server => done.map_err(|e| Error::io("the studio's server", e))?,
+            _ = async {
+                signalled.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => eprintln!(
+                "smp-render studio: connections still open after {} s; closing them",
+                SHUTDOWN_GRACE.as_secs()
+            ),
+        }
         println!("smp-render studio: stopped");
         Ok(())
     })
