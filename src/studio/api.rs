@@ -21,7 +21,7 @@ use super::state::{OpenPhoto, Source};
 use super::{Shared, MAX_UPLOAD_BYTES};
 use crate::error::{Error, Result};
 use crate::hairline::HAIRLINE_STYLES;
-use crate::photo::{decode_dynamic, encode_image, write_atomic};
+use crate::photo::{decode_dynamic, write_atomic};
 use crate::pipeline::{Design, Sessions};
 use crate::plan::{Format, Plan, PlanFile};
 use crate::preset::PRESET_NAMES;
@@ -34,6 +34,32 @@ use crate::units::Mm;
 
 /// Where a request's values come from, in error messages.
 const SOURCE: &str = "studio";
+/// JPEG quality of the previews the page shows (the photo, the rendered
+/// crops, the overlay): high enough that the crop's edge does not show
+/// where it meets the photo.
+pub(crate) const PREVIEW_QUALITY: u8 = 92;
+
+/// A preview as JPEG at [`PREVIEW_QUALITY`], colour at full resolution
+/// (4:4:4): dots are a pixel or two across at preview size, and halving
+/// the colour's resolution would blur their hue into the skin (and spread
+/// each change over 16 px blocks instead of 8).
+pub(crate) fn preview_jpeg(img: &image::RgbImage, name: &str) -> Result<Vec<u8>> {
+    let err = |reason: String| Error::Encode {
+        path: PathBuf::from(name),
+        reason,
+    };
+    let (w, h) = img.dimensions();
+    let (w, h) = (
+        u16::try_from(w).map_err(|_| err(format!("{w} px is too wide for a JPEG")))?,
+        u16::try_from(h).map_err(|_| err(format!("{h} px is too high for a JPEG")))?,
+    );
+    let mut out = Vec::with_capacity(img.len() / 4);
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, PREVIEW_QUALITY);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+    enc.encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| err(e.to_string()))?;
+    Ok(out)
+}
 /// Folder under the studio's folder that exports go to.
 pub(crate) const EXPORT_DIR: &str = "smp-studio";
 
@@ -551,9 +577,15 @@ pub(crate) async fn render(
         };
         let encode_clock = Instant::now();
         let img = r.images.last().expect("one image");
-        let jpeg = encode_image(img, Format::Jpeg, 90, Path::new("preview.jpg"))?;
-        let encode = encode_clock.elapsed();
+        // Only the region's bounds differ from the photo (the composite
+        // never touches a pixel outside them): that crop is sent, and the
+        // page lays it over the photo it already has.
         let (stage, _) = photo.pipeline.region(&design)?;
+        let b = stage.region.bounds();
+        let crop = image::imageops::crop_imm(img, b.x0, b.y0, b.width().max(1), b.height().max(1))
+            .to_image();
+        let jpeg = preview_jpeg(&crop, "preview.jpg")?;
+        let encode = encode_clock.elapsed();
         let mut notes = Vec::new();
         if let Some(n) = &stage.built.note {
             notes.extend(n.lines().map(str::to_string));
@@ -584,6 +616,7 @@ pub(crate) async fn render(
             })),
             "notes": notes,
             "redone": r.redone.name(),
+            "crop": [b.x0, b.y0, b.width().max(1), b.height().max(1)],
             "blur_px": r.blur,
             "timings_ms": {
                 "region": ms(r.region_time),
@@ -643,7 +676,7 @@ pub(crate) async fn overlay(
             design.scar.as_ref(),
             design.scale,
         );
-        encode_image(&img, Format::Jpeg, 90, Path::new("overlay.jpg"))
+        preview_jpeg(&img, "overlay.jpg")
     })
     .await;
     match done.and_then(|r| r) {

@@ -12,9 +12,8 @@ use image::{GrayImage, RgbImage};
 use crate::batch::PHOTO_EXTENSIONS;
 use crate::error::{Error, Result};
 use crate::hairline::{HairlineLook, HairlineStyle};
-use crate::photo::{decode_photo, encode_image};
+use crate::photo::decode_photo;
 use crate::pipeline::Pipeline;
-use crate::plan::Format;
 use crate::preset::{Preset, PresetDesign, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM};
 use crate::shape::{HeadShape, HEAD_BREADTH_MM};
 use crate::units::Scale;
@@ -175,7 +174,7 @@ impl Studio {
         let pipeline = Pipeline::new(preview);
         let (found, before_jpeg) = rayon::join(
             || find(&pipeline, factor),
-            || encode_image(pipeline.photo(), Format::Jpeg, 90, Path::new("before.jpg")),
+            || super::api::preview_jpeg(pipeline.photo(), "before.jpg"),
         );
         let open = Arc::new(OpenPhoto {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),

@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A running `smp-render studio`, stopped (SIGINT, then killed) on drop.
 pub struct StudioServer {
@@ -18,6 +19,8 @@ pub struct StudioServer {
     pub token: String,
     /// The address printed, with the token.
     pub url: String,
+    /// Every line the server printed on stdout so far.
+    pub stdout: Arc<Mutex<Vec<String>>>,
 }
 
 impl StudioServer {
@@ -41,10 +44,13 @@ impl StudioServer {
             .unwrap_or_else(|| panic!("no address printed: {line:?}"))
             .to_string();
         // Keep reading stdout so that the server never blocks on it.
+        let stdout = Arc::new(Mutex::new(vec![line.trim_end().to_string()]));
+        let lines = stdout.clone();
         std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
+            let mut next = String::new();
+            while out.read_line(&mut next).is_ok_and(|n| n > 0) {
+                lines.lock().unwrap().push(next.trim_end().to_string());
+                next.clear();
             }
         });
         let rest = url.strip_prefix("http://").unwrap();
@@ -56,6 +62,27 @@ impl StudioServer {
             port,
             token: query.to_string(),
             url,
+            stdout,
+        }
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits up to `within` for the server to
+    /// exit: its exit status, or `None` if it is still running then.
+    #[cfg(unix)]
+    pub fn interrupt(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        // SAFETY: signalling our own child by its pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if start.elapsed() > within {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -97,6 +124,9 @@ impl StudioServer {
 
 impl Drop for StudioServer {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         #[cfg(unix)]
         // SAFETY: signalling our own child by its pid.
         unsafe {
@@ -203,4 +233,43 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
         b = &b[eol + 2 + size + 2..];
     }
+}
+
+/// Writes `bytes` to 127.0.0.1:`port` as they are (from another thread, so
+/// that an answer sent before the server read them all is not missed) and
+/// reads until the server closes the connection or `timeout` passes: what
+/// the server sent.
+pub fn exchange(port: u16, bytes: Vec<u8>, timeout: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    s.set_write_timeout(Some(timeout)).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        // The server may stop reading and close; stop writing then.
+        let _ = w.write_all(&bytes);
+    });
+    let start = Instant::now();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 65536];
+    while start.elapsed() < timeout {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = s.shutdown(std::net::Shutdown::Both);
+    let _ = writer.join();
+    raw
+}
+
+/// The answer in `raw` bytes (see [`exchange`]), if there is one.
+pub fn parse_answer(raw: &[u8]) -> Option<Reply> {
+    raw.windows(4).any(|w| w == b"\r\n\r\n").then(|| parse(raw))
 }

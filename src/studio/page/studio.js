@@ -95,7 +95,21 @@ const state = {
 
 let info = null;       // GET /api/info answer
 let photo = null;      // open answer of the photo on screen
-const studio = window.studio = { state, rendered: 0, lastInfo: null, photo: null };
+const studio = window.studio = { state, rendered: 0, lastInfo: null, photo: null, latencies: [] };
+// The after picture as shown (the photo or overlay, the rendered crop over
+// it), at preview size, as a PNG data URL: for tests and for looking.
+studio.afterPicture = async () => {
+  await afterImg.decode();
+  const c = document.createElement('canvas');
+  c.width = afterImg.naturalWidth; c.height = afterImg.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(afterImg, 0, 0);
+  if (!afterPatch.hidden && afterPatch.src) {
+    await afterPatch.decode();
+    g.drawImage(afterPatch, +afterPatch.dataset.x, +afterPatch.dataset.y);
+  }
+  return c.toDataURL('image/png');
+};
 
 // ---------------------------------------------------------------- 3. view
 
@@ -103,6 +117,10 @@ const picture = $('picture');
 const viewport = $('viewport');
 const beforeImg = $('before-img');
 const afterImg = $('after-img');
+// The latest render: only the region's bounds change, so the server sends
+// that crop and it is laid over the photo (after-img shows the photo, or
+// the region overlay).
+const afterPatch = $('after-patch');
 
 const factor = () => (photo ? photo.preview.factor : 1);
 const areaSize = () => ({ w: picture.clientWidth, h: picture.clientHeight });
@@ -184,6 +202,39 @@ function updateView() {
   positionHandles();
   drawLines();
   updateDivider();
+  placeNotice(w, h, iw, ih);
+}
+
+// The "Simulated preview" notice sits on the photo's top-left corner, or
+// on the corner of the part of the photo that is on screen: always over
+// the picture itself, never only over the backdrop around it.
+function placeNotice(w, h, iw, ih) {
+  const n = $('notice');
+  const v = state.view;
+  const left = clamp(Math.max(v.tx, 0) + 8, 8, Math.max(8, w - n.offsetWidth - 8));
+  const top = clamp(Math.max(v.ty, 0) + 8, 8, Math.max(8, h - n.offsetHeight - 8));
+  n.style.left = Math.min(left, Math.max(8, v.tx + iw - n.offsetWidth - 8)) + 'px';
+  n.style.top = Math.min(top, Math.max(8, v.ty + ih - n.offsetHeight - 8)) + 'px';
+}
+
+// Zoom to 100 % on the design: the hairline's mid-frontal point, the
+// glabella's head top, the polygon's centre, or the photo's upper middle.
+function zoomToDesign() {
+  if (!photo) return;
+  const f = photo.preview.factor;
+  let p = null;
+  if (state.mode === 'hairline' && state.hairline.length >= 2) p = state.hairline[1];
+  else if (state.mode === 'polygon' && state.polygon.length) {
+    p = [0, 1].map((i) => state.polygon.reduce((a, q) => a + q[i], 0) / state.polygon.length);
+  } else if (state.mode === 'preset' && state.glabella) p = [state.glabella[0], state.glabella[1] * 0.55];
+  if (!p) p = [photo.width / 2, photo.height / 3];
+  const { w, h } = areaSize();
+  const v = state.view;
+  v.s = 1;
+  v.tx = w / 2 - p[0] * f;
+  v.ty = h * 0.4 - p[1] * f;
+  v.fitted = false;
+  updateView();
 }
 
 // The before/after divider: a vertical line at state.divider % of the
@@ -204,6 +255,20 @@ function updateDivider() {
   const x = (pct / 100) * areaSize().w;
   const clip = clamp((x - state.view.tx) / state.view.s, 0, photo.preview.width);
   afterImg.style.clipPath = `inset(0 0 0 ${clip}px)`;
+  const px = +(afterPatch.dataset.x || 0);
+  afterPatch.style.clipPath = `inset(0 0 0 ${Math.max(0, clip - px)}px)`;
+}
+
+// Shows the after side: the region overlay (a whole picture), or the
+// photo with the latest rendered crop over it.
+function showAfter() {
+  if (state.showRegion) {
+    if (urls.overlay) afterImg.src = urls.overlay;
+    afterPatch.hidden = true;
+  } else {
+    if (beforeImg.src) afterImg.src = beforeImg.src;
+    afterPatch.hidden = !urls.render;
+  }
 }
 
 // ---------------------------------------------------------------- 4. design geometry
@@ -680,9 +745,13 @@ function updateBusy() {
   document.body.dataset.busy = inFlight || pending || opening > 0 ? '1' : '0';
 }
 function requestRender() {
+  // When this change was made: the end-to-end latency runs from here to
+  // the new picture decoded on screen (studio.latencies, for measuring).
+  if (!pending) wantedAt = performance.now();
   pending = true;
   pump();
 }
+let wantedAt = 0;
 async function pump() {
   if (inFlight || !pending) { updateBusy(); return; }
   const why = cannotRender();
@@ -696,6 +765,7 @@ async function pump() {
   inFlight = true;
   updateBusy();
   const mySeq = ++seq;
+  const since = wantedAt;
   const kind = state.showRegion ? 'overlay' : 'render';
   const forPhoto = photo;
   const body = { seq: mySeq, plan: buildPlan(), view: { session: Math.min(state.showSession, state.sessions) } };
@@ -706,7 +776,13 @@ async function pump() {
     const blob = await res.blob();
     const header = res.headers.get('X-Render');
     // an answer for another photo, or older than the one shown: drop it
-    if (forPhoto === photo && mySeq > shownSeq) showAnswer(kind, mySeq, blob, header);
+    if (forPhoto === photo && mySeq > shownSeq) {
+      showAnswer(kind, mySeq, blob, header);
+      // Measured to the new picture decoded and ready to paint.
+      (kind === 'render' ? afterPatch : afterImg).decode().then(() => {
+        studio.latencies.push({ seq: mySeq, kind, ms: performance.now() - since });
+      }, () => {});
+    }
   } catch (e) {
     if (e.status !== 409 && forPhoto === photo) setStatus(e.message, true);   // 409: superseded, silent
   } finally {
@@ -718,10 +794,17 @@ function showAnswer(kind, mySeq, blob, header) {
   shownSeq = mySeq;
   if (urls[kind]) URL.revokeObjectURL(urls[kind]);
   urls[kind] = URL.createObjectURL(blob);
-  if ((kind === 'overlay') === state.showRegion) afterImg.src = urls[kind];
+  let r = null;
   if (kind === 'render') {
-    let r = null;
     try { r = header ? JSON.parse(header) : null; } catch (_) { r = null; }
+    const [x, y, w, h] = (r && r.crop) || [0, 0, photo.preview.width, photo.preview.height];
+    Object.assign(afterPatch.dataset, { x, y });
+    Object.assign(afterPatch.style, { left: x + 'px', top: y + 'px', width: w + 'px', height: h + 'px' });
+    afterPatch.src = urls.render;
+    updateDivider();
+  }
+  if ((kind === 'overlay') === state.showRegion) showAfter();
+  if (kind === 'render') {
     studio.lastInfo = r;
     studio.rendered++;
     if (r) reportRender(r);
@@ -798,9 +881,9 @@ async function showPhoto(ans, beforeBlob) {
   shownSeq = seq;   // answers for the previous photo are stale
   for (const k of ['render', 'overlay']) { if (urls[k]) URL.revokeObjectURL(urls[k]); urls[k] = null; }
   if (beforeImg.src.startsWith('blob:')) URL.revokeObjectURL(beforeImg.src);
-  if (afterImg.src.startsWith('blob:')) URL.revokeObjectURL(afterImg.src);
   beforeImg.src = URL.createObjectURL(beforeBlob);
-  afterImg.src = URL.createObjectURL(beforeBlob);   // until the first render arrives
+  afterImg.src = beforeImg.src;   // the photo; renders are laid over it
+  afterPatch.hidden = true;
   try { await beforeImg.decode(); } catch (_) { /* shown anyway */ }
   document.body.classList.remove('no-photo');
   $('photo-name').textContent = `${ans.name} · ${ans.width} × ${ans.height}`;
@@ -1175,6 +1258,7 @@ picture.addEventListener('keydown', (e) => {
   if (e.key === '+' || e.key === '=') zoomStep(1);
   else if (e.key === '-') zoomStep(-1);
   else if (e.key === '0') zoomFit();
+  else if (e.key === 'z' || e.key === 'Z') zoomToDesign();
   else if (e.key === '1') zoomTo(1);
   else if (e.key === 'Delete' || e.key === 'Backspace') { if (removeSelected()) e.preventDefault(); }
   else if (e.key === 'Escape') select(null);
@@ -1468,6 +1552,7 @@ $('zoom-in').addEventListener('click', () => zoomStep(1));
 $('zoom-out').addEventListener('click', () => zoomStep(-1));
 $('zoom-100').addEventListener('click', () => zoomTo(1));
 $('zoom-fit').addEventListener('click', () => zoomFit());
+$('zoom-design').addEventListener('click', () => zoomToDesign());
 $('pan-tool').addEventListener('click', (e) => {
   panTool = !panTool;
   e.currentTarget.setAttribute('aria-pressed', String(panTool));
@@ -1476,8 +1561,7 @@ $('pan-tool').addEventListener('click', (e) => {
 $('show-region').addEventListener('change', (e) => {
   state.showRegion = e.target.checked;
   document.querySelector('.tag-after').textContent = state.showRegion ? 'Region' : 'After';
-  const cached = urls[state.showRegion ? 'overlay' : 'render'];
-  if (cached) afterImg.src = cached;
+  showAfter();
   updateBrushVisibility();
   requestRender();
 });
