@@ -914,8 +914,8 @@ fn latency_end_to_end_on_a_12_mp_photo() {
     assert!(rows.iter().all(|(_, v)| !v.is_empty()));
 }
 
-/// The README's picture of the studio: 172 at 1280 x 800, zoomed to the
-/// design, the divider in the middle. Written to
+/// The README's picture of the studio: 037 at 1280 x 800, zoomed to the
+/// design (its hairline as found), the divider in the middle. Written to
 /// `target/studio-screenshots/readme.png`:
 ///
 /// ```text
@@ -928,8 +928,7 @@ fn readme_screenshot() {
     let Some(chrome) = chromium_or_skip("readme_screenshot") else {
         return;
     };
-    let photo = root().join("assets/photos/frl-london_172_03.jpg");
-    let mut s = Studio::open(&chrome, &photo, 1280, 800);
+    let mut s = Studio::open(&chrome, &photo_037(), 1280, 800);
     s.eval("document.getElementById('zoom-design').click()");
     s.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
     let r =
