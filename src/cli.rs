@@ -12,14 +12,19 @@ use smp_render::{
     RenderJob, Result, SheetJob, SheetSource, Stage, Variant, Watermark, WatermarkPosition,
 };
 
+/// The most worker threads `--threads` takes: more than any machine this
+/// runs on has cores, and few enough that starting them is instant.
+pub const MAX_THREADS: u64 = 256;
+
 /// Scalp micropigmentation previews: layered follicle dots composited into
 /// a scalp photo in linear light.
 #[derive(Debug, Parser)]
 #[command(name = "smp-render", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Worker threads (default: one per core). Output bytes do not depend on it.
-    #[arg(long, global = true, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Worker threads, 1 to 256 (default: one per core). Output bytes do not depend on it.
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
+    pub threads: Option<u64>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -561,7 +566,7 @@ pub struct SheetArgs {
     /// (1080x1350), landscape (1920x1080), a4 (2480x3508, 300 dpi), a4-landscape, or WxH.
     /// [default: the pictures' own size]
     #[arg(long, value_name = "NAME,..", value_delimiter = ',')]
-    pub preset: Vec<String>,
+    pub size: Vec<String>,
     /// A studio name laid over the sheet as a watermark.
     #[arg(long, value_name = "TEXT", conflicts_with = "logo")]
     pub watermark: Option<String>,
@@ -726,7 +731,7 @@ impl SheetArgs {
             None => None,
         };
         job.canvases = self
-            .preset
+            .size
             .iter()
             .map(|p| Canvas::parse(p))
             .collect::<Result<_>>()?;
@@ -818,6 +823,29 @@ impl BatchArgs {
             force: self.force,
             dry_run: self.dry_run,
             cancel: Some(cancel),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (no two options with one name, every
+    /// `requires` names an option, ...): a debug build panics on the first
+    /// parse otherwise.
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn threads_are_capped() {
+        assert!(Cli::try_parse_from(["smp-render", "--threads", "256", "shades"]).is_ok());
+        for bad in ["0", "257", "10000", "4294967295"] {
+            let e = Cli::try_parse_from(["smp-render", "--threads", bad, "shades"]).unwrap_err();
+            assert!(e.to_string().contains("1..=256"), "{bad}: {e}");
         }
     }
 }

@@ -141,7 +141,7 @@ fn sheet_command_writes_every_preset_at_its_size() {
             "Healed=s1.png",
             "--image",
             "5 years=s2.png",
-            "--preset",
+            "--size",
             "square,portrait,landscape,a4,800x600",
             "--out",
             "o",
