@@ -167,7 +167,7 @@ fn sheets_record_the_plan_and_pass_on_their_inputs_plan() {
             "shade=jet-black,ash-grey",
             "--crop",
             "scalp",
-            "--preset",
+            "--size",
             "a4",
             "--out",
             "s",
