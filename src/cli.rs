@@ -128,19 +128,19 @@ pub struct RenderArgs {
     /// --preset), mm, 0.5 to 20.
     /// [default: the style's: natural 10, defined 1, receded 8, straight 4, rounded 8,
     /// widows-peak 6]
-    #[arg(long, value_name = "MM")]
+    #[arg(allow_negative_numbers = true, long, value_name = "MM")]
     pub hairline_transition_mm: Option<f32>,
     /// How far the hairline's edge wanders (its 12 mm lobes), mm, 0 to 5; the fine wander
     /// is 0.4 of it. [default: the style's: natural 1.5, defined 0.2]
-    #[arg(long, value_name = "MM")]
+    #[arg(allow_negative_numbers = true, long, value_name = "MM")]
     pub hairline_irregularity_mm: Option<f32>,
     /// Largest left/right asymmetry of the hairline, mm, 0 to 10 (the amount is drawn from
     /// the seed). [default: 2]
-    #[arg(long, value_name = "MM")]
+    #[arg(allow_negative_numbers = true, long, value_name = "MM")]
     pub hairline_asymmetry_mm: Option<f32>,
     /// Share of the density placed as isolated dots in a 3 mm band in front of the hairline,
     /// 0 to 0.1. [default: the style's: 0.04, defined 0, straight 0.02]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub hairline_isolated: Option<f32>,
     /// A pattern preset placed on a front-view photo from the glabella and the head's outline
     /// (found against the backdrop), instead of a region: norwood-2 to norwood-7, shaved,
@@ -154,16 +154,26 @@ pub struct RenderArgs {
     pub glabella: Option<[f32; 2]>,
     /// How far above the glabella a preset puts the mid-frontal point, measured on the scalp,
     /// mm, 60 to 120: 70 aggressive, 100 conservative. [default: 80]
-    #[arg(long, value_name = "MM", requires = "preset")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "MM",
+        requires = "preset"
+    )]
     pub frontal_mm: Option<f32>,
     /// Centre of the alopecia-patch preset, "x,y" in photo pixels.
     #[arg(long, value_name = "X,Y", value_parser = parse_point, requires = "preset")]
     pub patch: Option<[f32; 2]>,
     /// Diameter of the alopecia-patch preset, mm, 5 to 150. [default: 30]
-    #[arg(long, value_name = "MM", requires = "preset")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "MM",
+        requires = "preset"
+    )]
     pub patch_mm: Option<f32>,
     /// Image scale in pixels per millimetre on the scalp (0.2 to 200).
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub px_per_mm: Option<f32>,
     /// Two points "x,y x,y" in photo pixels whose real distance is --scale-mm: the scale
     /// from a ruler or a known length in the photo, instead of --px-per-mm.
@@ -175,7 +185,12 @@ pub struct RenderArgs {
     )]
     pub scale_points: Option<String>,
     /// The real distance between --scale-points, mm (0.1 to 1000).
-    #[arg(long, value_name = "MM", requires = "scale_points")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "MM",
+        requires = "scale_points"
+    )]
     pub scale_mm: Option<f32>,
     /// Estimate the scale from the head's outline (front view against a plain backdrop),
     /// assuming the head is --head-breadth-mm wide at its widest above the ears; the estimate
@@ -184,41 +199,55 @@ pub struct RenderArgs {
     pub scale_from_head: bool,
     /// The head breadth --scale-from-head assumes, mm, 100 to 220. [default: 155, adult men's
     /// average; adults are about 140-165 mm, so the estimate is good to about ±8 %]
-    #[arg(long, value_name = "MM", requires = "scale_from_head")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "MM",
+        requires = "scale_from_head"
+    )]
     pub head_breadth_mm: Option<f32>,
     /// Number of sessions, 1 to 4. [default: 3]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=4))]
     pub sessions: Option<u8>,
     /// Final dot density at full region weight, dots/cm², 5 to 400. [default: 110]
-    #[arg(long = "density", value_name = "DOTS_PER_CM2")]
+    #[arg(
+        allow_negative_numbers = true,
+        long = "density",
+        value_name = "DOTS_PER_CM2"
+    )]
     pub density_per_cm2: Option<f32>,
     /// Cumulative share of the final density after each session, comma-separated,
     /// increasing, last 1. [default: 0.4,0.75,1 for 3 sessions]
-    #[arg(long, value_name = "S,S,..", value_delimiter = ',')]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "S,S,..",
+        value_delimiter = ','
+    )]
     pub session_shares: Option<Vec<f32>>,
     /// Apparent diameter of a healed dot, mm, 0.05 to 2. [default: 0.5]
-    #[arg(long, value_name = "MM")]
+    #[arg(allow_negative_numbers = true, long, value_name = "MM")]
     pub dot_diameter_mm: Option<f32>,
     /// Relative standard deviation of the dot diameter, 0 to 0.8. [default: 0.25]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub dot_diameter_spread: Option<f32>,
     /// Largest long/short axis ratio of a dot, 1 to 3. [default: 1.35]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub elongation: Option<f32>,
     /// Relative standard deviation of a dot's pigment strength, 0 to 0.6. [default: 0.18]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub strength_spread: Option<f32>,
     /// Share of the dots set as 2-dot clusters (a smaller second impression beside the first),
     /// only at full region weight; the density stays as planned. 0 to 0.5. [default: 0.06]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub clusters: Option<f32>,
     /// Pigment in each dot's scatter halo (0.5 mm around it), as a multiple of the dot's own,
     /// 0 to 8. [default: 1.5]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub halo: Option<f32>,
     /// Pigment placed too deep ("blowout"), 0 to 1: dots spread into wider, softer smudges
     /// (1 = badly blown out). [default: 0]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub blowout: Option<f32>,
     /// Pigment shade: jet-black, black-brown, soft-black, ash-grey, #rrggbb (the dot's
     /// transmittance seen through skin), or auto (matched to the client's hair). [default:
@@ -250,31 +279,36 @@ pub struct RenderArgs {
     #[arg(long, value_name = "POINTS", allow_hyphen_values = true)]
     pub scar_polygon: Option<String>,
     /// Share of its pigment a dot on a scar keeps, 0 to 1. [default: 0.55]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub scar_retention: Option<f32>,
     /// Pigment shade for the dots on the scar (scar tissue has its own colour): a shade name
     /// as for --shade, or #rrggbb. [default: the --shade]
     #[arg(long, value_name = "NAME")]
     pub scar_shade: Option<String>,
     /// Dilution of the scar's pigment, 0.05 to 1. [default: the --dilution]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub scar_dilution: Option<f32>,
     /// Pigment dilution, 0.05 to 1 (1 = undiluted). [default: 1]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub dilution: Option<f32>,
     /// Pigment strength of each session, comma-separated, 0.1 to 1.5.
     /// [default: 0.8,1,1 for 3 sessions: session 1 lighter]
-    #[arg(long, value_name = "S,S,..", value_delimiter = ',')]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "S,S,..",
+        value_delimiter = ','
+    )]
     pub session_strengths: Option<Vec<f32>>,
     /// Width of the region's feathered edge, mm, 0 to 60. [default: 6]
-    #[arg(long, value_name = "MM")]
+    #[arg(allow_negative_numbers = true, long, value_name = "MM")]
     pub feather_mm: Option<f32>,
     /// Random seed; same inputs and seed give the same bytes. [default: 1]
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// The photo's blur as a Gaussian σ in px (0 to 6), applied to the pigment so dots are no
     /// sharper than the skin. [default: estimated from the photo, at least 0.8]
-    #[arg(long, value_name = "PX")]
+    #[arg(allow_negative_numbers = true, long, value_name = "PX")]
     pub camera_blur_px: Option<f32>,
     /// Permanent or semi-permanent pigment: how it heals and fades. [default: permanent]
     #[arg(long, value_name = "KIND")]
@@ -421,7 +455,7 @@ impl RenderArgs {
             scale_mm: self.scale_mm,
             scale_from_head: self.scale_from_head.then_some(true),
             head_breadth_mm: self.head_breadth_mm,
-            sessions: self.sessions,
+            sessions: self.sessions.map(i64::from),
             density_per_cm2: self.density_per_cm2,
             session_shares: self.session_shares.clone(),
             dot_diameter_mm: self.dot_diameter_mm,
@@ -545,7 +579,7 @@ pub struct SheetArgs {
     pub images: Vec<String>,
     /// Where the split view's line sits (and where the page's slider starts), from 0 (all
     /// after) to 1 (all before). [default: 0.5]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub split_at: Option<f32>,
     /// Pictures per row of a grid. [default: about square]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -560,7 +594,7 @@ pub struct SheetArgs {
     pub crop: Option<String>,
     /// Margin of --crop scalp on each side, as a share of the region's longer side, 0 to 2.
     /// [default: 0.2]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub crop_margin: Option<f32>,
     /// Output size, one sheet each (comma-separated): square (1080x1080), portrait
     /// (1080x1350), landscape (1920x1080), a4 (2480x3508, 300 dpi), a4-landscape, or WxH.
@@ -578,10 +612,10 @@ pub struct SheetArgs {
     #[arg(long, value_name = "POS")]
     pub watermark_position: Option<String>,
     /// Watermark opacity, 0 to 1. [default: 0.7]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub watermark_opacity: Option<f32>,
     /// Logo width as a share of the sheet's shorter side, 0.02 to 1. [default: 0.18]
-    #[arg(long, value_name = "F")]
+    #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub logo_size: Option<f32>,
     /// Background colour #rrggbb. [default: #161616]
     #[arg(long, value_name = "#RRGGBB")]

@@ -81,6 +81,14 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 report.dots_per_session,
                 report.dots_per_session.iter().sum::<usize>()
             );
+            if report.dots_per_session.iter().sum::<usize>() == 0 {
+                eprintln!(
+                    "smp-render: warning: {}: no dot was placed (the treated area is too small \
+                     for one dot at this scale and density, or lies on the background): the \
+                     session images are the photo unchanged",
+                    job.photo.display()
+                );
+            }
             println!(
                 "pigment blur: {:.2} px (camera and skin scatter)",
                 report.blur

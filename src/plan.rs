@@ -206,7 +206,7 @@ impl Plan {
             head_shape,
         } = self;
         PlanFile {
-            sessions: Some(*sessions),
+            sessions: Some(i64::from(*sessions)),
             density_per_cm2: Some(density.0),
             session_shares: Some(self.shares()),
             dot_diameter_mm: Some(dot_diameter.0),
@@ -389,7 +389,7 @@ pub struct PlanFile {
     /// 220. Default: [`crate::HEAD_BREADTH_MM`].
     pub head_breadth_mm: Option<f32>,
     /// See [`Plan::sessions`].
-    pub sessions: Option<u8>,
+    pub sessions: Option<i64>,
     /// See [`Plan::density`], dots/cm².
     pub density_per_cm2: Option<f32>,
     /// See [`Plan::session_shares`].
@@ -568,6 +568,19 @@ impl PlanFile {
     pub fn apply_to(&self, base: Plan, source: &str) -> Result<Plan> {
         let mut p = base;
         if let Some(v) = self.sessions {
+            // Checked here, not by the TOML reader ("expected u8" names no
+            // range).
+            let v = u8::try_from(v)
+                .ok()
+                .filter(|v| (1..=MAX_SESSIONS).contains(v))
+                .ok_or_else(|| {
+                    Error::field(
+                        source,
+                        "sessions",
+                        v,
+                        format!("must be 1 to {MAX_SESSIONS}"),
+                    )
+                })?;
             if v != p.sessions {
                 p.session_shares = None;
                 p.session_strengths = None;

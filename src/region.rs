@@ -14,6 +14,11 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
+/// How far outside the photo a polygon's points may lie, in multiples of
+/// the photo's longer side: far enough for any rough outline, near enough
+/// that the outline keeps its shape in single-precision pixels.
+pub const MAX_POLYGON_REACH: f32 = 10.0;
+
 /// An axis-aligned pixel rectangle, `x0..x1` × `y0..y1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rect {
@@ -195,7 +200,9 @@ impl Region {
     /// A region inside a polygon given in photo pixel coordinates (pixel
     /// centres inside the polygon, even-odd rule, get weight 1).
     pub fn from_polygon(points: &[[f32; 2]], size: (u32, u32), feather_px: f32) -> Result<Self> {
-        if points.len() < 3 || points.iter().flatten().any(|v| !v.is_finite()) {
+        // (Coordinates are checked below: finite, and within
+        // [`MAX_POLYGON_REACH`] times the photo's size.)
+        if points.len() < 3 {
             return Err(Error::field(
                 "polygon",
                 "polygon",
@@ -204,6 +211,23 @@ impl Region {
             ));
         }
         let (w, h) = size;
+        // Far beyond the photo, f32 scanlines lose the polygon's shape (a
+        // point at 1e12 px made the whole frame "inside").
+        let reach = MAX_POLYGON_REACH * w.max(h) as f32;
+        if let Some(p) = points
+            .iter()
+            .find(|p| p.iter().any(|v| !v.is_finite() || v.abs() > reach))
+        {
+            return Err(Error::field(
+                "polygon",
+                "polygon",
+                format!("a point {},{}", p[0], p[1]),
+                format!(
+                    "every point must be finite and within {MAX_POLYGON_REACH} times the photo's \
+                     size of it (±{reach} px)"
+                ),
+            ));
+        }
         // The polygon's bounding box, one pixel wider, within the frame.
         let lo = |i: usize, max: u32| {
             let v = points.iter().map(|p| p[i]).fold(f32::INFINITY, f32::min);

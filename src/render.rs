@@ -767,7 +767,17 @@ impl RenderJob {
             }
             (Some(v), None, _) => v,
             (None, Some([a, b]), Some(mm)) => {
-                ((a[0] - b[0]).hypot(a[1] - b[1])) / crate::plan::check_scale_mm(mm, source)?
+                let apart = (a[0] - b[0]).hypot(a[1] - b[1]);
+                if !(apart >= 1.0 && apart.is_finite()) {
+                    return Err(Error::field(
+                        source,
+                        "scale_points",
+                        format!("{},{} {},{}", a[0], a[1], b[0], b[1]),
+                        "must be two points at least 1 px apart (the ends of a known length in \
+                         the photo)",
+                    ));
+                }
+                apart / crate::plan::check_scale_mm(mm, source)?
             }
             (None, Some(_), None) => {
                 return Err(missing(
@@ -834,7 +844,21 @@ impl RenderJob {
     pub fn scar_region(&self, size: (u32, u32)) -> Result<Option<Region>> {
         self.scar
             .as_ref()
-            .map(|s| s.load(size, self.scale.px(Mm(SCAR_FEATHER_MM))))
+            .map(|s| {
+                s.load(size, self.scale.px(Mm(SCAR_FEATHER_MM)))
+                    .map_err(|e| match e {
+                        // The scar's polygon, not the region's.
+                        Error::InvalidField {
+                            field,
+                            value,
+                            allowed,
+                            ..
+                        } if field == "polygon" => {
+                            Error::field(self.source(), "scar_polygon", value, allowed)
+                        }
+                        e => e,
+                    })
+            })
             .transpose()
     }
 

@@ -402,3 +402,118 @@ fn scale_from_two_points_equals_the_same_px_per_mm() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("scale_points"), "{}", stderr(&bad));
 }
+
+/// Messages that name the right thing (issue 16, item 9 and 5): each bad
+/// input is refused naming the field that is wrong and what is allowed.
+#[test]
+fn messages_name_the_field_that_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_037_03.jpg");
+    let photo = photo.to_str().unwrap();
+    let base = ["render", photo, "--px-per-mm", "3.3", "--out", "o"];
+    let square = "600,240 760,236 770,290 610,300";
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["--polygon", square, "--sessions", "1000"],
+            &["--sessions", "1..=4"],
+        ),
+        (
+            &["--polygon", square, "--density", "-5"],
+            &["density_per_cm2", "-5", "5 to 400"],
+        ),
+        (
+            &[
+                "--polygon",
+                square,
+                "--scar-polygon",
+                "600,240 NaN,236 770,290",
+            ],
+            &["scar_polygon", "NaN"],
+        ),
+        (
+            &["--polygon", "0,0 1000000000000,0 0,5"],
+            &["polygon", "1000000000000", "10 times"],
+        ),
+        (
+            &["--polygon", square, "--threads", "10000"],
+            &["--threads", "1..=256"],
+        ),
+        (
+            &["--polygon", square, "--scar-polygon", "1e12,0 0,1e12 5,5"],
+            &["scar_polygon"],
+        ),
+    ];
+    for (extra, want) in cases {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let o = run(dir.path(), &args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{extra:?} was accepted");
+        for w in want {
+            assert!(err.contains(w), "{extra:?}: {w:?} not in {err}");
+        }
+        assert!(!dir.path().join("o").exists(), "{extra:?} wrote outputs");
+    }
+    // Identical scale points: the points are named, not px_per_mm.
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            photo,
+            "--polygon",
+            square,
+            "--scale-points",
+            "10,10 10,10",
+            "--scale-mm",
+            "10",
+            "--out",
+            "o",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("scale_points") && !err.contains("px_per_mm"),
+        "{err}"
+    );
+    // A plan file's sessions out of range: the range, not "expected u8".
+    let plan = dir.path().join("p.toml");
+    std::fs::write(
+        &plan,
+        format!("photo = {photo:?}\npolygon = [[600, 240], [760, 236], [770, 290]]\npx_per_mm = 3.3\nsessions = 1000\n"),
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &["render", "--plan", plan.to_str().unwrap(), "--out", "o"],
+    );
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("sessions") && err.contains("1 to 4"),
+        "{err}"
+    );
+}
+
+/// A photo too small for any dot renders, and says that no dot was placed.
+#[test]
+fn a_render_with_no_dot_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::save(
+        &crate::util::solid(3, 3, [200, 160, 140]),
+        &dir.path().join("t.png"),
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "render",
+            "t.png",
+            "--px-per-mm",
+            "3",
+            "--polygon",
+            "0,0 3,0 3,3",
+            "--out",
+            "o",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no dot was placed"), "{}", stderr(&o));
+}
