@@ -40,9 +40,9 @@ use criterion::{
 use image::RgbImage;
 use smp_render::{
     decode_photo, encode_image, make_dots, render_preview, sample, sampler_params, Design, Dot,
-    DotsPerCm2, Format, HairlineDesign, HairlineLook, HairlineStyle, PigmentLayer, Pipeline, Plan,
-    Preset, PresetDesign, Rect, Redone, Region, RegionSource, SamplePoint, Scale, Sessions, Shade,
-    DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
+    DotsPerCm2, Format, HairlineDesign, HairlineLook, HairlineStyle, Limits, PigmentLayer,
+    Pipeline, Plan, Preset, PresetDesign, Rect, Redone, Region, RegionSource, SamplePoint, Scale,
+    Sessions, Shade, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
 };
 
 /// The allocator the `smp-render` binary uses.
@@ -391,6 +391,7 @@ fn studio(c: &mut Criterion) {
             ..Plan::default()
         },
         source: "bench".into(),
+        limits: Limits::default(),
     };
     let only = Sessions::Only(3);
     let shades = [

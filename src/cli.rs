@@ -333,6 +333,16 @@ pub struct RenderArgs {
     /// files' metadata still records that they are simulations). Command line only.
     #[arg(long)]
     pub no_simulated_label: bool,
+    /// Most dots a render may place; a plan estimated past it is refused with the estimate.
+    /// [default: 10000000]
+    #[arg(long, value_name = "N")]
+    pub max_dots: Option<u64>,
+    /// Most memory a render may be estimated to need, MiB, 64 to 16777216. [default: 6144]
+    #[arg(long, value_name = "MB")]
+    pub max_memory_mb: Option<u64>,
+    /// Print the estimate (dots, area, memory) of the render and stop, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `design`: those of `render`, the overlay's file and the plan file to save.
@@ -490,6 +500,8 @@ impl RenderArgs {
             format: self.format,
             quality: self.quality,
             dots: self.dots.clone(),
+            max_dots: self.max_dots,
+            max_memory_mb: self.max_memory_mb,
         })
     }
 

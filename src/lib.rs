@@ -67,11 +67,12 @@ pub use provenance::{
 };
 pub use region::{Rect, Region};
 pub use render::{
-    composite_sessions, composite_with_scar, dots_csv, fit_head, pigment_blur, place_points,
-    prepare_region, render_preview, render_timeline, resolve_shade, run_job, run_timeline,
-    sampler_params, stage_dots, BuiltRegion, JobReport, Preview, RegionSource, RenderJob,
-    TimelineReport, Timings, AUTO_REGION, DEFAULT_OUT_DIR, DEFAULT_QUALITY, DOTS_CSV_HEADER,
-    ERYTHEMA_PATCH_MM, HAIR_REACH_MM, MIN_CAMERA_BLUR, SCAR_FEATHER_MM, SCATTER_SHARE,
+    composite_sessions, composite_with_scar, dots_csv, estimate_job, fit_head, pigment_blur,
+    place_points, prepare_region, render_preview, render_timeline, resolve_shade, run_job,
+    run_timeline, sampler_params, stage_dots, BuiltRegion, JobReport, Preview, RegionSource,
+    RenderJob, TimelineReport, Timings, AUTO_REGION, DEFAULT_OUT_DIR, DEFAULT_QUALITY,
+    DOTS_CSV_HEADER, ERYTHEMA_PATCH_MM, HAIR_REACH_MM, MIN_CAMERA_BLUR, SCAR_FEATHER_MM,
+    SCATTER_SHARE,
 };
 pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,

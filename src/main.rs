@@ -71,6 +71,16 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
             if let Some(note) = &job.scale_note {
                 println!("{note}");
             }
+            if args.dry_run {
+                let e = smp_render::estimate_job(&job)?;
+                println!(
+                    "estimate: {} (limits: {} dots, {} MB); nothing written",
+                    e.describe(),
+                    job.limits.max_dots,
+                    job.limits.max_bytes >> 20
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let report = smp_render::run_job(&job)?;
             if let Some(note) = &report.region_note {
                 println!("{note}");

@@ -149,6 +149,71 @@ impl Scene for Analysis {
     }
 }
 
+/// How much a render may make: a plan within every documented range can
+/// still ask for a hundred million dots (a whole frame at 0.2 px/mm and
+/// 400 dots/cm²) or, on a huge photo, more memory than the machine has.
+/// Checked from an [`Estimate`] made before any dot is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most dots a render places. Default: [`DEFAULT_MAX_DOTS`].
+    pub max_dots: u64,
+    /// Most memory a render is estimated to need, bytes. Default:
+    /// [`DEFAULT_MAX_MEMORY_MB`] MiB.
+    pub max_bytes: u64,
+}
+
+/// Default [`Limits::max_dots`]: 10 million (a full top of the head at
+/// 20 px/mm is well under 100,000; the largest benchmark 0.3 million).
+pub const DEFAULT_MAX_DOTS: u64 = 10_000_000;
+/// Default [`Limits::max_bytes`], MiB: 6 GiB, so that `batch` can run two
+/// such jobs side by side on a 24 GB machine with room to spare.
+pub const DEFAULT_MAX_MEMORY_MB: u64 = 6 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_dots: DEFAULT_MAX_DOTS,
+            max_bytes: DEFAULT_MAX_MEMORY_MB << 20,
+        }
+    }
+}
+
+/// What a render is expected to make and need, before it places a dot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Dots of every session (the region's weight at the plan's density,
+    /// crowded toward the silhouette on a head shape).
+    pub dots: u64,
+    /// Peak memory, bytes: the photo and every image made from it, the
+    /// region's planes, the dots and the sampler's work.
+    pub bytes: u64,
+    /// The treated area, cm² of picture (weighted by the region).
+    pub area_cm2: f64,
+}
+
+impl Estimate {
+    /// The estimate as a sentence.
+    pub fn describe(&self) -> String {
+        format!(
+            "about {} dots over {:.1} cm², about {} MB of memory",
+            self.dots,
+            self.area_cm2,
+            self.bytes.div_ceil(1 << 20)
+        )
+    }
+}
+
+/// Bytes a dot costs while it is made: its sample point, its dot, its
+/// place in the compositor's bins, and the sampler's grid and discarded
+/// candidates (about twice the rest).
+const BYTES_PER_DOT: u64 =
+    3 * (std::mem::size_of::<Dot>() + std::mem::size_of::<SamplePoint>() + 8) as u64;
+
+/// Memory every render needs whatever its size, bytes: the program, the
+/// allocator's reserves, the encoders' buffers (a 3-pixel photo's render
+/// peaks at about 80 MB).
+const BASE_BYTES: u64 = 96 << 20;
+
 /// What a render is made of, besides the photo.
 #[derive(Debug, Clone)]
 pub struct Design {
@@ -165,6 +230,8 @@ pub struct Design {
     pub plan: Plan,
     /// Where the design came from, for errors (a plan file, "command line").
     pub source: String,
+    /// How much the render may make.
+    pub limits: Limits,
 }
 
 /// Which session images a render makes.
@@ -360,6 +427,13 @@ impl Pipeline {
         Ok((stage, true))
     }
 
+    /// What rendering `design` would make and need (building its region
+    /// stage, which is kept).
+    pub fn estimate(&self, design: &Design) -> Result<Estimate> {
+        let (stage, _) = self.region(design)?;
+        Ok(estimate(self.photo(), &stage, design))
+    }
+
     /// Renders `design`: the session images asked for, from the stages
     /// kept where their inputs are unchanged.
     pub fn render(&self, design: &Design, which: Sessions) -> Result<Rendered> {
@@ -387,6 +461,7 @@ impl Pipeline {
             return Ok(None);
         }
         let scene = &self.analysis;
+        check_limits(&estimate(scene.photo(), &stage, design), design)?;
         let clock = Instant::now();
         let (plan, shade_match) =
             resolve_shade(&design.plan, scene.photo(), &stage.region, design.scale)?;
@@ -562,6 +637,7 @@ mod tests {
                 ..Plan::default()
             },
             source: "t".into(),
+            limits: Limits::default(),
         }
     }
 
@@ -632,5 +708,153 @@ mod tests {
             Redone::Points,
             "the region built before the stop was kept"
         );
+    }
+}
+
+/// The estimate of a render of `design` over its region `stage`.
+fn estimate(photo: &RgbImage, stage: &RegionStage, design: &Design) -> Estimate {
+    let plan = &design.plan;
+    let region = &stage.region;
+    let b = region.bounds();
+    let bw = b.width() as usize;
+    // Weighted area, crowded toward the silhouette as the sampler does.
+    let weighted: f64 = region
+        .bounded_weights()
+        .par_iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            if w <= 0.0 {
+                return 0.0;
+            }
+            let f = stage.head.as_ref().map_or(1.0, |h| {
+                let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
+                h.density_factor(x as f32 + 0.5, y as f32 + 0.5)
+            });
+            (w * f) as f64
+        })
+        .sum();
+    let mm2 = weighted * design.scale.mm2_per_px();
+    let dots = (mm2 * plan.density.per_mm2() as f64).ceil() as u64;
+    let (w, h) = photo.dimensions();
+    let image = w as u64 * h as u64 * 3;
+    // The photo, every session's image, the before/after sheet (two wide).
+    let images = image * (1 + plan.sessions as u64 + 2);
+    // The region's planes over its bounds: built, treated, the head's
+    // density and the sampler's copy.
+    let planes = 4 * 4 * b.width() as u64 * b.height() as u64;
+    Estimate {
+        dots,
+        bytes: BASE_BYTES + images + planes + dots.saturating_mul(BYTES_PER_DOT),
+        area_cm2: region.total_weight() * design.scale.mm2_per_px() / 100.0,
+    }
+}
+
+/// Refuses a render whose estimate is past the design's limits, with the
+/// estimate and what to change.
+fn check_limits(e: &Estimate, design: &Design) -> Result<()> {
+    let l = design.limits;
+    let change = "lower the density, the sessions or the region (or the photo's size), or raise";
+    if e.dots > l.max_dots {
+        return Err(crate::error::Error::field(
+            &design.source,
+            "max_dots",
+            l.max_dots,
+            format!(
+                "this render would place {}; {change} max_dots / --max-dots",
+                e.describe()
+            ),
+        ));
+    }
+    if e.bytes > l.max_bytes {
+        return Err(crate::error::Error::field(
+            &design.source,
+            "max_memory_mb",
+            l.max_bytes >> 20,
+            format!(
+                "this render would need {}; {change} max_memory_mb / --max-memory-mb",
+                e.describe()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::units::DotsPerCm2;
+
+    fn whole(photo: &RgbImage, ppm: f32, density: f32, limits: Limits) -> Design {
+        let (w, h) = photo.dimensions();
+        Design {
+            region: RegionSource::Polygon(vec![
+                [0.0, 0.0],
+                [w as f32, 0.0],
+                [w as f32, h as f32],
+                [0.0, h as f32],
+            ]),
+            mask: None,
+            scar: None,
+            scale: Scale::new(ppm, "t").unwrap(),
+            plan: Plan {
+                density: DotsPerCm2(density),
+                head_shape: false,
+                clip_to_head: false,
+                keep_hair: false,
+                feather: crate::units::Mm(0.0),
+                ..Plan::default()
+            },
+            source: "t".into(),
+            limits,
+        }
+    }
+
+    #[test]
+    fn the_estimate_is_near_the_dots_placed() {
+        let photo = RgbImage::from_pixel(400, 300, image::Rgb([200, 160, 140]));
+        let d = whole(&photo, 4.0, 100.0, Limits::default());
+        let p = Pipeline::new(photo);
+        let e = p.estimate(&d).unwrap();
+        let placed = p.render(&d, Sessions::All).unwrap().dots.len() as f64;
+        // 100 x 75 mm at 1 dot/mm²: 7,500.
+        assert!((e.dots as f64 - 7500.0).abs() < 50.0, "{e:?}");
+        assert!(
+            (placed / e.dots as f64 - 1.0).abs() < 0.1,
+            "{placed} placed, {e:?}"
+        );
+        assert!(e.bytes > 6 * 400 * 300 * 3, "{e:?}");
+    }
+
+    #[test]
+    fn a_render_past_its_limits_is_refused_with_the_estimate() {
+        let photo = RgbImage::from_pixel(400, 300, image::Rgb([200, 160, 140]));
+        let p = Pipeline::new(photo.clone());
+        let few = Limits {
+            max_dots: 1000,
+            ..Limits::default()
+        };
+        let e = p
+            .render(&whole(&photo, 4.0, 100.0, few), Sessions::All)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("max_dots") && e.contains("7500 dots over 75.0 cm²") && e.contains("--max-dots"),
+            "{e}"
+        );
+        let small = Limits {
+            max_bytes: 64 << 20,
+            ..Limits::default()
+        };
+        let e = p
+            .render(&whole(&photo, 4.0, 100.0, small), Sessions::All)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("max_memory_mb") && e.contains("MB of memory"),
+            "{e}"
+        );
+        assert!(p
+            .render(&whole(&photo, 4.0, 100.0, Limits::default()), Sessions::All)
+            .is_ok());
     }
 }

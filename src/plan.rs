@@ -473,6 +473,11 @@ pub struct PlanFile {
     pub quality: Option<u8>,
     /// Where to write the dots CSV.
     pub dots: Option<PathBuf>,
+    /// Most dots a render may place (see [`crate::Limits`]).
+    pub max_dots: Option<u64>,
+    /// Most memory a render may be estimated to need, MiB (see
+    /// [`crate::Limits`]).
+    pub max_memory_mb: Option<u64>,
 }
 
 impl PlanFile {
@@ -559,7 +564,9 @@ impl PlanFile {
             out,
             format,
             quality,
-            dots
+            dots,
+            max_dots,
+            max_memory_mb
         )
     }
 

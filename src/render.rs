@@ -21,7 +21,7 @@ use crate::head::{
     background_pixels, fade_to_silhouette, take_out, Clipped, SILHOUETTE_FEATHER_MM,
 };
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
-use crate::pipeline::{Design, Pipeline, Scene, Sessions};
+use crate::pipeline::{Design, Estimate, Limits, Pipeline, Scene, Sessions};
 use crate::plan::{Format, Plan, PlanFile};
 use crate::preset::{
     Preset, PresetDesign, CROWN_BEHIND_MM, CROWN_MM, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
@@ -673,6 +673,31 @@ pub struct RenderJob {
     /// How the scale was found when it was estimated (printed by the
     /// command line), e.g. from the head's outline with its assumption.
     pub scale_note: Option<String>,
+    /// How much the render may make (`max_dots`, `max_memory_mb`).
+    pub limits: Limits,
+}
+
+/// The limits the fields set, checked.
+fn job_limits(fields: &PlanFile, source: &str) -> Result<Limits> {
+    let mut l = Limits::default();
+    if let Some(n) = fields.max_dots {
+        if n == 0 {
+            return Err(Error::field(source, "max_dots", n, "must be at least 1"));
+        }
+        l.max_dots = n;
+    }
+    if let Some(mb) = fields.max_memory_mb {
+        if !(64..=1 << 24).contains(&mb) {
+            return Err(Error::field(
+                source,
+                "max_memory_mb",
+                mb,
+                "must be 64 to 16777216 MiB",
+            ));
+        }
+        l.max_bytes = mb << 20;
+    }
+    Ok(l)
 }
 
 /// Width of a scar's soft edge, mm.
@@ -815,6 +840,7 @@ impl RenderJob {
             },
             simulated_label: true,
             scale_note,
+            limits: job_limits(fields, source)?,
         })
     }
 
@@ -984,6 +1010,23 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// What a job would place and need, without rendering it: the photo is
+/// decoded and the region built (`render --dry-run`).
+pub fn estimate_job(job: &RenderJob) -> Result<Estimate> {
+    let photo = load_photo(&job.photo)?;
+    let scar = job.scar_region(photo.dimensions())?;
+    let pipeline = Pipeline::new(photo);
+    pipeline.estimate(&Design {
+        region: job.region.clone(),
+        mask: None,
+        scar,
+        scale: job.scale,
+        plan: job.plan.clone(),
+        source: job.source(),
+        limits: job.limits,
+    })
+}
+
 /// Runs a job: decode, render, and write every output atomically.
 pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let outputs = job.output_paths();
@@ -1029,6 +1072,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         scale: job.scale,
         plan: job.plan.clone(),
         source: job.source(),
+        limits: job.limits,
     };
     let (before, rendered) = rayon::join(
         || encode_image(pipeline.photo(), job.format, job.quality, &outputs[0]),
@@ -1204,6 +1248,7 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
             ..job.plan.clone()
         },
         source: job.source(),
+        limits: job.limits,
     };
     // Every session's dots at once: one image of the whole treatment at
     // each stage. The region and the points are made for the first stage

@@ -545,6 +545,7 @@ fn preview_design(photo: &OpenPhoto, pf: &PlanFile, brush: &Brush) -> Result<Des
         scale: job.scale,
         plan: job.plan,
         source: SOURCE.to_string(),
+        limits: job.limits,
     })
 }
 

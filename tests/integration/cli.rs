@@ -517,3 +517,43 @@ fn a_render_with_no_dot_says_so() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("no dot was placed"), "{}", stderr(&o));
 }
+
+/// A plan within every range that would place ~179 million dots is refused
+/// before any dot is placed, with the estimate; `--dry-run` prints it.
+#[test]
+fn a_render_past_its_dot_budget_is_refused_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_037_03.jpg");
+    let mut args = vec![
+        "render",
+        photo.to_str().unwrap(),
+        "--px-per-mm",
+        "0.2",
+        "--density",
+        "400",
+        "--sessions",
+        "4",
+        "--polygon",
+        "0,0 1350,0 1350,1350 0,1350",
+        "--clip-to-head",
+        "false",
+        "--out",
+        "o",
+    ];
+    let o = run(dir.path(), &args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "accepted");
+    assert!(
+        err.contains("max_dots") && err.contains("dots over") && err.contains("--max-dots"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o").exists());
+    args.push("--dry-run");
+    let o = run(dir.path(), &args);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("estimate: about 17"),
+        "{out}"
+    );
+    assert!(!dir.path().join("o").exists(), "a dry run writes nothing");
+}
