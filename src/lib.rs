@@ -53,7 +53,10 @@ pub use photo::{
     decode_photo, encode_image, encode_image_meta, load_photo, photo_dimensions,
     remove_stale_temporaries, write_atomic, MAX_PIXELS, MAX_SIDE,
 };
-pub use pipeline::{Analysis, Design, Pipeline, Redone, RegionStage, Rendered, Scene, Sessions};
+pub use pipeline::{
+    Analysis, Design, Estimate, Limits, Pipeline, Redone, RegionStage, Rendered, Scene, Sessions,
+    DEFAULT_MAX_DOTS, DEFAULT_MAX_MEMORY_MB,
+};
 pub use plan::{
     default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,
     MAX_SESSIONS,

@@ -838,7 +838,9 @@ mod limit_tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("max_dots") && e.contains("7500 dots over 75.0 cm²") && e.contains("--max-dots"),
+            e.contains("max_dots")
+                && e.contains("7500 dots over 75.0 cm²")
+                && e.contains("--max-dots"),
             "{e}"
         );
         let small = Limits {
