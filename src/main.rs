@@ -81,7 +81,15 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let report = smp_render::run_job(&job)?;
+            let spinner = progress::Spinner::start(format!(
+                "rendering {} ({} session{})",
+                job.photo.display(),
+                job.plan.sessions,
+                if job.plan.sessions == 1 { "" } else { "s" }
+            ));
+            let report = smp_render::run_job(&job);
+            spinner.finish();
+            let report = report?;
             if let Some(note) = &report.region_note {
                 println!("{note}");
             }
@@ -176,7 +184,14 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
         }
         Command::Timeline(args) => {
             let (job, stages) = args.job()?;
-            let report = smp_render::run_timeline(&job, &stages)?;
+            let spinner = progress::Spinner::start(format!(
+                "rendering {} at {} stages",
+                job.photo.display(),
+                stages.len()
+            ));
+            let report = smp_render::run_timeline(&job, &stages);
+            spinner.finish();
+            let report = report?;
             println!("dots: {}; pigment blur: {:.2} px", report.dots, report.blur);
             for o in &report.outputs {
                 println!("wrote {}", o.display());

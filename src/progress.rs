@@ -145,3 +145,66 @@ pub fn print_results(report: &BatchReport, report_path: Option<&Path>) {
         }
     }
 }
+
+/// A spinner on stderr for one long piece of work (a render of a huge
+/// photo): it appears only when stderr is a terminal and the work is still
+/// running after [`SPINNER_DELAY`], and says what is being done and for how
+/// long. Dropped (or [`Spinner::finish`]ed), it clears itself.
+pub struct Spinner {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How long work runs before its spinner appears.
+pub const SPINNER_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Spinner {
+    /// Starts timing `message` (e.g. "rendering photo.jpg").
+    pub fn start(message: String) -> Spinner {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = std::io::stderr().is_terminal().then(|| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let step = std::time::Duration::from_millis(50);
+                let mut waited = std::time::Duration::ZERO;
+                while waited < SPINNER_DELAY {
+                    if done.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(step);
+                    waited += step;
+                }
+                let bar = ProgressBar::new_spinner();
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg}  {elapsed}")
+                        .expect("valid template"),
+                );
+                bar.set_message(message);
+                while !done.load(Ordering::Relaxed) {
+                    bar.tick();
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                bar.finish_and_clear();
+            })
+        });
+        Spinner { done, thread }
+    }
+
+    /// Stops and clears the spinner.
+    pub fn finish(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
