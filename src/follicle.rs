@@ -242,7 +242,10 @@ mod tests {
         for (c, b) in clean.iter().zip(&blown) {
             assert!((b.diameter / c.diameter - 1.5).abs() < 1e-4);
             assert!((b.halo_radius / c.halo_radius - 3.0).abs() < 1e-4);
-            assert!(b.halo_mass > 3.0 * c.halo_mass);
+            // Its halo takes three times the pigment (a dot's total pigment is
+            // its area times 1 + its halo).
+            let pigment = |d: &Dot| d.diameter * d.diameter * (1.0 + d.halo_mass);
+            assert!(pigment(b) > 3.0 * pigment(c));
             assert_eq!((b.x, b.strength), (c.x, c.strength));
         }
     }
