@@ -269,7 +269,13 @@ impl Plan {
             scar_dilution: scar_shade.as_ref().map(|s| s.dilution),
             clip_to_head: Some(*clip_to_head),
             head_shape: Some(*head_shape),
-            session_strengths: Some(self.strengths()),
+            // A shade matched when rendered sets session 1's strength
+            // itself, unless the plan gives the strengths.
+            session_strengths: if chosen {
+                Some(self.strengths())
+            } else {
+                self.session_strengths.clone()
+            },
             feather_mm: Some(feather.0),
             seed: Some(*seed),
             camera_blur_px: *camera_blur_px,
