@@ -88,7 +88,8 @@ pub struct Plan {
     /// dot: 3 × the halo's radius and pigment, 1.5 × the dot's diameter).
     /// Useful to show a client what poor work looks like. Default: 0.
     pub blowout: f32,
-    /// Pigment shade and dilution. Default: jet-black, undiluted.
+    /// Pigment shade and dilution. Default: [`crate::DEFAULT_SHADE`]
+    /// (soft-black), as mixed; see also [`Plan::shade_unset`].
     pub shade: Shade,
     /// Pigment strength of each session, 0.1 to 1.5. Default:
     /// [`default_session_strengths`] (session 1 at 0.8).
