@@ -154,7 +154,7 @@ fn entry(mut table: toml::Table, file: &Path, what: &str, dir: &Path) -> Result<
 /// whichever kind either is.
 fn merge<'a>(layers: impl IntoIterator<Item = &'a Layer>) -> Result<(PlanFile, Plan)> {
     let mut fields = PlanFile::default();
-    let mut plan = Plan::default();
+    let mut plan = Plan::for_client();
     for l in layers {
         plan = l.fields.apply_to(plan, &l.source)?;
         let mut merged = fields.overridden_by(l.fields.clone());

@@ -511,12 +511,12 @@ impl RenderArgs {
         let (file, base, source) = match &self.plan {
             Some(p) => {
                 let file = PlanFile::load(p)?;
-                let base = file.apply_to(Plan::default(), &p.display().to_string())?;
+                let base = file.apply_to(Plan::for_client(), &p.display().to_string())?;
                 (file, base, p.display().to_string())
             }
             None => (
                 PlanFile::default(),
-                Plan::default(),
+                Plan::for_client(),
                 "command line".to_string(),
             ),
         };

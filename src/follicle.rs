@@ -40,10 +40,20 @@ pub struct Dot {
     pub halo_mass: f32,
 }
 
-/// Radius of a dot's scatter halo, mm: pigment scattered in the dermis
-/// greys the skin for about half a millimetre around a deposit, which is
-/// what turns a field of dots into a "shadow" at conversational distance.
-pub const HALO_RADIUS_MM: f32 = 0.5;
+/// Diameter of a dot's visible deposit as a share of its apparent diameter
+/// ([`Plan::dot_diameter`]): the deposit seen through the skin's scatter
+/// and the photo's blur, with its scatter halo, darkens a disc of the
+/// apparent diameter at half its peak (test
+/// `dots::a_sparse_dot_measures_its_planned_diameter`).
+pub const DEPOSIT_SHARE: f32 = 0.85;
+
+/// Radius of a dot's scatter halo as a multiple of its apparent diameter
+/// (1.2 mm for the 0.5 mm default): pigment scattered in the dermis greys
+/// the skin faintly around a deposit, which is what turns a field of dots
+/// into a "shadow" at conversational distance. It scales with the dot, so
+/// that the halo stays under half the dot's peak and the apparent size
+/// stays the planned one for every diameter.
+pub const HALO_REACH: f32 = 2.4;
 
 /// Uniform in [0, 1) from a hash.
 #[inline]
@@ -119,43 +129,86 @@ pub fn pair_up(
     out
 }
 
+/// Share of a lone dot's pigment each dot of a 2-dot cluster carries: the
+/// pair holds 1.2 × a lone dot's pigment, so a cluster reads as a
+/// follicular unit of two hairs up close but not as a dark spot from afar.
+pub const CLUSTER_PIGMENT_SHARE: f32 = 0.6;
+/// Bounds of a dot's scatter halo as a multiple of the plan's
+/// ([`Plan::halo`]) when the halo balances the dot's pigment mass.
+const HALO_BALANCE: std::ops::RangeInclusive<f32> = 0.15..=3.0;
+
 /// Turns sample points into dots with the plan's size, shape and strength
 /// variation; the second point of a 2-dot cluster (`spacing` 0, see
 /// [`pair_up`]) makes a smaller dot.
+///
+/// Each impression puts about the same amount of pigment into the skin;
+/// what varies from dot to dot is how much of it stays in the visible
+/// deposit and how much scatters into the dermis around it. So a dot's
+/// size and strength vary as the plan says (the variety seen dot by dot),
+/// while its scatter halo takes the rest of a fixed pigment mass: a small
+/// or light deposit has a stronger halo, a large or dark one a weaker. The
+/// darkening averaged over a millimetre or two is then as even as with
+/// uniform dots (healed SMP is an even shadow; patchiness is a known
+/// failure), without the dots looking printed. Session strengths and the
+/// finer, lighter dots of a feathered edge still change the mass, and a
+/// 2-dot cluster holds [`CLUSTER_PIGMENT_SHARE`] of a dot's mass in each
+/// of its dots. Without a halo (`halo` 0) nothing balances the mass.
 pub fn make_dots(points: &[SamplePoint], plan: &Plan, scale: Scale) -> Vec<Dot> {
     // Blowout spreads each deposit: a larger, softer dot in a wider halo.
     let b = plan.blowout;
-    let d0 = scale.px(plan.dot_diameter) * (1.0 + 0.5 * b);
-    let halo_radius = scale.px(Mm(HALO_RADIUS_MM)) * (1.0 + 2.0 * b);
+    let apparent = scale.px(plan.dot_diameter);
+    let d0 = DEPOSIT_SHARE * apparent * (1.0 + 0.5 * b);
+    let halo_radius = HALO_REACH * apparent * (1.0 + 2.0 * b);
     let halo_mass = plan.halo * (1.0 + 2.0 * b) + b;
     let strengths = plan.strengths();
+    // The darkening a dot of relative strength `s` gives per unit of its
+    // area (luminance-weighted absorption of the plan's shade).
+    let absorbed = |s: f32| {
+        let a = plan.shade.absorption(s);
+        0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]
+    };
     let base = mix(plan.seed ^ 0xd075_0000_0000);
     points
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let h = mix(base ^ ((p.x.to_bits() as u64) << 32 | p.y.to_bits() as u64));
             let hs: [u64; 6] = std::array::from_fn(|i| mix(h.wrapping_add(i as u64 + 1)));
             // Toward the feathered edge practitioners use finer, lighter dots.
             let edge = 0.8 + 0.2 * p.weight;
-            let second = if p.spacing == 0.0 {
-                CLUSTER_SECOND_SIZE
-            } else {
-                1.0
-            };
+            let is_second = p.spacing == 0.0;
+            let paired = is_second || points.get(i + 1).is_some_and(|n| n.spacing == 0.0);
+            let second = if is_second { CLUSTER_SECOND_SIZE } else { 1.0 };
             let size = (1.0 + plan.dot_diameter_spread * normal(hs[0], hs[1])).clamp(0.35, 2.2);
-            let strength = (1.0 + plan.strength_spread * normal(hs[2], hs[3])).clamp(0.25, 1.8);
+            let spread = (1.0 + plan.strength_spread * normal(hs[2], hs[3])).clamp(0.25, 1.8);
+            let nominal = (0.85 + 0.15 * p.weight) * strengths[p.session as usize - 1];
+            let strength = spread * nominal;
+            let diameter = d0 * size * edge * second;
+            // The halo balances the pigment mass of a nominal dot.
+            let halo = if halo_mass > 0.0 {
+                let own = (d0 * edge).powi(2) * absorbed(nominal);
+                let share = if paired { CLUSTER_PIGMENT_SHARE } else { 1.0 };
+                let target = own * (1.0 + halo_mass) * share;
+                let core = diameter * diameter * absorbed(strength);
+                (target / core.max(1e-12) - 1.0).clamp(
+                    halo_mass * HALO_BALANCE.start(),
+                    halo_mass * HALO_BALANCE.end(),
+                )
+            } else {
+                0.0
+            };
             Dot {
                 x: p.x,
                 y: p.y,
                 session: p.session,
-                diameter: d0 * size * edge * second,
+                diameter,
                 elongation: 1.0 + (plan.elongation - 1.0) * unit(hs[4]),
                 angle: std::f32::consts::PI * unit(hs[5]),
-                strength: strength * (0.85 + 0.15 * p.weight) * strengths[p.session as usize - 1],
+                strength,
                 weight: p.weight,
                 spacing: p.spacing,
                 halo_radius,
-                halo_mass,
+                halo_mass: halo,
             }
         })
         .collect()
@@ -189,7 +242,10 @@ mod tests {
         for (c, b) in clean.iter().zip(&blown) {
             assert!((b.diameter / c.diameter - 1.5).abs() < 1e-4);
             assert!((b.halo_radius / c.halo_radius - 3.0).abs() < 1e-4);
-            assert!(b.halo_mass > 3.0 * c.halo_mass);
+            // Its halo takes three times the pigment (a dot's total pigment is
+            // its area times 1 + its halo).
+            let pigment = |d: &Dot| d.diameter * d.diameter * (1.0 + d.halo_mass);
+            assert!(pigment(b) > 3.0 * pigment(c));
             assert_eq!((b.x, b.strength), (c.x, c.strength));
         }
     }
@@ -274,7 +330,7 @@ mod tests {
             .sum::<f32>()
             / dots.len() as f32)
             .sqrt();
-        let planned = scale.px(plan.dot_diameter);
+        let planned = DEPOSIT_SHARE * scale.px(plan.dot_diameter);
         assert!(
             (mean / planned - 1.0).abs() < 0.05,
             "mean diameter {mean} vs {planned}"

@@ -37,7 +37,10 @@ pub use design::{
     overlay, run_design, DesignReport, CLIPPED_TINT, HAIRLINE_COLOUR, REGION_TINT, SCAR_COLOUR,
 };
 pub use error::{Error, Result};
-pub use follicle::{make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_SECOND_SIZE, HALO_RADIUS_MM};
+pub use follicle::{
+    make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_PIGMENT_SHARE, CLUSTER_SECOND_SIZE,
+    DEPOSIT_SHARE, HALO_REACH,
+};
 pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
 pub use hairline::{
     parse_hairline_points, Hairline, HairlineDesign, HairlineLook, HairlineStyle, StyleParams,
@@ -81,7 +84,7 @@ pub use sampling::{
     full_weight_radius, radius_at, sample, SamplePoint, SamplerParams, WEIGHT_FLOOR,
 };
 pub use scar::{hold_on_scar, DEFAULT_SCAR_RETENTION, SCAR_PATCH_MM};
-pub use shade::{match_hair, Shade, ShadeMatch, NAMED_SHADES};
+pub use shade::{match_hair, NamedShade, Shade, ShadeMatch, DEFAULT_SHADE, NAMED_SHADES};
 pub use shape::{
     HeadShape, View, DEPOSIT_DEPTH, DEPTH_RATIO, FIT_SPAN_MM, HEAD_BREADTH_MM, MIN_COS,
 };

@@ -119,7 +119,14 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 (None, false) => {}
             }
             say_taken_out(&report.clipped, report.hair_pixels, "");
-            if let Some(m) = &report.shade_match {
+            if let Some(m) = report.shade_match.as_ref().filter(|m| m.fallback.is_some()) {
+                println!(
+                    "shade: {} at dilution {:.2}, the default: {}; give --shade (or --hair X,Y) to choose",
+                    m.shade.name,
+                    m.shade.dilution,
+                    m.fallback.as_deref().unwrap_or_default()
+                );
+            } else if let Some(m) = &report.shade_match {
                 println!(
                     "shade auto: {} at dilution {:.2} (session 1 at {:.2}); ΔE2000 {:.1} to the hair #{:02x}{:02x}{:02x} ({} px) on skin #{:02x}{:02x}{:02x}",
                     m.shade.name,
@@ -239,10 +246,11 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
         }
         Command::Studio(args) => smp_render::run_studio(args.options())?,
         Command::Shades => {
-            for (name, rgb, about) in smp_render::NAMED_SHADES {
+            for n in smp_render::NAMED_SHADES {
+                let rgb = smp_render::Shade::parse(n.name, 1.0, "shades")?.swatch();
                 println!(
-                    "{name:<12} #{:02x}{:02x}{:02x}  {about}",
-                    rgb[0], rgb[1], rgb[2]
+                    "{:<12} #{:02x}{:02x}{:02x}  {}",
+                    n.name, rgb[0], rgb[1], rgb[2], n.about
                 );
             }
         }

@@ -518,28 +518,31 @@ impl Pipeline {
             ),
             Sessions::Only(k) => {
                 let k = k.clamp(1, plan.sessions);
-                // The dots of sessions 1 to k at once: the image of session
-                // k alone (dots stay in session order, so in drawing order).
+                // The dots of sessions 1 to k, drawn in the same order as
+                // for every session (so with the same rounding), keeping
+                // only the last image.
                 let upto: Vec<Dot> = dots
                     .par_iter()
                     .filter(|d| d.session <= k)
-                    .map(|d| Dot { session: 1, ..*d })
+                    .copied()
                     .collect();
-                let one = Plan {
-                    sessions: 1,
+                let upto_k = Plan {
+                    sessions: k,
                     session_shares: None,
                     session_strengths: None,
                     ..plan.clone()
                 };
-                composite_with_scar(
+                let mut images = composite_with_scar(
                     scene.photo(),
                     &stage.region,
-                    &one,
+                    &upto_k,
                     design.scale,
                     &upto,
                     blur,
                     design.scar.as_ref(),
-                )
+                );
+                images.drain(..images.len() - 1);
+                images
             }
         };
         let composite_time = clock.elapsed();

@@ -51,15 +51,20 @@ pub struct Plan {
     /// Cumulative share of `density` after each session, increasing, the last
     /// 1. Default: [`default_session_shares`] (40% / 75% / 100% for 3).
     pub session_shares: Option<Vec<f32>>,
-    /// Apparent diameter of a healed dot (pigment plus its scatter halo),
-    /// mm, 0.05 to 2. Default: 0.5 mm (DOMAIN: 0.3-0.5 mm apparent).
+    /// Apparent diameter of a healed dot, mm, 0.05 to 2: the width at half
+    /// its peak of the darkening a lone dot makes (its deposit, drawn at
+    /// [`crate::DEPOSIT_SHARE`] of this, plus its scatter halo, seen
+    /// through the pigment blur). Default: 0.5 mm (DOMAIN: 0.3-0.5 mm
+    /// apparent).
     pub dot_diameter: Mm,
     /// Relative standard deviation of the dot diameter, 0 to 0.8. Default: 0.25.
     pub dot_diameter_spread: f32,
     /// Largest ratio of a dot's long to short axis, 1 to 3; each dot draws
     /// its own ratio between 1 and this. Default: 1.35.
     pub elongation: f32,
-    /// Relative standard deviation of a dot's pigment strength, 0 to 0.6. Default: 0.18.
+    /// Relative standard deviation of the optical density of a dot's
+    /// deposit, 0 to 0.6 (its halo takes up the difference, so the
+    /// pigment per dot stays even). Default: 0.18.
     pub strength_spread: f32,
     /// Share of the dots placed as 2-dot clusters, 0 to 0.5: a second,
     /// slightly smaller impression beside the first, as practitioners set
@@ -69,17 +74,22 @@ pub struct Plan {
     /// the sampler places fewer sites so that the dots still make the
     /// planned density. Default: 0.06.
     pub clusters: f32,
-    /// Pigment scattered into a halo of [`crate::HALO_RADIUS_MM`] around
-    /// each dot, as a multiple of the dot's own pigment, 0 to 8. Default:
-    /// 1.5 (set by eye on the shipped photos so that a healed 3-session
-    /// top reads as a shadow with fine texture, not as pepper).
+    /// Pigment scattered into a faint halo around each dot (reaching
+    /// [`crate::HALO_REACH`] × its apparent diameter), as a multiple of the
+    /// pigment in a dot of the planned size and strength, 0 to 8. Each
+    /// dot's own halo balances its pigment mass: a smaller or lighter
+    /// deposit scatters more ([`crate::make_dots`]). Default: 4 (so that a
+    /// healed 3-session top reads as a shadow with fine texture, not as
+    /// pepper, and a dot's darkening measures its planned diameter at half
+    /// its peak).
     pub halo: f32,
     /// Pigment placed too deep ("blowout"), 0 to 1: each dot's pigment
     /// spreads into a wider, softer smudge (1 = a badly blown-out
     /// dot: 3 × the halo's radius and pigment, 1.5 × the dot's diameter).
     /// Useful to show a client what poor work looks like. Default: 0.
     pub blowout: f32,
-    /// Pigment shade and dilution. Default: jet-black, undiluted.
+    /// Pigment shade and dilution. Default: [`crate::DEFAULT_SHADE`]
+    /// (soft-black), as mixed; see also [`Plan::shade_unset`].
     pub shade: Shade,
     /// Pigment strength of each session, 0.1 to 1.5. Default:
     /// [`default_session_strengths`] (session 1 at 0.8).
@@ -102,6 +112,14 @@ pub struct Plan {
     /// Choose the shade and dilution to match the client's hair
     /// ([`crate::match_hair`]) instead of `shade`. Default: false.
     pub shade_auto: bool,
+    /// The plan names no shade: the pipeline matches one to the client's
+    /// hair as `auto` does ([`crate::resolve_shade`]) and keeps
+    /// [`Plan::shade`] (the default, [`crate::DEFAULT_SHADE`]) when there
+    /// is no hair to match, saying why. Set by [`Plan::for_client`], the
+    /// plan the command line, batches and the studio start from; cleared
+    /// by a plan file or option that names a shade or dilution. Default:
+    /// false (a library plan renders its `shade`).
+    pub shade_unset: bool,
     /// A point on the client's hair (photo px) for `shade_auto`; `None`
     /// samples the hair beside the region. Default: `None`.
     pub hair_point: Option<[f32; 2]>,
@@ -127,7 +145,7 @@ pub struct Plan {
 }
 
 /// Default [`Plan::halo`].
-pub const DEFAULT_HALO: f32 = 1.5;
+pub const DEFAULT_HALO: f32 = 4.0;
 
 impl Default for Plan {
     fn default() -> Self {
@@ -150,6 +168,7 @@ impl Default for Plan {
             pigment: Permanence::Permanent,
             stage: Stage::Healed,
             shade_auto: false,
+            shade_unset: false,
             hair_point: None,
             keep_hair: true,
             scar_retention: crate::scar::DEFAULT_SCAR_RETENTION,
@@ -161,6 +180,15 @@ impl Default for Plan {
 }
 
 impl Plan {
+    /// The default plan as the command line, batches and the studio start
+    /// from: its shade not yet chosen ([`Plan::shade_unset`]).
+    pub fn for_client() -> Plan {
+        Plan {
+            shade_unset: true,
+            ..Plan::default()
+        }
+    }
+
     /// Cumulative density share after each session.
     pub fn shares(&self) -> Vec<f32> {
         self.session_shares
@@ -198,6 +226,7 @@ impl Plan {
             pigment,
             stage,
             shade_auto,
+            shade_unset,
             hair_point,
             keep_hair,
             scar_retention,
@@ -205,6 +234,8 @@ impl Plan {
             clip_to_head,
             head_shape,
         } = self;
+        // A shade not yet chosen stays unchosen (matched when rendered).
+        let chosen = !shade_unset || *shade_auto;
         PlanFile {
             sessions: Some(i64::from(*sessions)),
             density_per_cm2: Some(density.0),
@@ -215,12 +246,14 @@ impl Plan {
             strength_spread: Some(*strength_spread),
             clusters: Some(*clusters),
             halo: Some(*halo),
-            shade: Some(if *shade_auto {
-                "auto".to_string()
-            } else {
-                shade.name.clone()
+            shade: chosen.then(|| {
+                if *shade_auto {
+                    "auto".to_string()
+                } else {
+                    shade.name.clone()
+                }
             }),
-            dilution: Some(shade.dilution),
+            dilution: chosen.then_some(shade.dilution),
             blowout: Some(*blowout),
             pigment: Some(
                 match pigment {
@@ -237,7 +270,13 @@ impl Plan {
             scar_dilution: scar_shade.as_ref().map(|s| s.dilution),
             clip_to_head: Some(*clip_to_head),
             head_shape: Some(*head_shape),
-            session_strengths: Some(self.strengths()),
+            // A shade matched when rendered sets session 1's strength
+            // itself, unless the plan gives the strengths.
+            session_strengths: if chosen {
+                Some(self.strengths())
+            } else {
+                self.session_strengths.clone()
+            },
             feather_mm: Some(feather.0),
             seed: Some(*seed),
             camera_blur_px: *camera_blur_px,
@@ -620,6 +659,9 @@ impl PlanFile {
         }
         if let Some(v) = self.blowout {
             p.blowout = v;
+        }
+        if self.shade.is_some() || self.dilution.is_some() {
+            p.shade_unset = false;
         }
         if self.shade.as_deref().map(str::trim) == Some("auto") {
             p.shade_auto = true;

@@ -444,26 +444,57 @@ pub fn prepare_region(
 pub const HAIR_REACH_MM: f32 = 10.0;
 
 /// The plan with its shade matched to the client's hair when it asks for
-/// `auto` ([`Plan::shade_auto`]), session 1 one dilution step (0.1)
-/// lighter as practitioners do; otherwise the plan as it is.
+/// `auto` ([`Plan::shade_auto`]) or names no shade ([`Plan::shade_unset`]),
+/// session 1 one dilution step (0.1) lighter as practitioners do;
+/// otherwise the plan as it is. A plan that names no shade and has no hair
+/// to match (a bald head) keeps its default shade ([`crate::DEFAULT_SHADE`]),
+/// and the returned match says why in [`ShadeMatch::fallback`]; `auto`
+/// without hair is an error that asks for a point on the hair.
 pub fn resolve_shade(
     plan: &Plan,
     photo: &RgbImage,
     region: &Region,
     scale: Scale,
 ) -> Result<(Plan, Option<ShadeMatch>)> {
-    if !plan.shade_auto {
+    if !plan.shade_auto && !plan.shade_unset {
         return Ok((plan.clone(), None));
     }
-    let m = match_hair(
+    let found = match_hair(
         photo,
         region,
         plan.hair_point,
         scale.px(Mm(HAIR_REACH_MM)),
         "shade auto",
-    )?;
+    );
+    let m = match found {
+        Ok(m) => m,
+        Err(e) if plan.shade_unset && !plan.shade_auto => {
+            let reason = match &e {
+                crate::Error::InvalidField { value, .. } => {
+                    format!("no hair to match beside the region ({value})")
+                }
+                _ => "no hair to match".to_string(),
+            };
+            return Ok((
+                Plan {
+                    shade_unset: false,
+                    ..plan.clone()
+                },
+                Some(ShadeMatch {
+                    shade: plan.shade.clone(),
+                    delta_e: f32::NAN,
+                    hair: [0; 3],
+                    skin: [0; 3],
+                    hair_pixels: 0,
+                    fallback: Some(reason),
+                }),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     let mut p = plan.clone();
     p.shade = m.shade.clone();
+    p.shade_unset = false;
     if p.session_strengths.is_none() && p.sessions > 1 {
         let d = m.shade.dilution;
         let mut st = crate::plan::default_session_strengths(p.sessions);

@@ -3,40 +3,69 @@
 //! SMP pigment is carbon black diluted with water. Seen through the upper
 //! skin it does not look black: the skin above scatters short wavelengths
 //! back (the Tyndall effect), so a dot reads cool blue-grey. A shade is
-//! therefore stored as a *transmittance*: the fraction of each linear-light
-//! channel a full-strength dot lets through, bluer than it is red. Over
-//! reddish skin that multiplies to the neutral-to-cool grey of real healed
-//! SMP. Dilution follows Beer–Lambert: optical density scales with pigment
-//! concentration, so a dilution `d` turns a transmittance `T` into `T^d`.
+//! therefore a *pigment*, stored as the transmittance of a full-strength
+//! dot of it undiluted (the fraction of each linear-light channel it lets
+//! through, bluer than it is red), and a *dilution*: its concentration.
+//! Dilution acts by Beer–Lambert on the optical density: OD = −ln T scales
+//! with the concentration, so a 1:1 dilution (concentration ½) halves it
+//! and turns `T` into `T^½`. Over reddish skin the pigment multiplies to the
+//! neutral-to-cool grey of real healed SMP.
+//!
+//! A named shade is a pigment at the concentration practitioners mix it
+//! at; `--dilution` dilutes that mix further.
 
 use palette::{LinSrgb, Srgb};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
-/// The named shades, with the sRGB colour a full-strength dot would show
-/// over a white surface under the skin (its transmittance, encoded as sRGB).
-pub const NAMED_SHADES: &[(&str, [u8; 3], &str)] = &[
-    (
-        "jet-black",
-        [111, 119, 132],
-        "undiluted carbon black; reads cool blue-grey through skin",
-    ),
-    (
-        "black-brown",
-        [122, 122, 128],
-        "softer black with a warm cast, for brown hair",
-    ),
-    (
-        "soft-black",
-        [146, 151, 160],
-        "carbon black diluted about 1:1; for light skin or fair hair",
-    ),
-    (
-        "ash-grey",
-        [172, 176, 183],
-        "fine-particle ash grey used for semi-permanent work",
-    ),
+/// A named shade: its pigment (the sRGB colour a full-strength dot of the
+/// undiluted pigment shows over a white surface under the skin, i.e. its
+/// transmittance encoded as sRGB), its concentration of that pigment in
+/// the shade's mix (1 = undiluted, ½ = 1:1 with water), and what it is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NamedShade {
+    /// The name, as given to `--shade`.
+    pub name: &'static str,
+    /// Transmittance of a full-strength dot of the undiluted pigment, sRGB.
+    pub pigment: [u8; 3],
+    /// Concentration of the pigment in the shade's mix, 0 to 1.
+    pub concentration: f32,
+    /// What it is and whom it suits.
+    pub about: &'static str,
+}
+
+/// Carbon black seen through skin: a full-strength dot of undiluted
+/// pigment lets through 6-9 % of the light, more of the blue.
+const CARBON_BLACK: [u8; 3] = [70, 78, 92];
+
+/// The named shades, darkest first; each the next one's neighbour in the
+/// list (test `shades::adjacent_shades_differ_visibly_on_every_shipped_plan`).
+pub const NAMED_SHADES: &[NamedShade] = &[
+    NamedShade {
+        name: "jet-black",
+        pigment: CARBON_BLACK,
+        concentration: 1.0,
+        about: "undiluted carbon black; reads cool blue-grey through skin; for black hair and darker skin",
+    },
+    NamedShade {
+        name: "black-brown",
+        pigment: [84, 70, 62],
+        concentration: 0.45,
+        about: "carbon black with a brown (iron oxide) cast, about 1:1; for brown hair",
+    },
+    NamedShade {
+        name: "soft-black",
+        pigment: CARBON_BLACK,
+        concentration: 0.25,
+        about: "carbon black diluted about 1:2; for light skin or fair hair",
+    },
+    NamedShade {
+        name: "ash-grey",
+        pigment: [84, 96, 112],
+        concentration: 0.11,
+        about: "fine-particle grey (carbon black, about 1:6, scattering cooler), used for semi-permanent work and for fair or grey hair",
+    },
 ];
 
 /// A pigment shade with its dilution.
@@ -44,36 +73,44 @@ pub const NAMED_SHADES: &[(&str, [u8; 3], &str)] = &[
 pub struct Shade {
     /// The shade's name (a name from [`NAMED_SHADES`] or `#rrggbb`).
     pub name: String,
-    /// Transmittance of a full-strength dot in linear light, per channel.
+    /// Transmittance of a full-strength dot of the undiluted pigment in
+    /// linear light, per channel.
     pub transmittance: LinSrgb<f32>,
-    /// Pigment concentration, 1 = as in the bottle. Default: 1.
+    /// Concentration of the pigment in the shade's own mix (a named
+    /// shade's [`NamedShade::concentration`]; 1 for `#rrggbb`).
+    pub concentration: f32,
+    /// Further dilution of that mix, 1 = as mixed. Default: 1.
     pub dilution: f32,
 }
 
 impl Default for Shade {
     fn default() -> Self {
-        Shade::parse("jet-black", 1.0, "default").expect("built-in shade")
+        Shade::parse(DEFAULT_SHADE, 1.0, "default").expect("built-in shade")
     }
 }
 
+/// The shade of a plan that names none and has no hair to match it to.
+pub const DEFAULT_SHADE: &str = "soft-black";
+
 impl Shade {
     /// Parses a shade name (see [`NAMED_SHADES`]) or a custom `#rrggbb`
-    /// transmittance colour, with a dilution in (0, 1].
+    /// transmittance colour (of a full-strength dot, undiluted), with a
+    /// further dilution in (0, 1].
     pub fn parse(name: &str, dilution: f32, source: &str) -> Result<Self> {
         if !(0.05..=1.0).contains(&dilution) {
             return Err(Error::field(
                 source,
                 "dilution",
                 dilution,
-                "must be 0.05 to 1 (1 = undiluted pigment)",
+                "must be 0.05 to 1 (1 = the shade as mixed)",
             ));
         }
         let key = name.trim().to_ascii_lowercase();
-        let rgb = if let Some((_, rgb, _)) = NAMED_SHADES.iter().find(|(n, _, _)| *n == key) {
-            *rgb
+        let (rgb, concentration) = if let Some(n) = NAMED_SHADES.iter().find(|n| n.name == key) {
+            (n.pigment, n.concentration)
         } else if let Some(hex) = key.strip_prefix('#').filter(|h| h.len() == 6) {
             let v = u32::from_str_radix(hex, 16).map_err(|_| shade_error(name, source))?;
-            [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+            ([(v >> 16) as u8, (v >> 8) as u8, v as u8], 1.0)
         } else {
             return Err(shade_error(name, source));
         };
@@ -83,20 +120,36 @@ impl Shade {
         Ok(Shade {
             name: key,
             transmittance,
+            concentration,
             dilution,
         })
     }
 
+    /// The pigment's concentration in the dots: the shade's own mix times
+    /// the further dilution.
+    pub fn strength(&self) -> f32 {
+        self.concentration * self.dilution
+    }
+
     /// The fraction of light absorbed per channel by a dot of this shade at
-    /// relative `strength` (1 = a full-strength dot): `1 − T^(dilution·strength)`.
+    /// relative `strength` (1 = a full-strength dot):
+    /// `1 − T^(concentration·dilution·strength)`.
     pub fn absorption(&self, strength: f32) -> [f32; 3] {
-        let k = self.dilution * strength;
+        let k = self.strength() * strength;
         let t = self.transmittance;
         [
             1.0 - t.red.powf(k),
             1.0 - t.green.powf(k),
             1.0 - t.blue.powf(k),
         ]
+    }
+
+    /// The sRGB colour of a full-strength dot of the shade as mixed and
+    /// diluted, over a white surface under the skin (a swatch).
+    pub fn swatch(&self) -> [u8; 3] {
+        let a = self.absorption(1.0);
+        let s: Srgb<u8> = Srgb::from_linear(LinSrgb::new(1.0 - a[0], 1.0 - a[1], 1.0 - a[2]));
+        [s.red, s.green, s.blue]
     }
 }
 
@@ -114,12 +167,20 @@ pub struct ShadeMatch {
     pub skin: [u8; 3],
     /// How many hair pixels were sampled.
     pub hair_pixels: usize,
+    /// Why the plan's default shade was used instead of a match (no hair
+    /// to match, e.g. a bald head); `None` for a match.
+    pub fallback: Option<String>,
 }
 
 /// Dilutions tried when matching, from lightest to undiluted.
 const MATCH_DILUTIONS: [f32; 15] = [
     0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0,
 ];
+/// Skin from this CIELAB lightness on counts as light for matching…
+pub const LIGHT_SKIN_L: f32 = 60.0;
+/// … where the lightest shade within this ΔE2000 of the closest match is
+/// taken: more dilution on lighter skin.
+pub const LIGHT_SKIN_LEEWAY: f32 = 2.0;
 /// Fewest hair pixels a match is made from…
 const MIN_HAIR_PIXELS: usize = 30;
 /// … and least share of the pixels looked at that must be hair.
@@ -227,8 +288,8 @@ pub fn match_hair(
     let hair = median(&mut hair);
     let lab = |c: [f32; 3]| Lab::from_color(LinSrgb::new(c[0], c[1], c[2]));
     let target = lab(hair);
-    let mut best: Option<(f32, Shade)> = None;
-    for (name, _, _) in NAMED_SHADES {
+    let mut tried: Vec<(f32, f32, Shade)> = Vec::new();
+    for NamedShade { name, .. } in NAMED_SHADES {
         for d in MATCH_DILUTIONS {
             let shade = Shade::parse(name, d, source)?;
             let a = shade.absorption(1.0);
@@ -237,13 +298,24 @@ pub fn match_hair(
                 skin[1] * (1.0 - a[1]),
                 skin[2] * (1.0 - a[2]),
             ];
-            let de = lab(dot).difference(target);
-            if best.as_ref().is_none_or(|(b, _)| de < *b) {
-                best = Some((de, shade));
-            }
+            let absorbed = 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2];
+            tried.push((lab(dot).difference(target), absorbed, shade));
         }
     }
-    let (delta_e, shade) = best.expect("shades to try");
+    // The closest match; on lighter skin practitioners dilute more
+    // (DOMAIN.md, "Colour"), so there the lightest shade within
+    // LIGHT_SKIN_LEEWAY of the closest is taken.
+    let closest = tried.iter().map(|t| t.0).fold(f32::INFINITY, f32::min);
+    let leeway = if lab(skin).l >= LIGHT_SKIN_L {
+        LIGHT_SKIN_LEEWAY
+    } else {
+        0.0
+    };
+    let (delta_e, _, shade) = tried
+        .into_iter()
+        .filter(|t| t.0 <= closest + leeway)
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)))
+        .expect("shades to try");
     let srgb = |c: [f32; 3]| {
         let s: Srgb<u8> = Srgb::from_linear(LinSrgb::new(c[0], c[1], c[2]));
         [s.red, s.green, s.blue]
@@ -254,6 +326,7 @@ pub fn match_hair(
         hair: srgb(hair),
         skin: srgb(skin),
         hair_pixels,
+        fallback: None,
     })
 }
 
@@ -267,7 +340,7 @@ fn median(px: &mut [[f32; 3]]) -> [f32; 3] {
 }
 
 fn shade_error(name: &str, source: &str) -> Error {
-    let names: Vec<&str> = NAMED_SHADES.iter().map(|(n, _, _)| *n).collect();
+    let names: Vec<&str> = NAMED_SHADES.iter().map(|n| n.name).collect();
     Error::field(
         source,
         "shade",
@@ -282,9 +355,17 @@ mod tests {
 
     #[test]
     fn named_shades_read_cool_through_skin() {
-        for (name, _, _) in NAMED_SHADES {
+        let jet = Shade::parse("jet-black", 1.0, "test")
+            .unwrap()
+            .transmittance;
+        for NamedShade { name, .. } in NAMED_SHADES {
             let s = Shade::parse(name, 1.0, "test").unwrap();
             let t = s.transmittance;
+            if *name == "black-brown" {
+                // Carbon black with a brown cast: warmer than jet-black.
+                assert!(t.red / t.blue > jet.red / jet.blue, "{name}: not warmer");
+                continue;
+            }
             assert!(t.blue > t.red, "{name}: blue must pass more than red");
         }
     }

@@ -249,7 +249,7 @@ impl StageLook {
         // (1 − T), not of its optical density: by Beer–Lambert a dense
         // dot would barely lighten as it loses pigment.
         let t = shade.transmittance.green.clamp(1e-4, 0.9999);
-        let k = shade.dilution;
+        let k = shade.strength();
         for d in dots.iter_mut() {
             d.diameter *= self.size;
             d.strength *= self.density;
@@ -276,14 +276,17 @@ impl StageLook {
         }
         // A crust lets through more red than green or blue (linear light).
         let crust = [0.16f32, 0.075, 0.06];
-        let t = shade.transmittance;
-        let mix = |a: f32, b: f32| a * (1.0 - self.crust) + b * self.crust;
+        // Mixed as the dot's own colour: the shade as mixed and diluted.
+        let a = shade.absorption(1.0);
+        let mix = |a: f32, b: f32| (1.0 - a) * (1.0 - self.crust) + b * self.crust;
         Shade {
             transmittance: palette::LinSrgb::new(
-                mix(t.red, crust[0]),
-                mix(t.green, crust[1]),
-                mix(t.blue, crust[2]),
+                mix(a[0], crust[0]),
+                mix(a[1], crust[1]),
+                mix(a[2], crust[2]),
             ),
+            concentration: 1.0,
+            dilution: 1.0,
             ..shade.clone()
         }
     }

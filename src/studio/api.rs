@@ -122,7 +122,7 @@ pub(crate) async fn info(State(s): State<Arc<Shared>>) -> Response {
         "folder": st.root.file_name().map(|n| n.to_string_lossy().into_owned()),
         "photos": st.photos(),
         "initial": st.initial,
-        "shades": NAMED_SHADES.iter().map(|(n, c, about)| json!({"name": n, "hex": hex(*c), "about": about})).collect::<Vec<_>>(),
+        "shades": NAMED_SHADES.iter().map(|n| json!({"name": n.name, "hex": hex(crate::shade::Shade::parse(n.name, 1.0, "shades").map_or(n.pigment, |s| s.swatch())), "about": n.about})).collect::<Vec<_>>(),
         "hairline_styles": HAIRLINE_STYLES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
         "presets": PRESET_NAMES,
         "stages": ["fresh", "crusting", "healed"],
@@ -526,7 +526,7 @@ fn preview_design(photo: &OpenPhoto, pf: &PlanFile, brush: &Brush) -> Result<Des
             "give a scar polygon or a painted scar, not both",
         ));
     }
-    let plan = fields.apply_to(Plan::default(), SOURCE)?;
+    let plan = fields.apply_to(Plan::for_client(), SOURCE)?;
     let job = RenderJob::from_fields(&fields, plan, SOURCE)?;
     let size = photo.pipeline.photo().dimensions();
     let scar = match &scar_mask {
@@ -845,7 +845,7 @@ fn export_now(s: &Shared, photo: &OpenPhoto, req: ExportRequest) -> Result<Value
     }
     // The plan file first, then the render from it, as `render --plan`
     // reads it.
-    let plan = fields.apply_to(Plan::default(), SOURCE)?;
+    let plan = fields.apply_to(Plan::for_client(), SOURCE)?;
     let job = RenderJob::from_fields(&fields, plan, SOURCE)?;
     let plan_path = dir.join("plan.toml");
     let mut pf = job.plan_file(Some(&dir));
@@ -860,7 +860,7 @@ fn export_now(s: &Shared, photo: &OpenPhoto, req: ExportRequest) -> Result<Value
     write_atomic(&plan_path, text.as_bytes())?;
     let loaded = PlanFile::load(&plan_path)?;
     let source = plan_path.display().to_string();
-    let plan = loaded.apply_to(Plan::default(), &source)?;
+    let plan = loaded.apply_to(Plan::for_client(), &source)?;
     let mut job = RenderJob::from_fields(&loaded, plan, &source)?;
     job.out_dir = dir.clone();
     job.other_inputs = vec![plan_path.clone()];

@@ -3,6 +3,7 @@
 mod batch;
 mod browser;
 mod cli;
+mod dots;
 mod hair;
 mod hairline;
 mod head;
@@ -12,6 +13,7 @@ mod properties;
 mod provenance;
 mod scalp;
 mod scar;
+mod shades;
 mod shape;
 mod sheets;
 mod studio;
