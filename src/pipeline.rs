@@ -37,8 +37,8 @@ use crate::optics::estimate_blur;
 use crate::plan::Plan;
 use crate::region::{Rect, Region};
 use crate::render::{
-    composite_with_scar, fit_head, pigment_blur, place_points, prepare_region, resolve_shade,
-    stage_dots, BuiltRegion, RegionSource,
+    composite_with_scar, composite_with_scar_upto, fit_head, pigment_blur, place_points,
+    prepare_region, resolve_shade, stage_dots, BuiltRegion, RegionSource,
 };
 use crate::sampling::SamplePoint;
 use crate::scar::hold_on_scar;
@@ -443,27 +443,29 @@ impl Pipeline {
             ),
             Sessions::Only(k) => {
                 let k = k.clamp(1, plan.sessions);
-                // The dots of sessions 1 to k at once: the image of session
-                // k alone (dots stay in session order, so in drawing order).
+                // The dots of sessions 1 to k, drawn in the order of all
+                // sessions' (by session), composited once: the image of
+                // session k alone.
                 let upto: Vec<Dot> = dots
                     .par_iter()
                     .filter(|d| d.session <= k)
-                    .map(|d| Dot { session: 1, ..*d })
+                    .copied()
                     .collect();
-                let one = Plan {
-                    sessions: 1,
+                let plan_k = Plan {
+                    sessions: k,
                     session_shares: None,
                     session_strengths: None,
                     ..plan.clone()
                 };
-                composite_with_scar(
+                composite_with_scar_upto(
                     scene.photo(),
                     &stage.region,
-                    &one,
+                    &plan_k,
                     design.scale,
                     &upto,
                     blur,
                     design.scar.as_ref(),
+                    true,
                 )
             }
         };
