@@ -173,8 +173,8 @@ impl PigmentLayer {
 
 /// Multiplies a row of transmittance `lrow` into the pixels of `prow` (which
 /// start at the same column, photo column `x0` of row `y`) in linear light,
-/// under the skin's gloss, and reddens the skin by `red` (per pixel, 0 to
-/// 1) if given. The light `region` keeps out of pigment's reach (the
+/// under the skin's gloss, and reddens the skin by `red` (per pixel, from 0
+/// to 1) if given. The light `region` keeps out of pigment's reach (the
 /// backdrop's share of an outline pixel, a strand's share of a pixel beside
 /// it) is left as it is, and `matte` (0 to 1) takes that share of the
 /// skin's gloss away, in proportion to the region's weight. Pixels of

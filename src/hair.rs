@@ -315,4 +315,49 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn light_strands_are_found_and_specks_are_not() {
+        // Skin with grey strands (lighter than the skin) every 8th column,
+        // a soft highlight, and isolated dark and light specks of 1-3 px.
+        let photo = RgbImage::from_fn(120, 80, |x, y| {
+            let speck = (y == 40 && (x == 10 || x == 11)) || (y == 20 && x == 100);
+            if (20..80).contains(&x) && x % 8 == 0 && (5..75).contains(&y) {
+                image::Rgb([235, 235, 232])
+            } else if speck && x < 50 {
+                image::Rgb([40, 35, 30])
+            } else if speck {
+                image::Rgb([250, 250, 250])
+            } else if (84..120).contains(&x) && (44..80).contains(&y) {
+                // A highlight, as soft as a bald crown's.
+                let r2 = (x as f32 - 102.0).powi(2) + (y as f32 - 62.0).powi(2);
+                let g = (-r2 / 128.0).exp();
+                let v = |c: f32, top: f32| (c + (top - c) * g) as u8;
+                image::Rgb([v(190.0, 252.0), v(150.0, 248.0), v(130.0, 245.0)])
+            } else {
+                image::Rgb([190, 150, 130])
+            }
+        });
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 120,
+            y1: 80,
+        };
+        let skin = luminance(&image::Rgb([190, 150, 130]));
+        let cover = hair_cover(&photo, rect, skin);
+        let at = |x: usize, y: usize| cover.share[y * 120 + x];
+        for y in 10..70 {
+            for x in (24..80).step_by(8) {
+                assert_eq!(at(x, y), 1.0, "strand ({x}, {y})");
+            }
+        }
+        assert_eq!(at(10, 40), 0.0, "dark speck");
+        assert_eq!(at(100, 20), 0.0, "light speck");
+        for y in 44..80 {
+            for x in 84..120 {
+                assert_eq!(at(x, y), 0.0, "highlight ({x}, {y})");
+            }
+        }
+    }
 }

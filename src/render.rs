@@ -1095,6 +1095,8 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     // The notice is drawn in place (a corner of each image), so no image
     // is copied for it; the sheet shows it on its after-half too.
     let mut sessions = sessions;
+    let unmarked =
+        (job.frame == Frame::Scalp && job.simulated_label).then(|| sessions[n - 1].clone());
     if job.simulated_label {
         sessions.par_iter_mut().for_each(simulated_mark);
     }
@@ -1128,12 +1130,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             Some(img) => encode_write(path, img, &format!("session {} of {n}", n + 1 - i)),
             None => {
                 let sheet = match frame {
-                    Some(f) => side_by_side(
-                        &crop_to(photo, f),
-                        "Before",
-                        &crop_to(&sessions[n - 1], f),
-                        &after_label,
-                    ),
+                    Some(f) => {
+                        // Cut from the unmarked image, then marked: the
+                        // notice stays in the sheet's after half.
+                        let mut after = crop_to(unmarked.as_ref().unwrap_or(&sessions[n - 1]), f);
+                        if job.simulated_label {
+                            simulated_mark(&mut after);
+                        }
+                        side_by_side(&crop_to(photo, f), "Before", &after, &after_label)
+                    }
                     None => side_by_side(photo, "Before", &sessions[n - 1], &after_label),
                 };
                 encode_write(path, &sheet, &format!("before and after {n} sessions"))

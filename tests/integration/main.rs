@@ -3,6 +3,7 @@
 mod batch;
 mod browser;
 mod cli;
+mod finish;
 mod hair;
 mod hairline;
 mod head;
