@@ -63,11 +63,14 @@ pub fn skin_luminance(photo: &RgbImage, region: &Region) -> f32 {
 
 /// A hair pixel lighter than the skin (blond, grey or white hair) is
 /// lighter than this multiple of the skin's median luminance…
-pub const HAIR_LIGHTER: f32 = 1.2;
+pub const HAIR_LIGHTER: f32 = 1.4;
 /// … and than this multiple of both pixels two steps away across it, in
 /// one of four directions: a light strand is a thin ridge, where a
 /// highlight's edge is light on one side only.
 pub const HAIR_RIDGE: f32 = 1.2;
+/// A light strand's 9 × 9 neighbourhood is darker on average than this
+/// multiple of the skin's median luminance (not a highlight).
+pub const HAIR_LIGHT_SURROUND: f32 = 1.25;
 /// Connected groups of strand pixels this small (8-connected) are pores,
 /// dots or noise, not strands.
 pub const MAX_SPECK_PX: usize = 3;
@@ -98,7 +101,8 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
 ///
 /// A strand pixel is dark (below [`HAIR_DARKER`] of the skin and
 /// [`HAIR_LOCAL`] of its 9 × 9 neighbourhood's mean) or light (above
-/// [`HAIR_LIGHTER`] of the skin and a thin ridge, [`HAIR_RIDGE`]); groups of
+/// [`HAIR_LIGHTER`] of the skin and a thin ridge, [`HAIR_RIDGE`], outside
+/// highlights, [`HAIR_LIGHT_SURROUND`]); groups of
 /// at most [`MAX_SPECK_PX`] such pixels are dropped. Strand pixels are hair
 /// wholly; a pixel beside one is hair by the share its luminance lies
 /// between its neighbourhood's (the skin) and the strand's.
@@ -150,7 +154,9 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
             if l < dark {
                 return l < HAIR_LOCAL * local(x, y);
             }
-            if l > light {
+            // Outside highlights only: on a shiny scalp a glint on stubble
+            // is a light ridge too, and cannot be told from a grey hair.
+            if l > light && local(x, y) < HAIR_LIGHT_SURROUND * skin {
                 let v = |x: i64, y: i64| {
                     (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y))
                 };

@@ -40,7 +40,7 @@ pub use error::{Error, Result};
 pub use follicle::{make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_SECOND_SIZE, HALO_RADIUS_MM};
 pub use hair::{
     hair_cover, hair_pixels, keep_hair, skin_luminance, HairCover, HAIR_DARKER, HAIR_LIGHTER,
-    HAIR_LOCAL, HAIR_RIDGE, MAX_SPECK_PX,
+    HAIR_LIGHT_SURROUND, HAIR_LOCAL, HAIR_RIDGE, MAX_SPECK_PX,
 };
 pub use hairline::{
     parse_hairline_points, Hairline, HairlineDesign, HairlineLook, HairlineStyle, StyleParams,
