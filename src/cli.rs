@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use smp_render::{
-    Batch, BatchOptions, Canvas, Crop, Error, Format, Layout, Plan, PlanFile, Region, RegionSource,
-    RenderJob, Result, SheetJob, SheetSource, Stage, Variant, Watermark, WatermarkPosition,
+    Batch, BatchOptions, Canvas, Crop, Error, Format, Frame, Layout, Plan, PlanFile, Region,
+    RegionSource, RenderJob, Result, SheetJob, SheetSource, Stage, Variant, Watermark,
+    WatermarkPosition,
 };
 
 /// The most worker threads `--threads` takes: more than any machine this
@@ -249,6 +250,10 @@ pub struct RenderArgs {
     /// (1 = badly blown out). [default: 0]
     #[arg(allow_negative_numbers = true, long, value_name = "F")]
     pub blowout: Option<f32>,
+    /// A matte (anti-shine) finish, 0 to 1: the share of the scalp's own shine (its specular
+    /// gloss) taken away before the pigment goes in; 0 = the photo's own shine. [default: 0]
+    #[arg(long, value_name = "F")]
+    pub matte: Option<f32>,
     /// Pigment shade: jet-black, black-brown, soft-black, ash-grey, #rrggbb (the dot's
     /// transmittance seen through skin), or auto (matched to the client's hair). [default:
     /// jet-black]
@@ -323,6 +328,10 @@ pub struct RenderArgs {
     /// Output image format: png (lossless, fast compression) or jpeg. [default: png]
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub format: Option<Format>,
+    /// What before-after shows: scalp (the treated area with context, as --crop scalp cuts it)
+    /// or full (the whole photo). [default: scalp]
+    #[arg(long, value_name = "FRAME", value_parser = parse_frame)]
+    pub frame: Option<Frame>,
     /// JPEG quality, 1 to 100. [default: 90]
     #[arg(long, value_name = "Q")]
     pub quality: Option<u8>,
@@ -426,6 +435,10 @@ fn parse_point(s: &str) -> std::result::Result<[f32; 2], String> {
     }
 }
 
+fn parse_frame(s: &str) -> std::result::Result<Frame, String> {
+    Frame::from_name(s).ok_or_else(|| format!("{s:?} is not a frame; use scalp or full"))
+}
+
 fn parse_format(s: &str) -> std::result::Result<Format, String> {
     Format::from_name(s).ok_or_else(|| format!("{s:?} is not a format; use png or jpeg"))
 }
@@ -475,6 +488,7 @@ impl RenderArgs {
             clusters: self.clusters,
             halo: self.halo,
             blowout: self.blowout,
+            matte: self.matte,
             shade: self.shade.clone(),
             hair: self.hair,
             keep_hair: self.keep_hair,
@@ -498,6 +512,7 @@ impl RenderArgs {
             stage: self.stage.clone(),
             out: self.out.clone(),
             format: self.format,
+            frame: self.frame,
             quality: self.quality,
             dots: self.dots.clone(),
             max_dots: self.max_dots,

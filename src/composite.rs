@@ -157,15 +157,29 @@ impl PigmentLayer {
                 let lrow = &self.data[(y - r.y0 as usize) * lw..][..lw];
                 let lrow = &lrow[(x0 - r.x0) as usize..(x1 - r.x0) as usize];
                 let wrow = region.row_within_bounds(y as u32, x0, x1);
-                composite_row(lrow, wrow, &mut row[x0 as usize * 3..], lut, &skin, None);
+                composite_row(
+                    lrow,
+                    wrow,
+                    &mut row[x0 as usize * 3..],
+                    lut,
+                    &skin,
+                    None,
+                    (region, x0, y as u32),
+                    0.0,
+                );
             });
     }
 }
 
 /// Multiplies a row of transmittance `lrow` into the pixels of `prow` (which
-/// start at the same column) in linear light, under the skin's gloss, and
-/// reddens the skin by `red` (per pixel, 0 to 1) if given; pixels of weight
-/// zero, or that neither changes, keep their bytes.
+/// start at the same column, photo column `x0` of row `y`) in linear light,
+/// under the skin's gloss, and reddens the skin by `red` (per pixel, from 0
+/// to 1) if given. The light `region` keeps out of pigment's reach (the
+/// backdrop's share of an outline pixel, a strand's share of a pixel beside
+/// it) is left as it is, and `matte` (0 to 1) takes that share of the
+/// skin's gloss away, in proportion to the region's weight. Pixels of
+/// weight zero, or that nothing changes, keep their bytes.
+#[allow(clippy::too_many_arguments)]
 #[inline]
 fn composite_row(
     lrow: &[[f32; 3]],
@@ -174,15 +188,27 @@ fn composite_row(
     lut: &[f32],
     skin: &SkinLight,
     red: Option<&[f32]>,
+    (region, x0, y): (&Region, u32, u32),
+    matte: f32,
 ) {
+    let mut kept = region
+        .kept()
+        .map(|k| k.row(y, x0, x0 + wrow.len() as u32).peekable());
     for (i, ((t, &wgt), px)) in lrow
         .iter()
         .zip(wrow)
         .zip(prow.chunks_exact_mut(3))
         .enumerate()
     {
+        let x = x0 + i as u32;
+        let keep = kept.as_mut().and_then(|k| {
+            while k.peek().is_some_and(|&(kx, _)| kx < x) {
+                k.next();
+            }
+            k.next_if(|&(kx, _)| kx == x).map(|(_, l)| l)
+        });
         let r = red.map_or(0.0, |red| red[i]);
-        if (*t == [1.0; 3] && r <= 0.0) || wgt <= 0.0 {
+        if (*t == [1.0; 3] && r <= 0.0 && matte <= 0.0) || wgt <= 0.0 {
             continue;
         }
         let lin = [
@@ -190,13 +216,37 @@ fn composite_row(
             lut[px[1] as usize],
             lut[px[2] as usize],
         ];
-        // Pigment lies under the skin's surface: it darkens the light that
-        // went into the skin, not the gloss; so does the blood of erythema,
-        // which takes green and blue.
-        let gloss = skin.specular(lin);
         let blood = [1.0, 1.0 - ERYTHEMA[0] * r, 1.0 - ERYTHEMA[1] * r];
-        for c in 0..3 {
-            px[c] = linear_to_srgb((lin[c] - gloss) * t[c] * blood[c] + gloss);
+        match keep {
+            None if matte <= 0.0 => {
+                // Pigment lies under the skin's surface: it darkens the light
+                // that went into the skin, not the gloss; so does the blood
+                // of erythema, which takes green and blue.
+                let gloss = skin.specular(lin);
+                for c in 0..3 {
+                    px[c] = linear_to_srgb((lin[c] - gloss) * t[c] * blood[c] + gloss);
+                }
+            }
+            _ => {
+                // The skin's share of the pixel and its gloss; what pigment
+                // cannot reach stays as it is. A matte finish takes the gloss
+                // away (never below the skin's own median colour where the
+                // gloss is clipped white), in proportion to the weight.
+                let keep = keep.unwrap_or([0.0; 3]);
+                let sp: [f32; 3] = std::array::from_fn(|c| (lin[c] - keep[c]).max(0.0));
+                let gloss = skin.specular(sp);
+                let mw = matte * wgt.min(1.0);
+                let out: [u8; 3] = std::array::from_fn(|c| {
+                    let base = sp[c] - gloss;
+                    let diffuse = base + mw * (sp[c].min(skin.diffuse[c]) - base).max(0.0);
+                    let shine = sp[c] - diffuse;
+                    linear_to_srgb(lin[c] - sp[c] + diffuse * t[c] * blood[c] + (1.0 - mw) * shine)
+                });
+                // A pixel nothing darkens keeps its bytes.
+                if *t != [1.0; 3] || r > 0.0 || (mw > 0.0 && gloss > 0.0) {
+                    px.copy_from_slice(&out);
+                }
+            }
         }
     }
 }
@@ -244,6 +294,9 @@ impl Erythema {
 pub struct SkinLight {
     /// Green/red and blue/red ratios of the skin's diffuse colour.
     rho: [f32; 2],
+    /// The skin's median colour (linear RGB): how bright its diffuse light
+    /// is at least where a highlight is clipped white.
+    diffuse: [f32; 3],
 }
 
 /// Gloss below this (linear) is taken for noise and ignored.
@@ -274,12 +327,16 @@ impl SkinLight {
             }
         }
         if px.len() < 16 {
-            return SkinLight { rho: [1.0, 1.0] };
+            return SkinLight {
+                rho: [1.0, 1.0],
+                diffuse: [1.0; 3],
+            };
         }
         let mid = px.len() / 2;
         px.select_nth_unstable_by(mid, |a, b| {
             (a[0] + a[1] + a[2]).total_cmp(&(b[0] + b[1] + b[2]))
         });
+        let diffuse = px[mid];
         let dark = &mut px[..mid.max(8)];
         let ratio = |c: usize| {
             let mut r: Vec<f32> = dark.iter().map(|p| p[c] / p[0]).collect();
@@ -288,6 +345,7 @@ impl SkinLight {
         };
         SkinLight {
             rho: [ratio(1), ratio(2)],
+            diffuse,
         }
     }
 
@@ -392,6 +450,7 @@ fn bin_dots(dots: &[Dot], r: Rect, blur: f32, shade: &Shade) -> Bins {
 /// session, but band by band: each band of rows is drawn into a small
 /// buffer and composited into every session's image while it is in cache,
 /// so no full-frame layer is ever allocated.
+#[allow(clippy::too_many_arguments)]
 pub fn composite_sessions(
     photo: &RgbImage,
     region: &Region,
@@ -400,8 +459,30 @@ pub fn composite_sessions(
     sessions: u8,
     blur: f32,
     erythema: Option<&Erythema>,
+    matte: f32,
 ) -> Vec<RgbImage> {
-    let mut outs: Vec<RgbImage> = (0..sessions).map(|_| photo.clone()).collect();
+    composite_upto(
+        photo, region, dots, shade, sessions, false, blur, erythema, matte,
+    )
+}
+
+/// [`composite_sessions`], or with `last_only` only the last session's
+/// image: the same pixels as that image of all (the dots are drawn in the
+/// same order).
+#[allow(clippy::too_many_arguments)]
+pub fn composite_upto(
+    photo: &RgbImage,
+    region: &Region,
+    dots: &[Dot],
+    shade: &Shade,
+    sessions: u8,
+    last_only: bool,
+    blur: f32,
+    erythema: Option<&Erythema>,
+    matte: f32,
+) -> Vec<RgbImage> {
+    let images = if last_only { sessions.min(1) } else { sessions };
+    let mut outs: Vec<RgbImage> = (0..images).map(|_| photo.clone()).collect();
     // Pixels outside the bounds have weight zero and are never changed, so
     // the bounds are all the layer needs.
     let r = region.bounds();
@@ -439,7 +520,7 @@ pub fn composite_sessions(
             let mut scratch = Vec::new();
             let mut red = Vec::new();
             for (t, bin) in tiles.iter().enumerate() {
-                if bin.is_empty() && erythema.is_none() {
+                if bin.is_empty() && erythema.is_none() && matte <= 0.0 {
                     continue;
                 }
                 // A tile no dot touches keeps its pixels (unless reddened);
@@ -451,8 +532,9 @@ pub fn composite_sessions(
                 layer.clear();
                 layer.resize(rows * tw, [1.0f32; 3]);
                 let mut next = 0;
+                let first = if last_only { sessions } else { 1 };
                 for (k, target) in targets.iter_mut().enumerate() {
-                    let session = k as u8 + 1;
+                    let session = k as u8 + first;
                     let mut band = Band {
                         px: &mut layer,
                         stride: tw,
@@ -475,7 +557,16 @@ pub fn composite_sessions(
                             e.row(y as usize, x0, wrow, &mut red);
                             &red[..]
                         });
-                        composite_row(lrow, wrow, prow, lut, &skin, red);
+                        composite_row(
+                            lrow,
+                            wrow,
+                            prow,
+                            lut,
+                            &skin,
+                            red,
+                            (region, x0 as u32, y),
+                            matte,
+                        );
                     }
                 }
             }

@@ -61,9 +61,52 @@ pub fn skin_luminance(photo: &RgbImage, region: &Region) -> f32 {
     *v.select_nth_unstable_by(m, f32::total_cmp).1
 }
 
-/// Which pixels of `rect` (row-major) are hair, judged against a skin of
-/// luminance `skin`.
+/// A hair pixel lighter than the skin (blond, grey or white hair) is
+/// lighter than this multiple of the skin's median luminance…
+pub const HAIR_LIGHTER: f32 = 1.4;
+/// … and than this multiple of both pixels two steps away across it, in
+/// one of four directions: a light strand is a thin ridge, where a
+/// highlight's edge is light on one side only.
+pub const HAIR_RIDGE: f32 = 1.2;
+/// A light strand's 9 × 9 neighbourhood is darker on average than this
+/// multiple of the skin's median luminance (not a highlight).
+pub const HAIR_LIGHT_SURROUND: f32 = 1.25;
+/// Connected groups of strand pixels this small (8-connected) are pores,
+/// dots or noise, not strands.
+pub const MAX_SPECK_PX: usize = 3;
+
+/// The client's hair over a rectangle: how much of each pixel is strand,
+/// and the strand's light in the pixels it covers in part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HairCover {
+    /// Over the rectangle, row-major: 1 where a pixel is strand, a share
+    /// beside a strand, 0 on skin.
+    pub share: Vec<f32>,
+    /// `(x, y, light)` of the pixels partly covered: the strand's share of
+    /// the pixel's light (linear RGB, its colour times its share).
+    pub light: Vec<(u32, u32, [f32; 3])>,
+}
+
+/// Which pixels of `rect` (row-major) are wholly hair, judged against a
+/// skin of luminance `skin` ([`hair_cover`] at full share).
 pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
+    hair_cover(photo, rect, skin)
+        .share
+        .iter()
+        .map(|&s| s >= 1.0)
+        .collect()
+}
+
+/// The hair over `rect`, judged against a skin of luminance `skin`.
+///
+/// A strand pixel is dark (below [`HAIR_DARKER`] of the skin and
+/// [`HAIR_LOCAL`] of its 9 × 9 neighbourhood's mean) or light (above
+/// [`HAIR_LIGHTER`] of the skin and a thin ridge, [`HAIR_RIDGE`], outside
+/// highlights, [`HAIR_LIGHT_SURROUND`]); groups of
+/// at most [`MAX_SPECK_PX`] such pixels are dropped. Strand pixels are hair
+/// wholly; a pixel beside one is hair by the share its luminance lies
+/// between its neighbourhood's (the skin) and the strand's.
+pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
     let (w, h) = (photo.width() as i64, photo.height() as i64);
     // Luminance over the rect grown by the neighbourhood.
     let gx0 = (rect.x0 as i64 - LOCAL).max(0);
@@ -80,36 +123,169 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
         })
         .collect();
     let rw = rect.width() as usize;
-    let dark = HAIR_DARKER * skin;
-    (0..rw * rect.height() as usize)
+    let rh = rect.height() as usize;
+    let at = |x: i64, y: i64| lum[y as usize * gw + x as usize];
+    // The mean of the 9 × 9 neighbourhood (grid coordinates).
+    let local = |x: i64, y: i64| {
+        let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
+        let (x1, y1) = (
+            (x + LOCAL + 1).min(gw as i64) as usize,
+            (y + LOCAL + 1).min(gh as i64) as usize,
+        );
+        let s: f32 = (y0..y1)
+            .map(|yy| lum[yy * gw + x0..yy * gw + x1].iter().sum::<f32>())
+            .sum();
+        s / ((x1 - x0) * (y1 - y0)) as f32
+    };
+    let grid = |i: usize| {
+        (
+            rect.x0 as i64 + (i % rw) as i64 - gx0,
+            rect.y0 as i64 + (i / rw) as i64 - gy0,
+        )
+    };
+    let (dark, light) = (HAIR_DARKER * skin, HAIR_LIGHTER * skin);
+    let core: Vec<bool> = (0..rw * rh)
         .into_par_iter()
         .map(|i| {
-            let x = rect.x0 as i64 + (i % rw) as i64 - gx0;
-            let y = rect.y0 as i64 + (i / rw) as i64 - gy0;
-            let l = lum[y as usize * gw + x as usize];
+            let (x, y) = grid(i);
+            let l = at(x, y);
             // Most pixels are skin and fail here, so the neighbourhood is
-            // summed only for the few dark ones.
-            if l >= dark {
-                return false;
+            // looked at only for the few dark or light ones.
+            if l < dark {
+                return l < HAIR_LOCAL * local(x, y);
             }
-            let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
-            let (x1, y1) = (
-                (x + LOCAL + 1).min(gw as i64) as usize,
-                (y + LOCAL + 1).min(gh as i64) as usize,
-            );
-            let s: f32 = (y0..y1)
-                .map(|yy| lum[yy * gw + x0..yy * gw + x1].iter().sum::<f32>())
-                .sum();
-            let mean = s / ((x1 - x0) * (y1 - y0)) as f32;
-            l < HAIR_LOCAL * mean
+            // Outside highlights only: on a shiny scalp a glint on stubble
+            // is a light ridge too, and cannot be told from a grey hair.
+            if l > light && local(x, y) < HAIR_LIGHT_SURROUND * skin {
+                let v = |x: i64, y: i64| {
+                    (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y))
+                };
+                return [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
+                    match (v(x - dx, y - dy), v(x + dx, y + dy)) {
+                        (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
+                        _ => false,
+                    }
+                });
+            }
+            false
         })
-        .collect()
+        .collect();
+    // Groups of at most MAX_SPECK_PX strand pixels are not strands.
+    let mut strand = vec![false; core.len()];
+    let mut seen = vec![false; core.len()];
+    let mut group = Vec::new();
+    for start in 0..core.len() {
+        if !core[start] || seen[start] {
+            continue;
+        }
+        group.clear();
+        group.push(start);
+        seen[start] = true;
+        let mut k = 0;
+        while k < group.len() {
+            let i = group[k];
+            k += 1;
+            let (x, y) = ((i % rw) as i64, (i / rw) as i64);
+            for (dx, dy) in NEIGHBOURS {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx < 0 || ny < 0 || nx >= rw as i64 || ny >= rh as i64 {
+                    continue;
+                }
+                let j = ny as usize * rw + nx as usize;
+                if core[j] && !seen[j] {
+                    seen[j] = true;
+                    group.push(j);
+                }
+            }
+        }
+        if group.len() > MAX_SPECK_PX {
+            for &i in &group {
+                strand[i] = true;
+            }
+        }
+    }
+    // Beside a strand: the share of the pixel it covers.
+    let lut = srgb_to_linear_table();
+    let lin = |x: i64, y: i64| {
+        let p = photo.get_pixel((x + gx0) as u32, (y + gy0) as u32).0;
+        [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]]
+    };
+    let fringe: Vec<(f32, Option<[f32; 3]>)> = (0..rw * rh)
+        .into_par_iter()
+        .map(|i| {
+            if strand[i] {
+                return (1.0, None);
+            }
+            let (x, y) = ((i % rw) as i64, (i / rw) as i64);
+            let (mut hair, mut n) = ([0.0f32; 3], 0.0f32);
+            for (dx, dy) in NEIGHBOURS {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx < 0 || ny < 0 || nx >= rw as i64 || ny >= rh as i64 {
+                    continue;
+                }
+                if strand[ny as usize * rw + nx as usize] {
+                    let (qx, qy) = grid(ny as usize * rw + nx as usize);
+                    let l = lin(qx, qy);
+                    for c in 0..3 {
+                        hair[c] += l[c];
+                    }
+                    n += 1.0;
+                }
+            }
+            if n == 0.0 {
+                return (0.0, None);
+            }
+            let hair = [hair[0] / n, hair[1] / n, hair[2] / n];
+            let hl = 0.2126 * hair[0] + 0.7152 * hair[1] + 0.0722 * hair[2];
+            let (gx, gy) = grid(i);
+            let (l, skin_here) = (at(gx, gy), local(gx, gy));
+            let share = if (skin_here - hl).abs() > 1e-4 {
+                ((skin_here - l) / (skin_here - hl)).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            if share <= 0.0 {
+                (0.0, None)
+            } else {
+                // Never more than the whole pixel: at full share it is strand.
+                let share = share.min(0.99);
+                (
+                    share,
+                    Some([share * hair[0], share * hair[1], share * hair[2]]),
+                )
+            }
+        })
+        .collect();
+    let light = fringe
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &(_, l))| {
+            l.map(|l| (rect.x0 + (i % rw) as u32, rect.y0 + (i / rw) as u32, l))
+        })
+        .collect();
+    HairCover {
+        share: fringe.into_iter().map(|(s, _)| s).collect(),
+        light,
+    }
 }
 
-/// The region without the hair strands inside it, and how many pixels of
-/// hair were taken out. A region with no hair comes back as it is.
+/// The 8-connected neighbours' offsets.
+const NEIGHBOURS: [(i64, i64); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
+
+/// The region without the hair strands inside it (and with the share of
+/// the pixels beside them that they cover), and how many pixels were
+/// wholly hair. A region with no hair comes back as it is.
 pub fn keep_hair(photo: &RgbImage, region: &Region) -> Result<(Region, usize)> {
-    let hair = hair_pixels(photo, region.bounds(), skin_luminance(photo, region));
+    let hair = hair_cover(photo, region.bounds(), skin_luminance(photo, region));
     let (kept, _, n) = crate::head::take_out(region.clone(), None, Some(&hair))?;
     Ok((kept, n))
 }
@@ -142,6 +318,51 @@ mod tests {
             for x in 0..90 {
                 let strand = (30..60).contains(&x) && x % 6 == 0;
                 assert_eq!(hair[y * 90 + x], strand, "({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn light_strands_are_found_and_specks_are_not() {
+        // Skin with grey strands (lighter than the skin) every 8th column,
+        // a soft highlight, and isolated dark and light specks of 1-3 px.
+        let photo = RgbImage::from_fn(120, 80, |x, y| {
+            let speck = (y == 40 && (x == 10 || x == 11)) || (y == 20 && x == 100);
+            if (20..80).contains(&x) && x % 8 == 0 && (5..75).contains(&y) {
+                image::Rgb([235, 235, 232])
+            } else if speck && x < 50 {
+                image::Rgb([40, 35, 30])
+            } else if speck {
+                image::Rgb([250, 250, 250])
+            } else if (84..120).contains(&x) && (44..80).contains(&y) {
+                // A highlight, as soft as a bald crown's.
+                let r2 = (x as f32 - 102.0).powi(2) + (y as f32 - 62.0).powi(2);
+                let g = (-r2 / 128.0).exp();
+                let v = |c: f32, top: f32| (c + (top - c) * g) as u8;
+                image::Rgb([v(190.0, 252.0), v(150.0, 248.0), v(130.0, 245.0)])
+            } else {
+                image::Rgb([190, 150, 130])
+            }
+        });
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 120,
+            y1: 80,
+        };
+        let skin = luminance(&image::Rgb([190, 150, 130]));
+        let cover = hair_cover(&photo, rect, skin);
+        let at = |x: usize, y: usize| cover.share[y * 120 + x];
+        for y in 10..70 {
+            for x in (24..80).step_by(8) {
+                assert_eq!(at(x, y), 1.0, "strand ({x}, {y})");
+            }
+        }
+        assert_eq!(at(10, 40), 0.0, "dark speck");
+        assert_eq!(at(100, 20), 0.0, "light speck");
+        for y in 44..80 {
+            for x in 84..120 {
+                assert_eq!(at(x, y), 0.0, "highlight ({x}, {y})");
             }
         }
     }

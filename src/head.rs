@@ -15,6 +15,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::hair::HairCover;
 use crate::pipeline::Scene;
 use crate::region::{grow, Region};
 
@@ -178,10 +179,12 @@ pub struct Clipped {
     pub pixels: usize,
 }
 
-/// The region without the photo's background, and how much was clipped.
+/// The region without the photo's background, and how much was clipped:
+/// a pixel the head's outline crosses keeps the head's share of its weight
+/// and the backdrop's light ([`head_cover`]).
 pub fn clip_to_head(photo: &impl Scene, region: &Region) -> Result<(Region, Clipped)> {
-    let outside = background_pixels(photo, region);
-    let (kept, clipped, _) = take_out(region.clone(), Some(&outside), None)?;
+    let head = head_cover(photo, region);
+    let (kept, clipped, _) = take_out(region.clone(), Some(&head), None)?;
     Ok((kept, clipped))
 }
 
@@ -214,63 +217,109 @@ pub fn fade_to_silhouette(photo: &impl Scene, region: &Region, feather_px: f32) 
     region.times(&head, "the region on the head")
 }
 
-/// `region` without the pixels of its bounds (row-major, like
-/// [`Region::bounded_weights`]) that lie on the backdrop (`outside`) or are
-/// hair strands (`hair`); with what was clipped and how many strand pixels
-/// of weight above zero (not on the backdrop) were left out. A region that
-/// loses nothing comes back as it is, not rebuilt.
+/// `region` with each pixel's weight cut to its share of skin: less the
+/// backdrop's share (`head`) and the hair's (`hair`), the light of both
+/// kept out of the pigment's reach ([`crate::region::Kept`]); with what was
+/// clipped and how many pixels of weight above zero (not on the backdrop)
+/// were wholly hair. A region that loses nothing comes back as it is.
 pub(crate) fn take_out(
     region: Region,
-    outside: Option<&[bool]>,
-    hair: Option<&[bool]>,
+    head: Option<&HeadCover>,
+    hair: Option<&HairCover>,
 ) -> Result<(Region, Clipped, usize)> {
     let weights = region.bounded_weights();
-    let gone = |i: usize| -> (bool, bool) {
-        let o = outside.is_some_and(|v| v[i]);
-        let h = !o && weights[i] > 0.0 && hair.is_some_and(|v| v[i]);
-        (o, h)
-    };
+    let head_share = |i: usize| head.map_or(1.0, |h| h.share[i]);
+    let hair_share = |i: usize| hair.map_or(0.0, |h| h.share[i]);
     let (mut lost, mut clipped, mut strands) = (0.0f64, 0usize, 0usize);
-    for (i, &w) in weights.iter().enumerate() {
-        match gone(i) {
-            (true, _) => {
-                lost += w as f64;
-                clipped += 1;
+    let mut changed = false;
+    let factor: Vec<f32> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            if w <= 0.0 {
+                return 1.0;
             }
-            (false, true) => strands += 1,
-            _ => {}
-        }
-    }
+            let a = head_share(i);
+            lost += (w * (1.0 - a)) as f64;
+            if a <= 0.0 {
+                clipped += 1;
+            } else if hair_share(i) >= 1.0 {
+                strands += 1;
+            }
+            let f = (a - hair_share(i)).max(0.0);
+            changed |= f < 1.0;
+            f
+        })
+        .collect();
     let report = Clipped {
         share: lost / region.total_weight(),
         pixels: clipped,
     };
-    if clipped + strands == 0 {
+    if !changed {
         return Ok((region, report, 0));
     }
-    let factor: Vec<f32> = (0..weights.len())
-        .map(|i| match gone(i) {
-            (false, false) => 1.0,
-            _ => 0.0,
-        })
-        .collect();
-    let what = match (outside.is_some(), hair.is_some()) {
+    let what = match (head.is_some(), hair.is_some()) {
         (true, false) => "the region clipped to the head (it lies on the background)",
         (false, true) => "the region without its hair",
         _ => "the region clipped to the head and without the client's hair",
     };
-    let kept = region.scaled_within_bounds(&factor, what)?;
+    let b = region.bounds();
+    let share = |x: u32, y: u32| factor[((y - b.y0) * b.width() + x - b.x0) as usize];
+    let light: Vec<(u32, u32, [f32; 3], f32)> = head
+        .map_or(&[][..], |h| &h.backdrop_light[..])
+        .iter()
+        .chain(hair.map_or(&[][..], |h| &h.light[..]))
+        .map(|&(x, y, l)| (x, y, l, share(x, y)))
+        .collect();
+    let kept = region
+        .scaled_within_bounds(&factor, what)?
+        .with_kept(crate::region::Kept::new(light));
     Ok((kept, report, strands))
 }
 
-/// Which pixels of the region (over its bounds, row-major like
-/// [`Region::bounded_weights`]) lie on the photo's backdrop.
+/// Which pixels of the region (over its bounds, row-major) lie on the photo's backdrop.
 pub fn background_pixels(photo: &impl Scene, region: &Region) -> Vec<bool> {
     match photo.backdrop().as_ref() {
         Some(b) => b.pixels(photo.image(), region),
         None => vec![false; region.bounded_weights().len()],
     }
 }
+
+/// How much of each pixel of the region is head: see [`Backdrop::cover`];
+/// all of every pixel when the photo has no backdrop.
+pub fn head_cover(photo: &impl Scene, region: &Region) -> HeadCover {
+    match photo.backdrop().as_ref() {
+        Some(b) => b.cover(photo.image(), region),
+        None => HeadCover {
+            share: vec![1.0; region.bounded_weights().len()],
+            backdrop_light: Vec::new(),
+        },
+    }
+}
+
+/// The head's share of each pixel of a region, and the backdrop's light in
+/// the pixels the outline crosses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadCover {
+    /// Over the region's bounds, row-major: 1 on the head, 0 on the
+    /// backdrop, between on the pixels the outline crosses (0 outside
+    /// the region).
+    pub share: Vec<f32>,
+    /// `(x, y, light)`: the backdrop's share of a pixel the outline
+    /// crosses, linear RGB (its colour times its share).
+    pub backdrop_light: Vec<(u32, u32, [f32; 3])>,
+}
+
+/// A pixel of the backdrop's colour beside the head is at least this far
+/// (sRGB code values) from it to count toward the head's colour there.
+const HEAD_DISTANCE: f32 = 3.0 * PIXEL_TOLERANCE;
+/// How many flood cells away from the backdrop a pixel may lie and still
+/// be looked at for its share of the backdrop (a backlit outline's bright
+/// rim stops the flood a cell or two short of the head).
+const BESIDE_CELLS: u32 = 3;
+/// Share of a pixel below which the head's share is taken for noise and the
+/// pixel for backdrop.
+const COVER_NOISE: f32 = 0.1;
 
 /// The backdrop of a photo: its colour and the cells of a coarse grid its
 /// flood from the border reaches. Found once per photo ([`Backdrop::find`])
@@ -304,25 +353,122 @@ impl Backdrop {
     }
 
     /// Which pixels of the region (over its bounds, row-major) lie on this
-    /// backdrop of `photo`.
+    /// backdrop of `photo`: those with no share of the head
+    /// ([`Backdrop::cover`]).
     pub fn pixels(&self, photo: &RgbImage, region: &Region) -> Vec<bool> {
+        let weights = region.bounded_weights();
+        self.cover(photo, region)
+            .share
+            .iter()
+            .zip(weights)
+            .map(|(&s, &w)| w > 0.0 && s <= 0.0)
+            .collect()
+    }
+
+    /// The head's share of each pixel of the region, to the sub-pixel: 1
+    /// away from the backdrop; 0 on it; and where the outline crosses a
+    /// pixel, the share of it that is head, found by unmixing its colour
+    /// (linear light) between the backdrop's beside it and the head's
+    /// beside it (the mean of the pixels within two flood cells that are
+    /// clearly unlike the backdrop). A pixel lighter than the backdrop
+    /// where the head is darker (the bright rim a backlit outline has) is
+    /// backdrop; shares under [`COVER_NOISE`] are taken for noise.
+    pub fn cover(&self, photo: &RgbImage, region: &Region) -> HeadCover {
         let (reached, means, gw, cell) = (&self.reached, &self.means, self.gw, self.cell);
+        let gh = (reached.len() / gw as usize) as u32;
+        let (w, h) = photo.dimensions();
+        let lut = crate::photo::srgb_to_linear_table();
+        let lin = |p: [u8; 3]| [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]];
+        let lin_f = |p: [f32; 3]| {
+            std::array::from_fn::<f32, 3, _>(|c| lut[(p[c].round().clamp(0.0, 255.0)) as usize])
+        };
         let b = region.bounds();
         let bw = b.width() as usize;
         let weights = region.bounded_weights();
-        (0..weights.len())
+        // The backdrop's colour beside a cell: the mean of the reached
+        // cells around it (None: no reached cell there, so no backdrop).
+        let beside_within = |cx: u32, cy: u32, k: u32| -> Option<[f32; 3]> {
+            let (mut s, mut n) = ([0.0f32; 3], 0.0f32);
+            for ny in cy.saturating_sub(k)..(cy + k + 1).min(gh) {
+                for nx in cx.saturating_sub(k)..(cx + k + 1).min(gw) {
+                    let j = (ny * gw + nx) as usize;
+                    if reached[j] {
+                        for c in 0..3 {
+                            s[c] += means[j][c];
+                        }
+                        n += 1.0;
+                    }
+                }
+            }
+            (n > 0.0).then(|| [s[0] / n, s[1] / n, s[2] / n])
+        };
+        let beside = |cx: u32, cy: u32| -> Option<[f32; 3]> {
+            (1..=BESIDE_CELLS).find_map(|k| beside_within(cx, cy, k))
+        };
+        let r = (BESIDE_CELLS + 1) as i64 * cell as i64;
+        let per_px: Vec<(f32, Option<[f32; 3]>)> = (0..weights.len())
             .into_par_iter()
             .map(|i| {
                 if weights[i] <= 0.0 {
-                    return false;
+                    return (0.0, None);
                 }
                 let (x, y) = (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32);
-                // In a reached cell, and of that cell's colour (a cell the
-                // silhouette crosses keeps its head pixels).
-                let c = ((y / cell) * gw + x / cell) as usize;
-                reached[c] && distance(photo.get_pixel(x, y).0, means[c]) <= PIXEL_TOLERANCE
+                let Some(bg) = beside(x / cell, y / cell) else {
+                    return (1.0, None);
+                };
+                let p = photo.get_pixel(x, y).0;
+                if distance(p, bg) <= PIXEL_TOLERANCE {
+                    return (0.0, None);
+                }
+                // The head's colour nearby: pixels clearly unlike the backdrop.
+                let (mut hs, mut n) = ([0.0f32; 3], 0.0f32);
+                let (x0, x1) = ((x as i64 - r).max(0), (x as i64 + r + 1).min(w as i64));
+                let (y0, y1) = ((y as i64 - r).max(0), (y as i64 + r + 1).min(h as i64));
+                for yy in y0..y1 {
+                    for xx in x0..x1 {
+                        let q = photo.get_pixel(xx as u32, yy as u32).0;
+                        if distance(q, bg) > HEAD_DISTANCE {
+                            let l = lin(q);
+                            for c in 0..3 {
+                                hs[c] += l[c];
+                            }
+                            n += 1.0;
+                        }
+                    }
+                }
+                if n == 0.0 {
+                    return (1.0, None);
+                }
+                let head = [hs[0] / n, hs[1] / n, hs[2] / n];
+                let (bl, pl) = (lin_f(bg), lin(p));
+                let (mut dot, mut len) = (0.0f32, 0.0f32);
+                for c in 0..3 {
+                    dot += (pl[c] - bl[c]) * (head[c] - bl[c]);
+                    len += (head[c] - bl[c]) * (head[c] - bl[c]);
+                }
+                let share = if len > 0.0 { dot / len } else { 1.0 };
+                let share = ((share - COVER_NOISE) / (1.0 - COVER_NOISE)).clamp(0.0, 1.0);
+                if share >= 1.0 {
+                    (1.0, None)
+                } else if share <= 0.0 {
+                    (0.0, None)
+                } else {
+                    let k = 1.0 - share;
+                    (share, Some([k * bl[0], k * bl[1], k * bl[2]]))
+                }
             })
-            .collect()
+            .collect();
+        let backdrop_light = per_px
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &(_, l))| {
+                l.map(|l| (b.x0 + (i % bw) as u32, b.y0 + (i / bw) as u32, l))
+            })
+            .collect();
+        HeadCover {
+            share: per_px.into_iter().map(|(s, _)| s).collect(),
+            backdrop_light,
+        }
     }
 }
 

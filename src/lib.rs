@@ -41,15 +41,18 @@ pub use follicle::{
     make_dots, pair_up, Dot, CLUSTER_GAP_MM, CLUSTER_PIGMENT_SHARE, CLUSTER_SECOND_SIZE,
     DEPOSIT_SHARE, HALO_REACH,
 };
-pub use hair::{hair_pixels, keep_hair, skin_luminance, HAIR_DARKER, HAIR_LOCAL};
+pub use hair::{
+    hair_cover, hair_pixels, keep_hair, skin_luminance, HairCover, HAIR_DARKER, HAIR_LIGHTER,
+    HAIR_LIGHT_SURROUND, HAIR_LOCAL, HAIR_RIDGE, MAX_SPECK_PX,
+};
 pub use hairline::{
     parse_hairline_points, Hairline, HairlineDesign, HairlineLook, HairlineStyle, StyleParams,
     DEFAULT_ASYMMETRY_MM, HAIRLINE_STYLES, ISOLATED_BAND_MM, MACRO_WAVELENGTH_MM,
     MICRO_WAVELENGTH_MM,
 };
 pub use head::{
-    background_pixels, clip_to_head, outline, Backdrop, Clipped, Outline, BACKDROP_TOLERANCE,
-    FLOOD_SIDE, WARM_BORDER,
+    background_pixels, clip_to_head, head_cover, outline, Backdrop, Clipped, HeadCover, Outline,
+    BACKDROP_TOLERANCE, FLOOD_SIDE, WARM_BORDER,
 };
 pub use optics::{estimate_blur, BLUR_RANGE, DEFAULT_BLUR};
 pub use photo::{
@@ -61,7 +64,7 @@ pub use pipeline::{
     DEFAULT_MAX_DOTS, DEFAULT_MAX_MEMORY_MB,
 };
 pub use plan::{
-    default_session_shares, default_session_strengths, Format, Plan, PlanFile, DEFAULT_HALO,
+    default_session_shares, default_session_strengths, Format, Frame, Plan, PlanFile, DEFAULT_HALO,
     MAX_SESSIONS,
 };
 pub use preset::{
@@ -71,7 +74,7 @@ pub use preset::{
 pub use provenance::{
     read_dpi, read_image_text, read_provenance, ImageMeta, Provenance, DIGITAL_SOURCE_TYPE,
 };
-pub use region::{Rect, Region};
+pub use region::{Kept, Rect, Region};
 pub use render::{
     composite_sessions, composite_with_scar, dots_csv, estimate_job, fit_head, pigment_blur,
     place_points, prepare_region, render_preview, render_timeline, resolve_shade, run_job,

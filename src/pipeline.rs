@@ -37,8 +37,8 @@ use crate::optics::estimate_blur;
 use crate::plan::Plan;
 use crate::region::{Rect, Region};
 use crate::render::{
-    composite_with_scar, fit_head, pigment_blur, place_points, prepare_region, resolve_shade,
-    stage_dots, BuiltRegion, RegionSource,
+    composite_with_scar, composite_with_scar_upto, fit_head, pigment_blur, place_points,
+    prepare_region, resolve_shade, stage_dots, BuiltRegion, RegionSource,
 };
 use crate::sampling::SamplePoint;
 use crate::scar::hold_on_scar;
@@ -518,31 +518,30 @@ impl Pipeline {
             ),
             Sessions::Only(k) => {
                 let k = k.clamp(1, plan.sessions);
-                // The dots of sessions 1 to k, drawn in the same order as
-                // for every session (so with the same rounding), keeping
-                // only the last image.
+                // The dots of sessions 1 to k, drawn in the order of all
+                // sessions' (by session), composited once: the image of
+                // session k alone.
                 let upto: Vec<Dot> = dots
                     .par_iter()
                     .filter(|d| d.session <= k)
                     .copied()
                     .collect();
-                let upto_k = Plan {
+                let plan_k = Plan {
                     sessions: k,
                     session_shares: None,
                     session_strengths: None,
                     ..plan.clone()
                 };
-                let mut images = composite_with_scar(
+                composite_with_scar_upto(
                     scene.photo(),
                     &stage.region,
-                    &upto_k,
+                    &plan_k,
                     design.scale,
                     &upto,
                     blur,
                     design.scar.as_ref(),
-                );
-                images.drain(..images.len() - 1);
-                images
+                    true,
+                )
             }
         };
         let composite_time = clock.elapsed();

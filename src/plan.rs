@@ -88,6 +88,12 @@ pub struct Plan {
     /// dot: 3 × the halo's radius and pigment, 1.5 × the dot's diameter).
     /// Useful to show a client what poor work looks like. Default: 0.
     pub blowout: f32,
+    /// A matte (anti-shine) finish on the treated scalp, 0 to 1: the share
+    /// of the skin's own gloss (the specular part of its light, estimated
+    /// from the skin's colour) taken away before the pigment is composited
+    /// (1 = fully matte, as SMP clients' anti-shine products leave it; 0 =
+    /// the photo's own shine). Default: 0.
+    pub matte: f32,
     /// Pigment shade and dilution. Default: [`crate::DEFAULT_SHADE`]
     /// (soft-black), as mixed; see also [`Plan::shade_unset`].
     pub shade: Shade,
@@ -160,6 +166,7 @@ impl Default for Plan {
             clusters: 0.06,
             halo: DEFAULT_HALO,
             blowout: 0.0,
+            matte: 0.0,
             shade: Shade::default(),
             session_strengths: None,
             feather: Mm(6.0),
@@ -223,6 +230,7 @@ impl Plan {
             seed,
             camera_blur_px,
             blowout,
+            matte,
             pigment,
             stage,
             shade_auto,
@@ -255,6 +263,7 @@ impl Plan {
             }),
             dilution: chosen.then_some(shade.dilution),
             blowout: Some(*blowout),
+            matte: Some(*matte),
             pigment: Some(
                 match pigment {
                     Permanence::Permanent => "permanent",
@@ -320,6 +329,7 @@ impl Plan {
         range("clusters", self.clusters, 0.0, 0.5, "")?;
         range("halo", self.halo, 0.0, 8.0, "")?;
         range("blowout", self.blowout, 0.0, 1.0, "")?;
+        range("matte", self.matte, 0.0, 1.0, "")?;
         range("scar_retention", self.scar_retention, 0.0, 1.0, "")?;
         range("feather_mm", self.feather.0, 0.0, 60.0, " mm")?;
         if let Some(b) = self.camera_blur_px {
@@ -403,6 +413,29 @@ impl Format {
     }
 }
 
+/// What a render's before/after sheet shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frame {
+    /// The treated area with context: the region's bounds grown as
+    /// [`crate::Crop::Scalp`] grows them. Default.
+    #[default]
+    Scalp,
+    /// The whole photo.
+    Full,
+}
+
+impl Frame {
+    /// The frame a name stands for (`scalp`, `full`, any case).
+    pub fn from_name(name: &str) -> Option<Frame> {
+        match name.to_ascii_lowercase().as_str() {
+            "scalp" => Some(Frame::Scalp),
+            "full" => Some(Frame::Full),
+            _ => None,
+        }
+    }
+}
+
 /// A render described in a TOML file: every field optional, every field of
 /// the command line available. Relative paths are relative to the file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -447,6 +480,8 @@ pub struct PlanFile {
     pub halo: Option<f32>,
     /// See [`Plan::blowout`].
     pub blowout: Option<f32>,
+    /// See [`Plan::matte`].
+    pub matte: Option<f32>,
     /// Shade name, `#rrggbb` or `auto`; see [`Shade`] and [`Plan::shade_auto`].
     pub shade: Option<String>,
     /// See [`Plan::hair_point`], `[x, y]` in photo px.
@@ -508,6 +543,9 @@ pub struct PlanFile {
     pub out: Option<PathBuf>,
     /// Output image format.
     pub format: Option<Format>,
+    /// What the before/after sheet shows: `scalp` (the treated area with
+    /// context) or `full` (the whole photo).
+    pub frame: Option<Frame>,
     /// JPEG quality, 1 to 100.
     pub quality: Option<u8>,
     /// Where to write the dots CSV.
@@ -583,6 +621,7 @@ impl PlanFile {
             clusters,
             halo,
             blowout,
+            matte,
             shade,
             hair,
             keep_hair,
@@ -602,6 +641,7 @@ impl PlanFile {
             stage,
             out,
             format,
+            frame,
             quality,
             dots,
             max_dots,
@@ -662,6 +702,9 @@ impl PlanFile {
         }
         if self.shade.is_some() || self.dilution.is_some() {
             p.shade_unset = false;
+        }
+        if let Some(v) = self.matte {
+            p.matte = v;
         }
         if self.shade.as_deref().map(str::trim) == Some("auto") {
             p.shade_auto = true;

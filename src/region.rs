@@ -8,6 +8,7 @@
 //! never touched by the compositor.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use image::GrayImage;
 use rayon::prelude::*;
@@ -53,6 +54,68 @@ pub struct Region {
     weights: Vec<f32>,
     bounds: Rect,
     total_weight: f64,
+    /// What of some pixels pigment cannot reach (see [`Kept`]).
+    kept: Option<Arc<Kept>>,
+}
+
+/// The part of a pixel's light that pigment in the skin cannot darken, for
+/// the few pixels a region shares with something else: the backdrop's share
+/// of a pixel the head's outline crosses, the share of a hair strand over
+/// the skin. Linear RGB, per pixel, sorted by row then column, with the
+/// pixel's share of skin; a pixel not listed is all skin.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kept {
+    /// `(x, y, light, skin share)`, sorted by `(y, x)`.
+    px: Vec<(u32, u32, [f32; 3], f32)>,
+}
+
+impl Kept {
+    /// From `(x, y, light, skin share)` entries in any order (a pixel
+    /// listed twice keeps the sum of its lights, at most 1 a channel, and
+    /// the smaller share).
+    pub fn new(mut px: Vec<(u32, u32, [f32; 3], f32)>) -> Kept {
+        px.sort_by_key(|&(x, y, _, _)| (y, x));
+        px.dedup_by(|b, a| {
+            let same = a.0 == b.0 && a.1 == b.1;
+            if same {
+                for c in 0..3 {
+                    a.2[c] = (a.2[c] + b.2[c]).min(1.0);
+                }
+                a.3 = a.3.min(b.3);
+            }
+            same
+        });
+        Kept { px }
+    }
+
+    /// Number of pixels listed.
+    pub fn len(&self) -> usize {
+        self.px.len()
+    }
+
+    /// Whether no pixel is listed.
+    pub fn is_empty(&self) -> bool {
+        self.px.is_empty()
+    }
+
+    /// The entries of row `y` from column `x0` to `x1` (exclusive), as
+    /// `(x, light)`.
+    pub fn row(&self, y: u32, x0: u32, x1: u32) -> impl Iterator<Item = (u32, [f32; 3])> + '_ {
+        let start = self.px.partition_point(|&(x, yy, _, _)| (yy, x) < (y, x0));
+        self.px[start..]
+            .iter()
+            .take_while(move |&&(x, yy, _, _)| yy == y && x < x1)
+            .map(|&(x, _, l, _)| (x, l))
+    }
+
+    /// The share of pixel `(x, y)` that is skin: 1 for a pixel not listed.
+    pub fn skin_share(&self, x: u32, y: u32) -> f32 {
+        let i = self.px.partition_point(|&(xx, yy, _, _)| (yy, xx) < (y, x));
+        match self.px.get(i) {
+            Some(&(xx, yy, _, s)) if (xx, yy) == (x, y) => s,
+            _ => 1.0,
+        }
+    }
 }
 
 impl Region {
@@ -148,6 +211,7 @@ impl Region {
                 y1: window.y0 + b.y1,
             },
             total_weight,
+            kept: None,
         })
     }
 
@@ -315,6 +379,17 @@ impl Region {
     /// outside the bounds is 0).
     pub fn bounded_weights(&self) -> &[f32] {
         &self.weights
+    }
+
+    /// What of some pixels pigment cannot reach ([`Kept`]), if anything.
+    pub fn kept(&self) -> Option<&Kept> {
+        self.kept.as_deref()
+    }
+
+    /// This region with `kept` as the light pigment cannot reach.
+    pub fn with_kept(mut self, kept: Kept) -> Region {
+        self.kept = (!kept.is_empty()).then(|| Arc::new(kept));
+        self
     }
 
     /// This region with each weight over [`Region::bounds`] multiplied by

@@ -15,24 +15,22 @@ use rayon::prelude::*;
 use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, pair_up, Dot};
-use crate::hair::{hair_pixels, skin_luminance};
+use crate::hair::{hair_cover, skin_luminance};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook, HairlineStyle};
-use crate::head::{
-    background_pixels, fade_to_silhouette, take_out, Clipped, SILHOUETTE_FEATHER_MM,
-};
+use crate::head::{fade_to_silhouette, head_cover, take_out, Clipped, SILHOUETTE_FEATHER_MM};
 use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
 use crate::pipeline::{Design, Estimate, Limits, Pipeline, Scene, Sessions};
-use crate::plan::{Format, Plan, PlanFile};
+use crate::plan::{Format, Frame, Plan, PlanFile};
 use crate::preset::{
     Preset, PresetDesign, CROWN_BEHIND_MM, CROWN_MM, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
 };
 use crate::provenance::{ImageMeta, Provenance};
-use crate::region::Region;
+use crate::region::{Rect, Region};
 use crate::sampling::{sample, SamplePoint, SamplerParams};
 use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
 use crate::shape::HeadShape;
-use crate::sheet::{side_by_side, simulated_mark};
+use crate::sheet::{side_by_side, simulated_mark, Crop, DEFAULT_SCALP_MARGIN};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
@@ -282,6 +280,23 @@ pub fn place_points(
     scale: Scale,
     shape: Option<&HeadShape>,
 ) -> Vec<SamplePoint> {
+    let mut points = place_centres(region, plan, scale, shape);
+    // A dot's centre lies on the skin: never on a pixel that is more
+    // backdrop or strand than skin (their share of it still takes the
+    // pigment that spreads there).
+    if let Some(kept) = region.kept() {
+        points.retain(|p| kept.skin_share(p.x as u32, p.y as u32) >= 0.5);
+    }
+    points
+}
+
+/// [`place_points`] before the points on mixed pixels are dropped.
+fn place_centres(
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    shape: Option<&HeadShape>,
+) -> Vec<SamplePoint> {
     let params = sampler_params(plan, scale);
     let Some(shape) = shape else {
         return pair_up(sample(region, &params), region, plan, scale, None);
@@ -361,20 +376,36 @@ pub fn composite_sessions(
     dots: &[Dot],
     blur: f32,
 ) -> Vec<RgbImage> {
+    composite_upto(photo, region, plan, scale, dots, blur, false)
+}
+
+/// [`composite_sessions`], or with `last_only` only the image of the plan's
+/// last session (the same pixels).
+fn composite_upto(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    dots: &[Dot],
+    blur: f32,
+    last_only: bool,
+) -> Vec<RgbImage> {
     let look = StageLook::of(plan.stage, plan.pigment);
     let erythema = (look.redness > 0.0).then(|| Erythema {
         strength: look.redness,
         patch_px: scale.px(Mm(ERYTHEMA_PATCH_MM)),
         seed: plan.seed,
     });
-    crate::composite::composite_sessions(
+    crate::composite::composite_upto(
         photo,
         region,
         dots,
         &look.shade(&plan.shade),
         plan.sessions,
+        last_only,
         blur,
         erythema.as_ref(),
+        plan.matte,
     )
 }
 
@@ -391,24 +422,43 @@ pub fn composite_with_scar(
     blur: f32,
     scar: Option<&Region>,
 ) -> Vec<RgbImage> {
+    composite_with_scar_upto(photo, region, plan, scale, dots, blur, scar, false)
+}
+
+/// [`composite_with_scar`], or with `last_only` only the image of the
+/// plan's last session (the same pixels).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn composite_with_scar_upto(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    dots: &[Dot],
+    blur: f32,
+    scar: Option<&Region>,
+    last_only: bool,
+) -> Vec<RgbImage> {
     let (Some(scar), Some(shade)) = (scar, &plan.scar_shade) else {
-        return composite_sessions(photo, region, plan, scale, dots, blur);
+        return composite_upto(photo, region, plan, scale, dots, blur, last_only);
     };
     let on_scar = |d: &Dot| scar.weight_at(d.x, d.y) >= 0.5;
     let skin: Vec<Dot> = dots.iter().filter(|d| !on_scar(d)).copied().collect();
-    let mut images = composite_sessions(photo, region, plan, scale, &skin, blur);
+    let mut images = composite_upto(photo, region, plan, scale, &skin, blur, last_only);
     let look = StageLook::of(plan.stage, plan.pigment).shade(shade);
+    let first = if last_only { plan.sessions } else { 1 };
     images.par_iter_mut().enumerate().for_each(|(k, img)| {
-        let session = k as u8 + 1;
+        let session = k as u8 + first;
         let layer: Vec<Dot> = dots
             .iter()
             .filter(|d| on_scar(d) && d.session <= session)
             .map(|d| Dot { session: 1, ..*d })
             .collect();
         if !layer.is_empty() {
-            *img = crate::composite::composite_sessions(img, region, &layer, &look, 1, blur, None)
-                .pop()
-                .expect("one session");
+            *img = crate::composite::composite_sessions(
+                img, region, &layer, &look, 1, blur, None, 0.0,
+            )
+            .pop()
+            .expect("one session");
         }
     });
     images
@@ -429,14 +479,14 @@ pub fn prepare_region(
 ) -> Result<(Region, Clipped, usize)> {
     let b = region.bounds();
     let image = photo.image();
-    let (outside, hair) = rayon::join(
-        || plan.clip_to_head.then(|| background_pixels(photo, &region)),
+    let (head, hair) = rayon::join(
+        || plan.clip_to_head.then(|| head_cover(photo, &region)),
         || {
             plan.keep_hair
-                .then(|| hair_pixels(image, b, skin_luminance(image, &region)))
+                .then(|| hair_cover(image, b, skin_luminance(image, &region)))
         },
     );
-    take_out(region, outside.as_deref(), hair.as_deref())
+    take_out(region, head.as_ref(), hair.as_ref())
 }
 
 /// How far around the region (or a given point) hair is sampled for
@@ -690,6 +740,9 @@ pub struct RenderJob {
     pub out_dir: PathBuf,
     /// Output image format. Default: PNG.
     pub format: Format,
+    /// What `before-after` shows. Default: [`Frame::Scalp`], the treated
+    /// area with context.
+    pub frame: Frame,
     /// JPEG quality, 1-100. Default: 90.
     pub quality: u8,
     /// Where to write the dots CSV, if anywhere.
@@ -853,6 +906,7 @@ impl RenderJob {
             plan,
             out_dir: fields.out.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into()),
             format: fields.format.unwrap_or_default(),
+            frame: fields.frame.unwrap_or_default(),
             quality: fields.quality.unwrap_or(DEFAULT_QUALITY),
             dots_csv: fields.dots.clone(),
             other_inputs: Vec::new(),
@@ -1140,9 +1194,29 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     // The notice is drawn in place (a corner of each image), so no image
     // is copied for it; the sheet shows it on its after-half too.
     let mut sessions = sessions;
+    let unmarked =
+        (job.frame == Frame::Scalp && job.simulated_label).then(|| sessions[n - 1].clone());
     if job.simulated_label {
         sessions.par_iter_mut().for_each(simulated_mark);
     }
+    // The sheet frames the treated area with context (as `--crop scalp`
+    // cuts it), unless asked for the whole photo.
+    let frame = match job.frame {
+        Frame::Full => None,
+        Frame::Scalp => Some(
+            Crop::Scalp {
+                margin: DEFAULT_SCALP_MARGIN,
+            }
+            .rect(
+                photo.dimensions(),
+                Some(stage.region.bounds()),
+                "before-after",
+            )?,
+        ),
+    };
+    let crop_to = |img: &RgbImage, r: Rect| {
+        image::imageops::crop_imm(img, r.x0, r.y0, r.width(), r.height()).to_image()
+    };
     let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
     for (k, img) in sessions.iter().enumerate().rev() {
         images.push((outputs[k + 1].clone(), Some(img)));
@@ -1154,7 +1228,18 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         .map(|(i, (path, img))| match img {
             Some(img) => encode_write(path, img, &format!("session {} of {n}", n + 1 - i)),
             None => {
-                let sheet = side_by_side(photo, "Before", &sessions[n - 1], &after_label);
+                let sheet = match frame {
+                    Some(f) => {
+                        // Cut from the unmarked image, then marked: the
+                        // notice stays in the sheet's after half.
+                        let mut after = crop_to(unmarked.as_ref().unwrap_or(&sessions[n - 1]), f);
+                        if job.simulated_label {
+                            simulated_mark(&mut after);
+                        }
+                        side_by_side(&crop_to(photo, f), "Before", &after, &after_label)
+                    }
+                    None => side_by_side(photo, "Before", &sessions[n - 1], &after_label),
+                };
                 encode_write(path, &sheet, &format!("before and after {n} sessions"))
             }
         })

@@ -117,7 +117,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 pub(crate) async fn info(State(s): State<Arc<Shared>>) -> Response {
     let st = &s.studio;
     let hex = |c: [u8; 3]| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
-    let defaults = serde_json::to_value(Plan::default().to_plan_file()).unwrap_or(Value::Null);
+    // The plan a client starts from names no shade: it is matched to them.
+    let defaults = serde_json::to_value(Plan::for_client().to_plan_file()).unwrap_or(Value::Null);
     Json(json!({
         "folder": st.root.file_name().map(|n| n.to_string_lossy().into_owned()),
         "photos": st.photos(),

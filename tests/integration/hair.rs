@@ -58,3 +58,93 @@ fn strands_stay_and_dots_go_between() {
         .count();
     assert!(darker > 10_000, "{darker}");
 }
+
+/// The shipped region of `stem` as a render builds it (mask, 6 mm feather).
+fn shipped_region(stem: &str, photo: &RgbImage, ppm: f32) -> Region {
+    Region::load_mask(
+        &crate::util::root().join(format!("assets/{stem}.region.png")),
+        photo.dimensions(),
+        6.0 * ppm,
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_bald_head_has_almost_no_hair_and_the_haired_ones_have_some() {
+    for (stem, ppm, _) in crate::util::SHIPPED {
+        let photo = crate::util::shipped_photo(stem);
+        let region = shipped_region(stem, &photo, ppm);
+        let cover = smp_render::hair_cover(
+            &photo,
+            region.bounds(),
+            smp_render::skin_luminance(&photo, &region),
+        );
+        let hair: f64 = cover
+            .share
+            .iter()
+            .zip(region.bounded_weights())
+            .map(|(s, w)| (s * w) as f64)
+            .sum::<f64>()
+            / region.total_weight();
+        eprintln!("{stem}: {:.2} % of the region is hair", 100.0 * hair);
+        if stem == "frl-london_021_03" {
+            assert!(hair < 0.01, "{stem}: {hair}");
+        } else {
+            assert!(hair > 0.01, "{stem}: {hair}");
+        }
+    }
+}
+
+/// With the pigment blown out (each dot a dark smudge), no pixel of the
+/// fully weighted treated area is left untouched as a speck of 1-3 px (a
+/// pore or a speck of noise taken for a strand shows as a light speck in
+/// the dark); and where a strand covers a pixel wholly, the pixel keeps its
+/// bytes.
+#[test]
+fn blown_out_pigment_leaves_no_specks_and_whole_strands_keep_their_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (stem, ppm, _) in crate::util::SHIPPED {
+        let photo = crate::util::shipped_photo(stem);
+        let plan = crate::util::root().join(format!("assets/{stem}.toml"));
+        let plan = plan.to_str().unwrap();
+        let region = shipped_region(stem, &photo, ppm);
+        let pure = crate::util::pure_backdrop(&photo);
+        let w = photo.width();
+        let full = |x: u32, y: u32| {
+            region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 1.0 && !pure[(y * w + x) as usize]
+        };
+        let blown = crate::util::render_image(
+            dir.path(),
+            &["--plan", plan, "--blowout", "1"],
+            &format!("{stem}-blown"),
+            "session-3.png",
+        );
+        let specks = crate::util::untouched_islands(&photo, &blown, &full);
+        // Whole strands: untouched in the default render.
+        let after = crate::util::render_image(
+            dir.path(),
+            &["--plan", plan],
+            &format!("{stem}-default"),
+            "session-3.png",
+        );
+        let b = region.bounds();
+        let cover = smp_render::hair_cover(&photo, b, smp_render::skin_luminance(&photo, &region));
+        let (mut whole, mut changed) = (0usize, 0usize);
+        for (i, s) in cover.share.iter().enumerate() {
+            let (x, y) = (b.x0 + i as u32 % b.width(), b.y0 + i as u32 / b.width());
+            if *s >= 1.0 && region.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.0 {
+                whole += 1;
+                changed += (after.get_pixel(x, y) != photo.get_pixel(x, y)) as usize;
+            }
+        }
+        eprintln!(
+            "{stem}: untouched islands of 1, 2, 3 px at full weight with --blowout 1: {specks:?}; \
+             {whole} px wholly strand, {changed} of them changed"
+        );
+        assert_eq!(specks, [0, 0, 0], "{stem}: specks");
+        assert_eq!(changed, 0, "{stem}: strand pixels changed");
+        if stem == "frl-london_105_03" || stem == "frl-london_172_03" {
+            assert!(whole > 500, "{stem}: {whole} strand pixels");
+        }
+    }
+}

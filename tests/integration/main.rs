@@ -4,6 +4,7 @@ mod batch;
 mod browser;
 mod cli;
 mod dots;
+mod finish;
 mod hair;
 mod hairline;
 mod head;

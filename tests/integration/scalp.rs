@@ -93,8 +93,12 @@ fn drawn_scalp_regions_lie_on_the_head_above_the_brow() {
             "{stem}: {inside} px, {off} on the backdrop ({:.2} %)",
             100.0 * share
         );
+        // The backdrop counts a backlit outline's bright rim and the pixels
+        // the flood's cells stop short of (unmixed pixel by pixel since
+        // issue 15): 0.27, 0.69 and 1.49 % here, against under 1 % when
+        // only whole flood cells' backdrop-coloured pixels counted.
         assert!(
-            share < 0.01,
+            share < 0.02,
             "{stem}: {:.2} % on the backdrop",
             100.0 * share
         );

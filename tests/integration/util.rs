@@ -214,3 +214,118 @@ pub fn shipped(
     .unwrap();
     (photo, region, plan, scale)
 }
+
+/// Pure backdrop pixels of a front-view photo (row-major), found here
+/// independently of the renderer: a flood over full-resolution pixels from
+/// the border, each within 20 levels of the border's median colour and of
+/// its tint, less a one-pixel rim (the pixels the head's edge shares with
+/// the backdrop are not counted).
+pub fn pure_backdrop(photo: &image::RgbImage) -> Vec<bool> {
+    let (w, h) = photo.dimensions();
+    let mut border: Vec<[u8; 3]> = Vec::new();
+    for x in 0..w {
+        border.push(photo.get_pixel(x, 0).0);
+    }
+    for y in 0..h {
+        border.push(photo.get_pixel(0, y).0);
+        border.push(photo.get_pixel(w - 1, y).0);
+    }
+    let bg: [f32; 3] = std::array::from_fn(|c| {
+        let mut v: Vec<u8> = border.iter().map(|p| p[c]).collect();
+        v.sort();
+        v[v.len() / 2] as f32
+    });
+    let like = |p: [u8; 3]| {
+        let d: Vec<f32> = (0..3).map(|c| p[c] as f32 - bg[c]).collect();
+        (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt() <= 20.0
+            && (d[0] - d[1]).abs() <= 6.0
+            && (d[2] - d[1]).abs() <= 6.0
+    };
+    let idx = |x: u32, y: u32| (y * w + x) as usize;
+    let mut flood = vec![false; (w * h) as usize];
+    let mut q = std::collections::VecDeque::new();
+    for x in 0..w {
+        q.push_back((x, 0));
+        q.push_back((x, h - 1));
+    }
+    for y in 0..h {
+        q.push_back((0, y));
+        q.push_back((w - 1, y));
+    }
+    q.retain(|&(x, y)| like(photo.get_pixel(x, y).0));
+    for &(x, y) in &q {
+        flood[idx(x, y)] = true;
+    }
+    while let Some((x, y)) = q.pop_front() {
+        for (dx, dy) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
+            let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+            if nx < 0 || ny < 0 || nx >= w as i32 || ny >= h as i32 {
+                continue;
+            }
+            let (nx, ny) = (nx as u32, ny as u32);
+            if !flood[idx(nx, ny)] && like(photo.get_pixel(nx, ny).0) {
+                flood[idx(nx, ny)] = true;
+                q.push_back((nx, ny));
+            }
+        }
+    }
+    (0..w * h)
+        .map(|i| {
+            let (x, y) = ((i % w) as i32, (i / w) as i32);
+            (-1..=1).all(|dy| {
+                (-1..=1).all(|dx| {
+                    let (nx, ny) = (x + dx, y + dy);
+                    nx < 0
+                        || ny < 0
+                        || nx >= w as i32
+                        || ny >= h as i32
+                        || flood[idx(nx as u32, ny as u32)]
+                })
+            })
+        })
+        .collect()
+}
+
+/// Islands (8-connected) of pixels `after` left exactly as in `before`
+/// that touch a pixel where `inside` holds: how many of 1, 2 and 3 px.
+pub fn untouched_islands(
+    before: &image::RgbImage,
+    after: &image::RgbImage,
+    inside: &dyn Fn(u32, u32) -> bool,
+) -> [usize; 3] {
+    let (w, h) = before.dimensions();
+    let same = |x: u32, y: u32| before.get_pixel(x, y) == after.get_pixel(x, y);
+    let mut seen = vec![false; (w * h) as usize];
+    let mut islands = [0usize; 3];
+    for y in 0..h {
+        for x in 0..w {
+            if !inside(x, y) || !same(x, y) || seen[(y * w + x) as usize] {
+                continue;
+            }
+            let mut stack = vec![(x, y)];
+            seen[(y * w + x) as usize] = true;
+            let mut n = 0;
+            while let Some((cx, cy)) = stack.pop() {
+                n += 1;
+                for dy in -1i32..=1 {
+                    for dx in -1i32..=1 {
+                        let (nx, ny) = (cx as i32 + dx, cy as i32 + dy);
+                        if nx < 0 || ny < 0 || nx >= w as i32 || ny >= h as i32 {
+                            continue;
+                        }
+                        let (nx, ny) = (nx as u32, ny as u32);
+                        let j = (ny * w + nx) as usize;
+                        if !seen[j] && same(nx, ny) {
+                            seen[j] = true;
+                            stack.push((nx, ny));
+                        }
+                    }
+                }
+            }
+            if n <= 3 {
+                islands[n - 1] += 1;
+            }
+        }
+    }
+    islands
+}

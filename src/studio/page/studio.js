@@ -85,7 +85,7 @@ const state = {
   scale: { source: 'none', pxPerMm: null, estimate: null, points: [], mm: 50 },
   measuring: false,
   sessions: 3, showSession: 3, density: 110, dotSize: 0.5,
-  shade: 'jet-black', customShade: '#5a5e66', dilution: 1, pigment: 'permanent',
+  shade: 'matched', customShade: '#5a5e66', dilution: 1, pigment: 'permanent',
   stage: 'healed', years: 5, seed: 1,
   divider: 50,                  // % of the picture area's width, before on the left
   showRegion: false,
@@ -679,12 +679,16 @@ function buildPlan() {
     sessions: state.sessions,
     density_per_cm2: state.density,
     dot_diameter_mm: state.dotSize,
-    shade: state.shade === 'custom' ? state.customShade : state.shade,
-    dilution: state.dilution,
     pigment: state.pigment,
     stage: state.stage === 'years' ? `years:${state.years}` : state.stage,
     seed: state.seed,
   };
+  // "Matched" sends no shade: the server matches the client's hair (or
+  // says which default it took and why).
+  if (state.shade !== 'matched') {
+    p.shade = state.shade === 'custom' ? state.customShade : state.shade;
+    p.dilution = state.dilution;
+  }
   const sc = state.scale;
   if (sc.source === 'measured' && sc.points.length === 2 && sc.mm > 0) {
     p.scale_points = sc.points.map((q) => q.map((v) => round(v, 1)));
@@ -823,7 +827,8 @@ function reportRender(r) {
     parts.push(`Session ${r.session} of ${dots.length} · dots per session ${dots.map(fmtInt).join(' / ')} (total ${fmtInt(total)})`);
   }
   if (r.shade) {
-    parts.push(`auto shade ${r.shade.name}, dilution ${round(r.shade.dilution, 2)}, ΔE ${round(r.shade.delta_e, 1)}`);
+    const de = typeof r.shade.delta_e === 'number' ? `, ΔE ${round(r.shade.delta_e, 1)} to the hair` : '';
+    parts.push(`shade ${r.shade.name}, dilution ${round(r.shade.dilution, 2)}${de}`);
   }
   const t = r.timings_ms || {};
   if (t.total !== undefined) {
@@ -950,6 +955,7 @@ function fillSelects() {
   if (!(info.presets || []).includes(state.preset) && info.presets && info.presets.length) state.preset = info.presets[0];
   pr.value = state.preset;
   const sh = $('shade'); sh.textContent = '';
+  option(sh, 'matched', 'matched to the client (default)');
   for (const s of info.shades || []) option(sh, s.name, s.name);
   option(sh, 'auto', 'auto (match the hair)');
   option(sh, 'custom', 'custom colour');
@@ -1314,11 +1320,12 @@ function updateGlabellaUi() {
 function updateShadeUi() {
   const sw = $('shade-swatch');
   const named = info && (info.shades || []).find((s) => s.name === state.shade);
-  sw.classList.toggle('auto', state.shade === 'auto');
-  sw.style.background = state.shade === 'auto' ? '' : state.shade === 'custom' ? state.customShade : named ? named.hex : '';
-  $('shade-about').textContent = state.shade === 'auto' ? 'Auto: the shade and dilution are chosen to match the client\'s hair.'
+  const matched = state.shade === 'auto' || state.shade === 'matched';
+  sw.classList.toggle('auto', matched);
+  sw.style.background = matched ? '' : state.shade === 'custom' ? state.customShade : named ? named.hex : '';
+  $('shade-about').textContent = matched ? 'The shade and dilution are chosen to match the client\'s hair (lighter on light skin); without hair to match, a stated default.'
     : state.shade === 'custom' ? `Custom colour ${state.customShade}.` : named ? named.about || '' : '';
-  $('dilution').disabled = false;
+  $('dilution').disabled = state.shade === 'matched';   // the match chooses it
 }
 function updateSessionsUi() {
   const ss = $('show-session');
