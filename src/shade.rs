@@ -57,14 +57,14 @@ pub const NAMED_SHADES: &[NamedShade] = &[
     NamedShade {
         name: "soft-black",
         pigment: CARBON_BLACK,
-        concentration: 0.25,
-        about: "carbon black diluted about 1:2; for light skin or fair hair",
+        concentration: 0.21,
+        about: "carbon black diluted about 1:4; for light skin or fair hair",
     },
     NamedShade {
         name: "ash-grey",
         pigment: [84, 96, 112],
-        concentration: 0.11,
-        about: "fine-particle grey (carbon black, about 1:6, scattering cooler), used for semi-permanent work and for fair or grey hair",
+        concentration: 0.095,
+        about: "fine-particle grey (carbon black, about 1:10, scattering cooler), used for semi-permanent work and for fair or grey hair",
     },
 ];
 
