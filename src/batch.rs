@@ -53,6 +53,172 @@ use crate::render::{run_job, RenderJob, DEFAULT_OUT_DIR};
 /// unless another path is given.
 pub const REPORT_FILE: &str = "batch-report.json";
 
+/// File name of the lock a running batch holds in its output folder.
+pub const LOCK_FILE: &str = ".smp-render-batch.lock";
+
+/// A batch's hold on its output folder, so that no second batch writes
+/// there at the same time: a lock file ([`LOCK_FILE`]) in the folder,
+/// locked with `flock` (so the operating system releases it when the
+/// process ends, however it ends), holding the process id, host and start
+/// time for the message a second batch gets. The file is removed when the
+/// lock is dropped. A lock file left by a killed batch is not locked and is
+/// taken over; [`OutputLock::took_over`] says whose it was. (On systems
+/// other than Unix the file is created exclusively instead and a stale one
+/// must be removed by hand.)
+#[derive(Debug)]
+pub struct OutputLock {
+    path: PathBuf,
+    took_over: Option<String>,
+    _file: std::fs::File,
+}
+
+impl OutputLock {
+    /// Takes the lock of `dir` (created if missing). Held by another
+    /// process: waits for it with `wait`, else [`Error::FolderInUse`],
+    /// naming the folder and the holder.
+    pub fn acquire(dir: &Path, wait: bool) -> Result<OutputLock> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join(LOCK_FILE);
+        loop {
+            if let Some(lock) = Self::try_once(dir, &path, wait)? {
+                return Ok(lock);
+            }
+            // Unix: the file was removed as it was locked, try again at
+            // once. Otherwise: `wait`, and the file exists: poll.
+            if cfg!(not(unix)) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    }
+
+    fn holder_of(path: &Path) -> String {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let text = text.trim();
+        if text.is_empty() {
+            "a batch that is starting".into()
+        } else {
+            text.replace('\n', ", ")
+        }
+    }
+
+    fn contents() -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .unwrap_or_else(|| "unknown host".into());
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!(
+            "pid {}\nhost {}\nstarted {since} (seconds since 1970)\n",
+            std::process::id(),
+            host.trim()
+        )
+    }
+
+    #[cfg(unix)]
+    fn try_once(dir: &Path, path: &Path, wait: bool) -> Result<Option<OutputLock>> {
+        use std::io::{Read, Seek, Write};
+        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::io::AsRawFd;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let op = libc::LOCK_EX | if wait { 0 } else { libc::LOCK_NB };
+        // SAFETY: flock on a file descriptor this function owns.
+        while unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) => {
+                    return Err(Error::FolderInUse {
+                        dir: dir.to_path_buf(),
+                        holder: Self::holder_of(path),
+                    })
+                }
+                _ => return Err(Error::io(path, e)),
+            }
+        }
+        // The holder removes the file as it lets go: what this process
+        // locked may no longer be the file at `path`; then start again.
+        let locked = file.metadata().map_err(|e| Error::io(path, e))?;
+        match std::fs::metadata(path) {
+            Ok(now) if now.ino() == locked.ino() && now.dev() == locked.dev() => {}
+            _ => return Ok(None),
+        }
+        let mut previous = String::new();
+        let _ = file.read_to_string(&mut previous);
+        let took_over = (!previous.trim().is_empty()).then(|| previous.trim().replace('\n', ", "));
+        let io = |e| Error::io(path, e);
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        file.write_all(Self::contents().as_bytes()).map_err(io)?;
+        Ok(Some(OutputLock {
+            path: path.to_path_buf(),
+            took_over,
+            _file: file,
+        }))
+    }
+
+    #[cfg(not(unix))]
+    fn try_once(dir: &Path, path: &Path, wait: bool) -> Result<Option<OutputLock>> {
+        use std::io::Write;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut file) => {
+                file.write_all(Self::contents().as_bytes())
+                    .map_err(|e| Error::io(path, e))?;
+                Ok(Some(OutputLock {
+                    path: path.to_path_buf(),
+                    took_over: None,
+                    _file: file,
+                }))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if wait {
+                    Ok(None)
+                } else {
+                    Err(Error::FolderInUse {
+                        dir: dir.to_path_buf(),
+                        holder: format!(
+                            "{}; if no batch runs there, delete {}",
+                            Self::holder_of(path),
+                            path.display()
+                        ),
+                    })
+                }
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Whose lock file this lock took over: a batch that ended without
+    /// removing it (killed), as its file said.
+    pub fn took_over(&self) -> Option<&str> {
+        self.took_over.as_deref()
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so that a waiting batch sees it gone.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// File extensions (any case) taken as photos by [`Batch::from_photos`].
 pub const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff"];
 

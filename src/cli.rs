@@ -800,6 +800,10 @@ pub struct BatchArgs {
     /// Where to write the JSON report of every job. [default: OUT/batch-report.json]
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// When another batch is writing to the same output folder, wait for it to end instead of
+    /// refusing to start.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 impl BatchArgs {

@@ -29,7 +29,8 @@ mod units;
 
 pub use batch::{
     count_dots, is_up_to_date, run_batch, Batch, BatchEvent, BatchJob, BatchOptions, BatchReport,
-    JobResult, JobStatus, Summary, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
+    JobResult, JobStatus, OutputLock, Summary, LOCK_FILE, MASK_SUFFIX, PHOTO_EXTENSIONS,
+    REPORT_FILE,
 };
 pub use brow::{find_brow, BROW_DIP};
 pub use composite::{Erythema, PigmentLayer};

@@ -222,6 +222,19 @@ const INTERRUPTED: u8 = 130;
 
 fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
     let batch = args.batch()?;
+    // One batch at a time per output folder; a dry run writes nothing.
+    let lock = if args.dry_run {
+        None
+    } else {
+        let lock = smp_render::OutputLock::acquire(batch.out_dir(), args.wait)?;
+        if let Some(previous) = lock.took_over() {
+            eprintln!(
+                "smp-render: {}: took over the lock of a batch that is no longer running ({previous})",
+                batch.out_dir().display()
+            );
+        }
+        Some(lock)
+    };
     let progress = Progress::new(batch.jobs().len());
     let options = args.options(stop_on_ctrl_c());
     let report = smp_render::run_batch(&batch, &options, &|e| progress.event(e));
@@ -234,6 +247,7 @@ fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
     if let Some(path) = &written {
         report.write(path)?;
     }
+    drop(lock);
     progress::print_results(&report, written.as_deref());
     Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)

@@ -386,3 +386,126 @@ fn ctrl_c_cancels_jobs_not_started_and_a_rerun_finishes_them() {
         assert_eq!(now, want, "{s:?} then {again:?}");
     }
 }
+
+/// Eight jobs of small photos in `d`, writing to `d/out`.
+fn eight_jobs(d: &Path) {
+    small_photo(d, "a.png", 400);
+    let jobs: String = (1..=8)
+        .map(|i| job(&format!("j{i}"), "a.png", &format!("seed = {i}")))
+        .collect();
+    std::fs::write(d.join("jobs.toml"), format!("out_dir = \"out\"\n{jobs}")).unwrap();
+}
+
+#[test]
+fn two_batches_in_one_process_on_one_folder_lose_nothing() {
+    // The library has no lock of its own: two batches of one process on
+    // one folder write the same outputs side by side. Each temporary file
+    // has its own name and neither removes the other's.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    let batch = smp_render::Batch::load(&d.join("jobs.toml"), None).unwrap();
+    let options = smp_render::BatchOptions {
+        force: true,
+        max_in_flight: Some(2),
+        ..Default::default()
+    };
+    for round in 0..3 {
+        let reports: Vec<smp_render::BatchReport> = std::thread::scope(|s| {
+            let a = s.spawn(|| smp_render::run_batch(&batch, &options, &|_| {}));
+            let b = s.spawn(|| smp_render::run_batch(&batch, &options, &|_| {}));
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        for r in &reports {
+            let errors: Vec<_> = r.jobs.iter().filter_map(|j| j.error.clone()).collect();
+            assert_eq!(r.summary.rendered, 8, "round {round}: {errors:?}");
+        }
+    }
+    for i in 1..=8 {
+        assert_complete(&d.join(format!("out/j{i}")));
+    }
+}
+
+#[test]
+fn a_second_batch_on_a_folder_in_use_is_refused_or_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    let lock = smp_render::OutputLock::acquire(&d.join("out"), false).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("out: the output folder is in use by another batch")
+            && e.contains(&format!("pid {}", std::process::id()))
+            && e.contains("--wait"),
+        "{e}"
+    );
+    assert!(!d.join("out/j1").exists(), "a refused batch wrote");
+    // With --wait it starts once the lock is let go.
+    let waiting = Command::new(env!("CARGO_BIN_EXE_smp-render"))
+        .args(["batch", "jobs.toml", "--wait"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!d.join("out/j1").exists(), "a waiting batch wrote");
+    drop(lock);
+    let status = waiting.wait_with_output().unwrap().status;
+    assert!(status.success());
+    assert_complete(&d.join("out/j1"));
+    assert!(!d.join("out").join(smp_render::LOCK_FILE).exists());
+}
+
+#[test]
+fn two_concurrent_batch_runs_on_one_folder_both_complete_with_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    let spawn = |report: &str| {
+        Command::new(env!("CARGO_BIN_EXE_smp-render"))
+            .args(["--threads", "1", "batch", "jobs.toml", "--force", "--wait"])
+            .args(["--report", report])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("a.json"), spawn("b.json"));
+    for (child, name) in [(a, "a.json"), (b, "b.json")] {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r = report(&d.join(name));
+        assert_eq!(r["summary"]["rendered"], 8, "{name}");
+        assert_eq!(r["summary"]["failed"], 0, "{name}");
+    }
+    for i in 1..=8 {
+        assert_complete(&d.join(format!("out/j{i}")));
+    }
+}
+
+#[test]
+fn a_stale_lock_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    // The lock file of a batch that was killed: nobody holds it.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::create_dir(d.join("out")).unwrap();
+    let lock = d.join("out").join(smp_render::LOCK_FILE);
+    std::fs::write(&lock, format!("pid {pid}\nhost x\nstarted 1\n")).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    assert!(
+        e.contains("took over the lock") && e.contains(&format!("pid {pid}")),
+        "{e}"
+    );
+    assert!(!lock.exists());
+    assert_complete(&d.join("out/j8"));
+}
