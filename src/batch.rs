@@ -281,8 +281,16 @@ fn take_string(
 }
 
 /// Splits a table; `what` names it ("defaults", "job 3") in errors about
-/// `file`. Relative paths are resolved against `dir`.
-fn entry(mut table: toml::Table, file: &Path, what: &str, dir: &Path) -> Result<Entry> {
+/// `file`. Relative inputs (photo, masks, plan) are resolved against `dir`,
+/// the jobs file's folder; relative outputs (`out`, `dots`) against `root`,
+/// the batch's output folder.
+fn entry(
+    mut table: toml::Table,
+    file: &Path,
+    what: &str,
+    dir: &Path,
+    root: &Path,
+) -> Result<Entry> {
     let syntax = |reason: String| Error::PlanSyntax {
         path: file.to_path_buf(),
         reason: format!("{what}: {reason}"),
@@ -299,17 +307,22 @@ fn entry(mut table: toml::Table, file: &Path, what: &str, dir: &Path) -> Result<
                 }
                 syntax(reason)
             })?;
+    let auto = fields.region.as_deref() == Some(Path::new(crate::render::AUTO_REGION));
     for p in [
-        &mut fields.photo,
-        &mut fields.region,
-        &mut fields.out,
-        &mut fields.dots,
+        fields.photo.as_mut(),
+        fields.region.as_mut().filter(|_| !auto),
+        fields.scar.as_mut(),
     ]
     .into_iter()
     .flatten()
     {
         if p.is_relative() {
             *p = dir.join(&*p);
+        }
+    }
+    for p in [&mut fields.out, &mut fields.dots].into_iter().flatten() {
+        if p.is_relative() {
+            *p = root.join(&*p);
         }
     }
     Ok(Entry { name, plan, fields })
@@ -341,6 +354,8 @@ struct Resolver {
     jobs_file: Option<PathBuf>,
     /// Names the batch in error messages.
     source: String,
+    /// Whether jobs may write outside `out_dir`.
+    allow_outside: bool,
 }
 
 impl Resolver {
@@ -353,6 +368,23 @@ impl Resolver {
             fields.out = Some(self.out_dir.join(name));
         }
         let label = format!("{}: job {index} (`{name}`)", self.source);
+        if !self.allow_outside {
+            for (field, path) in [("out", &fields.out), ("dots", &fields.dots)] {
+                if let Some(p) = path.as_ref().filter(|p| !is_inside(p, &self.out_dir)) {
+                    return Err(Error::field(
+                        &label,
+                        field,
+                        p.display(),
+                        format!(
+                            "a jobs file writes only inside the batch's output folder {} \
+                             (a relative path, without `..` or links leading out of it); \
+                             run with --allow-outside to let it write anywhere",
+                            self.out_dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
         let mut job = RenderJob::from_fields(&fields, plan, &label)?;
         job.other_inputs.extend(
             self.jobs_file
@@ -375,6 +407,44 @@ fn check_name(name: &str, source: &str, index: usize) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `path` as the operating system will resolve it when writing: absolute,
+/// every existing component's symbolic links followed, `.` and `..` taken
+/// in order (a `..` after a link leaves the link's target, as the system
+/// does). Components that do not exist yet are taken as written.
+pub fn real_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let mut cur = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => cur.push(c),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                cur.pop();
+            }
+            Component::Normal(n) => {
+                cur.push(n);
+                if let Ok(real) = cur.canonicalize() {
+                    cur = real;
+                }
+            }
+        }
+    }
+    cur
+}
+
+/// Whether `path` lies inside the folder `root` (or is it), once both are
+/// resolved as the operating system will ([`real_path`]).
+pub fn is_inside(path: &Path, root: &Path) -> bool {
+    real_path(path).starts_with(real_path(root))
 }
 
 fn stem(path: &Path) -> Option<String> {
@@ -456,8 +526,19 @@ impl Batch {
     /// Reads a jobs file. `out_dir`, if given, replaces the file's `out_dir`
     /// (the folder of jobs without `out`; default [`DEFAULT_OUT_DIR`]).
     pub fn load(path: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
+        Batch::load_with(
+            path,
+            &LoadOptions {
+                out_dir,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Batch::load`] with [`LoadOptions`].
+    pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Batch> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Batch::parse(&text, path, out_dir)
+        Batch::parse_with(&text, path, options)
     }
 
     /// A batch from the text of a jobs file; `path` names it in errors and
@@ -465,6 +546,19 @@ impl Batch {
     /// read and need not exist; if it does, it is an input of every job
     /// (a job older than it is rendered again). See [`Batch::load`].
     pub fn parse(text: &str, path: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
+        Batch::parse_with(
+            text,
+            path,
+            &LoadOptions {
+                out_dir,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Batch::parse`] with [`LoadOptions`].
+    pub fn parse_with(text: &str, path: &Path, options: &LoadOptions) -> Result<Batch> {
+        let out_dir = options.out_dir.clone();
         let syntax = |reason: String| Error::PlanSyntax {
             path: path.to_path_buf(),
             reason,
@@ -481,7 +575,33 @@ impl Batch {
                 "at least one [[job]] table is required",
             ));
         }
-        let defaults = entry(file.defaults, path, "defaults", dir)?;
+        let out_dir = match (out_dir, file.out_dir) {
+            (Some(d), _) => d,
+            (None, Some(d)) => {
+                let resolved = dir.join(&d);
+                let folder = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                if !options.allow_outside && (d.is_absolute() || !is_inside(&resolved, folder)) {
+                    return Err(Error::field(
+                        &source,
+                        "out_dir",
+                        d.display(),
+                        format!(
+                            "a jobs file's out_dir must lie inside the jobs file's folder {} \
+                             (a relative path, without `..` or links leading out of it); \
+                             give the folder with --out instead, or run with --allow-outside",
+                            real_path(folder).display()
+                        ),
+                    ));
+                }
+                resolved
+            }
+            (None, None) => DEFAULT_OUT_DIR.into(),
+        };
+        let defaults = entry(file.defaults, path, "defaults", dir, &out_dir)?;
         if defaults.name.is_some() {
             return Err(Error::field(
                 format!("{source}: defaults"),
@@ -501,19 +621,17 @@ impl Batch {
         });
         // Bad defaults would fail every job: an error for the whole batch.
         let (base_fields, _) = merge(&base)?;
-        let out_dir = out_dir
-            .or_else(|| file.out_dir.map(|d| dir.join(d)))
-            .unwrap_or_else(|| DEFAULT_OUT_DIR.into());
         let resolver = Resolver {
             base,
             out_dir: out_dir.clone(),
             jobs_file: path.is_file().then(|| path.to_path_buf()),
             source: source.clone(),
+            allow_outside: options.allow_outside,
         };
         let mut jobs = Vec::with_capacity(file.job.len());
         for (i, table) in file.job.into_iter().enumerate() {
             let index = i + 1;
-            let e = entry(table, path, &format!("job {index}"), dir)?;
+            let e = entry(table, path, &format!("job {index}"), dir, &out_dir)?;
             let own_plan = e.plan.as_deref().map(Layer::plan_file).transpose();
             let name = e
                 .name
@@ -549,6 +667,19 @@ impl Batch {
     /// `<stem>.region.png` ([`MASK_SUFFIX`]), if there is one, else the
     /// plan's region or polygon.
     pub fn from_photos(plan: &Path, dir: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
+        Batch::from_photos_with(
+            plan,
+            dir,
+            &LoadOptions {
+                out_dir,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Batch::from_photos`] with [`LoadOptions`].
+    pub fn from_photos_with(plan: &Path, dir: &Path, options: &LoadOptions) -> Result<Batch> {
+        let out_dir = options.out_dir.clone();
         let mut photos: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| Error::io(dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -576,6 +707,7 @@ impl Batch {
             out_dir: out_dir.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into()),
             jobs_file: None,
             source: source.clone(),
+            allow_outside: options.allow_outside,
         };
         let jobs = photos
             .into_iter()
@@ -617,6 +749,18 @@ impl Batch {
     }
 }
 
+/// How to read a batch.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The batch's output folder, replacing a jobs file's `out_dir`
+    /// (default [`DEFAULT_OUT_DIR`]). Default: `None`.
+    pub out_dir: Option<PathBuf>,
+    /// Let the jobs file write outside the output folder: an `out_dir`
+    /// outside the jobs file's folder, and `out` or `dots` outside the
+    /// output folder. Default: false, such a job fails naming the field.
+    pub allow_outside: bool,
+}
+
 /// How to run a batch.
 #[derive(Debug, Clone, Default)]
 pub struct BatchOptions {
@@ -624,7 +768,10 @@ pub struct BatchOptions {
     /// image in memory. Default: `None`, the current rayon pool's thread
     /// count.
     pub max_in_flight: Option<usize>,
-    /// Render jobs whose outputs are already up to date. Default: false.
+    /// Render jobs whose outputs are already up to date, and replace
+    /// output files smp-render did not write. Default: false (a job whose
+    /// output path holds a file without smp-render's metadata, or a dots
+    /// CSV without its header, fails naming the file).
     pub force: bool,
     /// Only count each job's dots per session (decoding the mask but not the
     /// photo, and drawing nothing); write and delete nothing. Default: false.
@@ -773,6 +920,29 @@ pub fn is_up_to_date(job: &RenderJob) -> bool {
         .collect::<Option<Vec<_>>>()
         .and_then(|v| v.into_iter().min());
     matches!((newest_input, oldest_output), (Some(i), Some(o)) if o > i)
+}
+
+/// Whether a batch may write over `path`: it does not exist, or smp-render
+/// wrote it: an image with smp-render's metadata
+/// ([`crate::written_by_smp_render`]), or, for the dots CSV (`csv`), a
+/// file whose first line is [`crate::DOTS_CSV_HEADER`].
+pub fn may_overwrite(path: &Path, csv: bool) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        // Missing (or unreadable, and then the write says why).
+        return std::fs::symlink_metadata(path).is_err();
+    };
+    // The metadata comes first in the file.
+    let mut head = Vec::new();
+    if file.take(1 << 20).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    if csv {
+        let header = crate::render::DOTS_CSV_HEADER.as_bytes();
+        head.starts_with(header) && matches!(head.get(header.len()), Some(b'\n') | None)
+    } else {
+        crate::provenance::written_by_smp_render(&head)
+    }
 }
 
 /// The dots each session of `job` would add: the sampling of a render,
@@ -924,6 +1094,34 @@ fn run_one(
         name: &bj.name,
     });
     let clock = Instant::now();
+    if !options.force {
+        let outputs = job.output_paths();
+        if let Some(foreign) = outputs.iter().enumerate().find_map(|(i, p)| {
+            let is_csv = job.dots_csv.as_ref() == Some(p);
+            // Earlier builds wrote `before` without metadata: it is
+            // taken as ours when its session images beside it are.
+            let ours = may_overwrite(p, is_csv)
+                || (i == 0
+                    && p.is_file()
+                    && outputs[1].is_file()
+                    && may_overwrite(&outputs[1], false));
+            (!ours).then(|| p.clone())
+        }) {
+            r.seconds = clock.elapsed().as_secs_f64();
+            r.error = Some(format!(
+                "{}: the file exists and was not written by smp-render ({}); refusing to \
+                 overwrite it: move it away, give the job another `out` or `dots`, or run \
+                 with --force",
+                foreign.display(),
+                if job.dots_csv.as_ref() == Some(&foreign) {
+                    "its first line is not the dots CSV's header"
+                } else {
+                    "it carries no smp-render metadata"
+                }
+            ));
+            return r;
+        }
+    }
     let up_to_date = !options.force && is_up_to_date(job);
     let outcome = if options.dry_run {
         count_dots(job).map(|counts| {

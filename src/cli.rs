@@ -787,9 +787,14 @@ pub struct BatchArgs {
     /// [default: the thread count]
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
-    /// Render jobs whose outputs all exist and are newer than their inputs (skipped otherwise).
+    /// Render jobs whose outputs all exist and are newer than their inputs (skipped otherwise),
+    /// and replace output files smp-render did not write (refused otherwise).
     #[arg(long)]
     pub force: bool,
+    /// Let the jobs file write outside the output folder: an `out_dir` outside the jobs file's
+    /// folder, `out` or `dots` outside the output folder (refused otherwise).
+    #[arg(long)]
+    pub allow_outside: bool,
     /// Print each job's dots per session, sampled without rendering; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -809,9 +814,13 @@ pub struct BatchArgs {
 impl BatchArgs {
     /// The checked batch, from the jobs file or the folder of photos.
     pub fn batch(&self) -> Result<Batch> {
+        let options = smp_render::LoadOptions {
+            out_dir: self.out.clone(),
+            allow_outside: self.allow_outside,
+        };
         match &self.plan {
-            Some(plan) => Batch::from_photos(plan, &self.input, self.out.clone()),
-            None => Batch::load(&self.input, self.out.clone()),
+            Some(plan) => Batch::from_photos_with(plan, &self.input, &options),
+            None => Batch::load_with(&self.input, &options),
         }
     }
 

@@ -28,9 +28,9 @@ mod timeline;
 mod units;
 
 pub use batch::{
-    count_dots, is_up_to_date, run_batch, Batch, BatchEvent, BatchJob, BatchOptions, BatchReport,
-    JobResult, JobStatus, OutputLock, Summary, LOCK_FILE, MASK_SUFFIX, PHOTO_EXTENSIONS,
-    REPORT_FILE,
+    count_dots, is_inside, is_up_to_date, may_overwrite, real_path, run_batch, Batch, BatchEvent,
+    BatchJob, BatchOptions, BatchReport, JobResult, JobStatus, LoadOptions, OutputLock, Summary,
+    LOCK_FILE, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
 };
 pub use brow::{find_brow, BROW_DIP};
 pub use composite::{Erythema, PigmentLayer};
@@ -64,7 +64,8 @@ pub use preset::{
     DEFAULT_PATCH_MM, PRESET_NAMES,
 };
 pub use provenance::{
-    read_dpi, read_image_text, read_provenance, ImageMeta, Provenance, DIGITAL_SOURCE_TYPE,
+    read_dpi, read_image_text, read_provenance, written_by_smp_render, ImageMeta, Provenance,
+    DIGITAL_SOURCE_TYPE,
 };
 pub use region::{Rect, Region};
 pub use render::{

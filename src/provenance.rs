@@ -174,8 +174,10 @@ fn png_chunks(meta: &ImageMeta) -> Vec<u8> {
         d.push(1); // unit: metre
         png_chunk(&mut chunks, b"pHYs", &d);
     }
+    // Every image names its maker, so that a later run knows it may
+    // replace it ([`written_by_smp_render`]).
+    png_text(&mut chunks, "Software", &software());
     if let Some(p) = &meta.provenance {
-        png_text(&mut chunks, "Software", &software());
         png_itxt(&mut chunks, "Description", &one_line(&p.description));
         if let Some(seed) = p.seed {
             png_text(&mut chunks, KEY_SEED, &seed.to_string());
@@ -209,9 +211,6 @@ const META_HEAD: usize = 64;
 
 /// The bytes that carry `meta` in an image of `format`.
 fn meta_bytes(format: Format, meta: &ImageMeta) -> Vec<u8> {
-    if meta.provenance.is_none() && (meta.dpi.is_none() || format == Format::Jpeg) {
-        return Vec::new();
-    }
     match format {
         Format::Png => png_chunks(meta),
         Format::Jpeg => jpeg_segments(meta),
@@ -320,10 +319,16 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 
 /// The JPEG segments that carry `meta`'s provenance: XMP and comments.
 fn jpeg_segments(meta: &ImageMeta) -> Vec<u8> {
-    let Some(p) = &meta.provenance else {
-        return Vec::new();
-    };
     let mut segs = Vec::new();
+    let Some(p) = &meta.provenance else {
+        // Only the maker's name ([`written_by_smp_render`]).
+        jpeg_segment(
+            &mut segs,
+            0xfe,
+            format!("Software: {}\n", software()).as_bytes(),
+        );
+        return segs;
+    };
     let mut xmp = XMP_APP1.to_vec();
     xmp.extend_from_slice(p.to_xmp().as_bytes());
     jpeg_segment(&mut segs, 0xe1, &xmp);
@@ -460,6 +465,23 @@ pub fn read_provenance(bytes: &[u8]) -> Option<Provenance> {
     })
 }
 
+/// Whether an image was written by smp-render (any version): its PNG
+/// `Software` text, its JPEG comment or its XMP creator tool names
+/// smp-render. Every image smp-render writes says so, the photo as decoded
+/// (`before`) included; it is how a batch knows it may replace a file.
+/// `bytes` may be the first part of the file only (the metadata comes
+/// before the pixels).
+pub fn written_by_smp_render(bytes: &[u8]) -> bool {
+    read_image_text(bytes)
+        .iter()
+        .any(|(k, v)| match k.as_str() {
+            "Software" => v.starts_with("smp-render"),
+            "Comment" => v.lines().any(|l| l.starts_with("Software: smp-render")),
+            "XML:com.adobe.xmp" => v.contains("xmp:CreatorTool=\"smp-render"),
+            _ => false,
+        })
+}
+
 /// The print resolution (dots per inch) a PNG's `pHYs` chunk or a JPEG's
 /// JFIF header records, if any.
 pub fn read_dpi(bytes: &[u8]) -> Option<u16> {
@@ -541,6 +563,34 @@ mod tests {
             let bytes = crate::photo::encode_image(&img, f, 90, Path::new("x")).unwrap();
             assert_eq!(read_provenance(&bytes), None);
         }
+    }
+
+    #[test]
+    fn every_image_names_its_maker() {
+        let img = RgbImage::new(8, 8);
+        for f in [Format::Png, Format::Jpeg] {
+            let plain = crate::photo::encode_image(&img, f, 90, Path::new("x")).unwrap();
+            assert!(written_by_smp_render(&plain), "{f:?}");
+            let meta = ImageMeta {
+                provenance: Some(provenance()),
+                dpi: None,
+            };
+            let full = crate::photo::encode_image_meta(&img, f, 90, Path::new("x"), &meta).unwrap();
+            assert!(written_by_smp_render(&full), "{f:?}");
+            // Another program's image.
+            let mut other = Vec::new();
+            image::DynamicImage::ImageRgb8(img.clone())
+                .write_to(
+                    &mut std::io::Cursor::new(&mut other),
+                    match f {
+                        Format::Png => image::ImageFormat::Png,
+                        Format::Jpeg => image::ImageFormat::Jpeg,
+                    },
+                )
+                .unwrap();
+            assert!(!written_by_smp_render(&other), "{f:?}");
+        }
+        assert!(!written_by_smp_render(b"name,phone\n"));
     }
 
     #[test]

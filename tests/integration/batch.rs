@@ -509,3 +509,156 @@ fn a_stale_lock_is_taken_over() {
     assert!(!lock.exists());
     assert_complete(&d.join("out/j8"));
 }
+
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn a_jobs_file_writes_only_inside_its_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path();
+    let d = top.join("studio/batch");
+    std::fs::create_dir_all(&d).unwrap();
+    small_photo(&d, "a.png", 400);
+    std::fs::write(top.join("notes.csv"), "my notes\n").unwrap();
+    let abs = top.join("abs");
+    // A link inside the output folder that leads out of it.
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(top, d.join("out/link")).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (format!("out = \"{}\"", abs.display()), "`out`"),
+        ("out = \"../../x\"".into(), "`out`"),
+        ("dots = \"../../../notes.csv\"".into(), "`dots`"),
+        ("dots = \"link/notes.csv\"".into(), "`dots`"),
+        ("out = \"link/y\"".into(), "`out`"),
+    ];
+    let before = files_under(top);
+    for (key, field) in &cases {
+        let text = format!("out_dir = \"out\"\n{}", job("a", "a.png", key));
+        std::fs::write(d.join("jobs.toml"), text).unwrap();
+        let o = run(&d, &["batch", "jobs.toml"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{key}: {e}");
+        assert!(
+            e.contains("jobs.toml: job 1 (`a`)")
+                && e.contains(field)
+                && e.contains("only inside the batch's output folder")
+                && e.contains("--allow-outside"),
+            "{key}: {e}"
+        );
+        let mut now = files_under(top);
+        now.retain(|f| !f.ends_with("batch-report.json") && !f.ends_with("jobs.toml"));
+        let mut was = before.clone();
+        was.retain(|f| !f.ends_with("jobs.toml"));
+        assert_eq!(now, was, "{key} wrote a file");
+        assert_eq!(std::fs::read(top.join("notes.csv")).unwrap(), b"my notes\n");
+    }
+    // The jobs file's own out_dir stays in the jobs file's folder.
+    for out_dir in ["../../x", "/tmp/smp-render-outside"] {
+        let text = format!("out_dir = \"{out_dir}\"\n{}", job("a", "a.png", ""));
+        std::fs::write(d.join("jobs.toml"), text).unwrap();
+        let o = run(&d, &["batch", "jobs.toml"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{out_dir}: {e}");
+        assert!(
+            e.contains("jobs.toml: field `out_dir`")
+                && e.contains("inside the jobs file's folder")
+                && e.contains("--out"),
+            "{e}"
+        );
+        assert!(!top.join("x").exists() && !Path::new(out_dir).exists());
+    }
+    // Relative outputs are relative to the output folder, and allowed.
+    let text = format!(
+        "out_dir = \"out\"\n{}",
+        job("a", "a.png", "out = \"mine\"\ndots = \"mine/dots.csv\"")
+    );
+    std::fs::write(d.join("jobs.toml"), text).unwrap();
+    let o = run(&d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("out/mine/session-3.png").is_file() && d.join("out/mine/dots.csv").is_file());
+    // --allow-outside lets the jobs file write where it says.
+    let text = format!(
+        "out_dir = \"../elsewhere\"\n{}",
+        job("a", "a.png", &format!("out = \"{}\"", abs.display()))
+    );
+    std::fs::write(d.join("jobs.toml"), text).unwrap();
+    let o = run(&d, &["batch", "jobs.toml", "--allow-outside"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(abs.join("session-1.png").is_file());
+    assert!(top.join("studio/elsewhere/batch-report.json").is_file());
+}
+
+#[test]
+fn a_file_smp_render_did_not_write_is_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    std::fs::create_dir_all(d.join("out/a")).unwrap();
+    std::fs::write(d.join("out/clients.csv"), "name,phone\n").unwrap();
+    let jobs = format!(
+        "out_dir = \"out\"\n{}{}",
+        job("a", "a.png", ""),
+        job("b", "a.png", "dots = \"clients.csv\"")
+    );
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    // A photo of the studio's own where job a's `before` goes.
+    small_photo(&d.join("out/a"), "before.png", 300);
+    let theirs = std::fs::read(d.join("out/a/before.png")).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("out/a/before.png: the file exists and was not written by smp-render")
+            && e.contains("out/clients.csv: the file exists and was not written by smp-render")
+            && e.contains("dots CSV's header")
+            && e.contains("--force"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(d.join("out/a/before.png")).unwrap(), theirs);
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/clients.csv")).unwrap(),
+        "name,phone\n"
+    );
+    assert!(!d.join("out/a/session-1.png").exists());
+    // Its own outputs it replaces: a re-run with another seed renders again.
+    std::fs::remove_file(d.join("out/a/before.png")).unwrap();
+    std::fs::remove_file(d.join("out/clients.csv")).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jobs = format!(
+        "out_dir = \"out\"\n{}{}",
+        job("a", "a.png", "seed = 9"),
+        job("b", "a.png", "dots = \"clients.csv\"\nseed = 9")
+    );
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        statuses(&report(&d.join("out/batch-report.json"))),
+        ["rendered", "rendered"]
+    );
+    // --force replaces a file that is not smp-render's.
+    std::fs::write(d.join("out/clients.csv"), "name,phone\n").unwrap();
+    let o = run(d, &["batch", "jobs.toml", "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(d.join("out/clients.csv"))
+        .unwrap()
+        .starts_with(smp_render::DOTS_CSV_HEADER));
+}
