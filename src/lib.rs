@@ -10,6 +10,7 @@ mod follicle;
 mod hair;
 mod hairline;
 mod head;
+mod jpegscan;
 mod optics;
 mod photo;
 mod pipeline;
