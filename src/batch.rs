@@ -466,8 +466,75 @@ pub struct BatchJob {
 #[derive(Debug)]
 pub struct Batch {
     jobs: Vec<BatchJob>,
+    /// Each job's position in the file (from 1): its index in the report.
+    indexes: Vec<usize>,
     out_dir: PathBuf,
     source: Option<PathBuf>,
+    shard: Option<Shard>,
+}
+
+/// A share of a batch's jobs, for running one batch on several machines:
+/// shard `k` of `n` (from 1) takes the jobs whose name hashes (64-bit
+/// FNV-1a of its UTF-8 bytes) to `k - 1` modulo `n`. A job's shard depends on
+/// its name alone, never on its place in the file or on the other jobs, so
+/// reordering the jobs file or adding jobs moves no job to another shard,
+/// and every job is in exactly one shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, 1 to `count`.
+    pub index: u32,
+    /// How many shards the batch is split into.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Shard `index` of `count`; `source` names where the value came from.
+    pub fn new(index: u32, count: u32, source: &str) -> Result<Shard> {
+        if count == 0 || index == 0 || index > count {
+            return Err(Error::field(
+                source,
+                "shard",
+                format!("{index}/{count}"),
+                "K/N with N at least 1 and K from 1 to N (e.g. 2/4: the second of four shards)",
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Parses "K/N".
+    pub fn parse(text: &str, source: &str) -> Result<Shard> {
+        let bad = || {
+            Error::field(
+                source,
+                "shard",
+                text,
+                "K/N with N at least 1 and K from 1 to N (e.g. 2/4: the second of four shards)",
+            )
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let k = k.trim().parse().map_err(|_| bad())?;
+        let n = n.trim().parse().map_err(|_| bad())?;
+        Shard::new(k, n, source)
+    }
+
+    /// Whether the job named `name` belongs to this shard.
+    pub fn takes(&self, name: &str) -> bool {
+        shard_hash(name) % self.count as u64 == (self.index - 1) as u64
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// 64-bit FNV-1a: fixed by its definition, the same on every platform and
+/// in every version.
+fn shard_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Batch {
@@ -517,9 +584,11 @@ impl Batch {
             }
         }
         Ok(Batch {
+            indexes: (1..=jobs.len()).collect(),
             jobs,
             out_dir,
             source,
+            shard: None,
         })
     }
 
@@ -737,6 +806,28 @@ impl Batch {
         &self.jobs
     }
 
+    /// The batch with only the jobs of `shard` (see [`Shard`]); each keeps
+    /// its place in the file as its index in the report.
+    pub fn into_shard(self, shard: Shard) -> Batch {
+        let (jobs, indexes) = self
+            .jobs
+            .into_iter()
+            .zip(self.indexes)
+            .filter(|(j, _)| shard.takes(&j.name))
+            .unzip();
+        Batch {
+            jobs,
+            indexes,
+            shard: Some(shard),
+            ..self
+        }
+    }
+
+    /// The shard this batch is, if it is one.
+    pub fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+
     /// The folder of jobs without their own `out`.
     pub fn out_dir(&self) -> &Path {
         &self.out_dir
@@ -782,7 +873,7 @@ pub struct BatchOptions {
 }
 
 /// What became of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum JobStatus {
     /// Rendered and every output written.
@@ -798,7 +889,7 @@ pub enum JobStatus {
 }
 
 /// One job's line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobResult {
     /// Position in the batch, from 1.
     pub index: usize,
@@ -826,7 +917,7 @@ pub struct JobResult {
 }
 
 /// How many jobs ended each way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Jobs rendered.
     pub rendered: usize,
@@ -841,7 +932,7 @@ pub struct Summary {
 }
 
 /// What a batch did, job by job, in batch order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchReport {
     /// The jobs file (or plan file) the batch came from.
     pub source: Option<PathBuf>,
@@ -859,11 +950,129 @@ pub struct BatchReport {
     pub seconds: f64,
     /// Counts by status.
     pub summary: Summary,
+    /// The shard of the batch this run took, if it took one.
+    #[serde(default)]
+    pub shard: Option<Shard>,
     /// Every job, in batch order.
     pub jobs: Vec<JobResult>,
 }
 
+impl Summary {
+    /// The counts of `jobs`.
+    pub fn of(jobs: &[JobResult]) -> Summary {
+        let mut summary = Summary::default();
+        for j in jobs {
+            *match j.status {
+                JobStatus::Rendered => &mut summary.rendered,
+                JobStatus::Skipped => &mut summary.skipped,
+                JobStatus::WouldRender => &mut summary.would_render,
+                JobStatus::Failed => &mut summary.failed,
+                JobStatus::Cancelled => &mut summary.cancelled,
+            } += 1;
+        }
+        summary
+    }
+}
+
 impl BatchReport {
+    /// Reads a report [`BatchReport::write`] wrote.
+    pub fn load(path: &Path) -> Result<BatchReport> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::PlanSyntax {
+            path: path.to_path_buf(),
+            reason: format!("not a batch report of smp-render: {e}"),
+        })
+    }
+
+    /// One report of the shards of one batch (`reports`, read from
+    /// `paths`, named in errors): every shard 1 to N exactly once, no job
+    /// twice, the jobs in file order, the summary counted again. Wall time
+    /// is the longest shard's, threads and jobs in flight are summed.
+    pub fn merge(reports: &[BatchReport], paths: &[PathBuf]) -> Result<BatchReport> {
+        let name = |i: usize| {
+            paths
+                .get(i)
+                .map_or_else(|| format!("report {}", i + 1), |p| p.display().to_string())
+        };
+        let Some(first) = reports.first() else {
+            return Err(Error::field(
+                "command line",
+                "reports",
+                "(none)",
+                "give the report of every shard",
+            ));
+        };
+        let mut count = None;
+        let mut seen: HashMap<u32, usize> = HashMap::new();
+        for (i, r) in reports.iter().enumerate() {
+            let Some(s) = r.shard else {
+                return Err(Error::field(
+                    name(i),
+                    "shard",
+                    "(none)",
+                    "this report is of a whole batch, not of a shard (batch --shard K/N)",
+                ));
+            };
+            if *count.get_or_insert(s.count) != s.count {
+                return Err(Error::field(
+                    name(i),
+                    "shard",
+                    s,
+                    format!(
+                        "the other reports are of {} shards",
+                        count.unwrap_or_default()
+                    ),
+                ));
+            }
+            if let Some(k) = seen.insert(s.index, i) {
+                return Err(Error::field(
+                    name(i),
+                    "shard",
+                    s,
+                    format!("{} is the report of the same shard", name(k)),
+                ));
+            }
+        }
+        let n = count.unwrap_or(1);
+        let missing: Vec<String> = (1..=n)
+            .filter(|k| !seen.contains_key(k))
+            .map(|k| format!("{k}/{n}"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::field(
+                "command line",
+                "reports",
+                format!("{} reports", reports.len()),
+                format!(
+                    "the report of shard {} is missing: give the report of every shard",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let mut jobs: Vec<JobResult> = reports.iter().flat_map(|r| r.jobs.clone()).collect();
+        jobs.sort_by_key(|j| j.index);
+        if let Some(w) = jobs.windows(2).find(|w| w[0].index == w[1].index) {
+            return Err(Error::field(
+                "command line",
+                "reports",
+                format!("job {} (`{}`)", w[1].index, w[1].name),
+                "is in two shards' reports: were they made from the same jobs file?",
+            ));
+        }
+        Ok(BatchReport {
+            source: first.source.clone(),
+            dry_run: reports.iter().any(|r| r.dry_run),
+            force: reports.iter().all(|r| r.force),
+            threads: reports.iter().map(|r| r.threads).sum(),
+            max_in_flight: reports.iter().map(|r| r.max_in_flight).sum(),
+            interrupted: reports.iter().any(|r| r.interrupted),
+            seconds: reports.iter().map(|r| r.seconds).fold(0.0, f64::max),
+            summary: Summary::of(&jobs),
+            shard: None,
+            jobs,
+        })
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut v = serde_json::to_vec_pretty(self).map_err(|e| Error::Encode {
@@ -1022,7 +1231,7 @@ pub fn run_batch(
     let cancel = options.cancel.clone().unwrap_or_default();
     let results: Mutex<Vec<Option<JobResult>>> = Mutex::new(vec![None; batch.jobs.len()]);
     for_each_bounded(batch.jobs.len(), slots, |i| {
-        let r = run_one(&batch.jobs[i], i + 1, options, &cancel, on_event);
+        let r = run_one(&batch.jobs[i], batch.indexes[i], options, &cancel, on_event);
         on_event(BatchEvent::Finished(&r));
         results.lock().unwrap()[i] = Some(r);
     });
@@ -1032,16 +1241,7 @@ pub fn run_batch(
         .into_iter()
         .map(|r| r.expect("every job ends"))
         .collect();
-    let mut summary = Summary::default();
-    for j in &jobs {
-        *match j.status {
-            JobStatus::Rendered => &mut summary.rendered,
-            JobStatus::Skipped => &mut summary.skipped,
-            JobStatus::WouldRender => &mut summary.would_render,
-            JobStatus::Failed => &mut summary.failed,
-            JobStatus::Cancelled => &mut summary.cancelled,
-        } += 1;
-    }
+    let summary = Summary::of(&jobs);
     BatchReport {
         source: batch.source.clone(),
         dry_run: options.dry_run,
@@ -1051,6 +1251,7 @@ pub fn run_batch(
         interrupted: summary.cancelled > 0,
         seconds: clock.elapsed().as_secs_f64(),
         summary,
+        shard: batch.shard,
         jobs,
     }
 }
@@ -1192,6 +1393,80 @@ mod tests {
             assert_eq!(done.load(Ordering::SeqCst), 40);
             let most = most.load(Ordering::SeqCst);
             assert!(most <= slots, "{most} in flight with {slots} slots");
+        }
+    }
+
+    #[test]
+    fn every_job_is_in_exactly_one_shard_whatever_the_order() {
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("client-{i:04}"))
+            .chain(["a", "b", "ünïcode", ""].map(String::from))
+            .collect();
+        for n in 1..=9u32 {
+            let shards: Vec<Shard> = (1..=n).map(|k| Shard::new(k, n, "t").unwrap()).collect();
+            let mut sizes = vec![0usize; n as usize];
+            for name in &names {
+                let owners: Vec<u32> = shards
+                    .iter()
+                    .filter(|s| s.takes(name))
+                    .map(|s| s.index)
+                    .collect();
+                assert_eq!(owners.len(), 1, "{name} in {owners:?} of {n}");
+                sizes[owners[0] as usize - 1] += 1;
+            }
+            // A fair share each, within a few standard deviations.
+            let fair = names.len() as f64 / n as f64;
+            for (k, &size) in sizes.iter().enumerate() {
+                assert!(
+                    (size as f64 - fair).abs() < 5.0 * fair.sqrt() + 1.0,
+                    "shard {}/{n}: {size} of {}",
+                    k + 1,
+                    names.len()
+                );
+            }
+        }
+        // Fixed by the hash's definition: the same in every version.
+        assert_eq!(shard_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(shard_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        // A batch's shard depends on the names only: reordering the jobs
+        // file moves no job, and indexes stay those of the file.
+        let job = |name: &str| {
+            format!("[[job]]\nname = \"{name}\"\nphoto = \"a.jpg\"\npolygon = [[1, 1], [9, 1], [9, 9]]\npx_per_mm = 3\n")
+        };
+        let names = ["anna", "ben", "cleo", "dan", "eve", "finn", "gus"];
+        let forward: String = names.iter().map(|n| job(n)).collect();
+        let backward: String = names.iter().rev().map(|n| job(n)).collect();
+        let p = Path::new("/x/jobs.toml");
+        let shard_of = |text: &str, k: u32| -> Vec<(usize, String)> {
+            let b = Batch::parse(text, p, None)
+                .unwrap()
+                .into_shard(Shard::new(k, 3, "t").unwrap());
+            let mut v: Vec<(usize, String)> = b
+                .indexes
+                .iter()
+                .zip(b.jobs())
+                .map(|(&i, j)| (i, j.name.clone()))
+                .collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        };
+        let mut all = Vec::new();
+        for k in 1..=3 {
+            let f = shard_of(&forward, k);
+            let b = shard_of(&backward, k);
+            let names_f: Vec<&String> = f.iter().map(|(_, n)| n).collect();
+            let names_b: Vec<&String> = b.iter().map(|(_, n)| n).collect();
+            assert_eq!(names_f, names_b, "shard {k}");
+            for (i, n) in &f {
+                assert_eq!(names[i - 1], n.as_str());
+            }
+            all.extend(f.into_iter().map(|(_, n)| n));
+        }
+        all.sort();
+        assert_eq!(all, names);
+        for bad in ["0/3", "4/3", "1/0", "x", "1/", "2"] {
+            let e = Shard::parse(bad, "command line").unwrap_err().to_string();
+            assert!(e.contains("`shard`") && e.contains("K/N"), "{e}");
         }
     }
 

@@ -30,8 +30,8 @@ mod units;
 
 pub use batch::{
     count_dots, is_inside, is_up_to_date, may_overwrite, real_path, run_batch, Batch, BatchEvent,
-    BatchJob, BatchOptions, BatchReport, JobResult, JobStatus, LoadOptions, OutputLock, Summary,
-    LOCK_FILE, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
+    BatchJob, BatchOptions, BatchReport, JobResult, JobStatus, LoadOptions, OutputLock, Shard,
+    Summary, LOCK_FILE, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
 };
 pub use brow::{find_brow, BROW_DIP};
 pub use composite::{Erythema, PigmentLayer};

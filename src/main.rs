@@ -66,6 +66,38 @@ fn say_taken_out(clipped: &smp_render::Clipped, hair_pixels: usize, shown: &str)
 fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
     match command {
         Command::Batch(args) => return batch(&args),
+        Command::MergeReports(args) => {
+            let reports = args
+                .reports
+                .iter()
+                .map(|p| smp_render::BatchReport::load(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let merged = smp_render::BatchReport::merge(&reports, &args.reports)?;
+            match &args.out {
+                Some(path) => merged.write(path)?,
+                None => {
+                    use std::io::Write;
+                    let json = merged.to_json()?;
+                    std::io::stdout()
+                        .write_all(&json)
+                        .map_err(|e| smp_render::Error::io("standard output", e))?;
+                }
+            }
+            eprintln!("{}", progress::summary(&merged));
+            for job in merged.jobs.iter().filter(|j| j.error.is_some()) {
+                eprintln!(
+                    "smp-render: error: job {} `{}`: {}",
+                    job.index,
+                    job.name,
+                    job.error.as_deref().unwrap_or("")
+                );
+            }
+            return Ok(if merged.summary.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
         Command::Render(args) => {
             let job = args.job()?;
             if let Some(note) = &job.scale_note {

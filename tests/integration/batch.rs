@@ -662,3 +662,85 @@ fn a_file_smp_render_did_not_write_is_not_overwritten_without_force() {
         .unwrap()
         .starts_with(smp_render::DOTS_CSV_HEADER));
 }
+
+#[test]
+fn shards_on_their_own_roots_merge_into_the_whole_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    let jobs: String = (1..=7)
+        .map(|i| job(&format!("client-{i}"), "a.png", &format!("seed = {i}")))
+        .chain([job("broken", "missing.png", "")])
+        .collect();
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let mut reports = Vec::new();
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let out = format!("shard-{k}");
+        let o = run(
+            d,
+            &[
+                "batch",
+                "jobs.toml",
+                "--shard",
+                &format!("{k}/3"),
+                "--out",
+                &out,
+            ],
+        );
+        let r = report(&d.join(&out).join("batch-report.json"));
+        assert_eq!(r["shard"], serde_json::json!({"index": k, "count": 3}));
+        for j in r["jobs"].as_array().unwrap() {
+            let name = j["name"].as_str().unwrap().to_string();
+            if name != "broken" {
+                assert_complete(&d.join(&out).join(&name));
+            }
+            seen.push(name);
+        }
+        let broken = r["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["name"] == "broken");
+        assert_eq!(o.status.code(), Some(broken as i32), "{}", stderr(&o));
+        reports.push(format!("{out}/batch-report.json"));
+    }
+    seen.sort();
+    let mut want: Vec<String> = (1..=7).map(|i| format!("client-{i}")).collect();
+    want.push("broken".into());
+    want.sort();
+    assert_eq!(seen, want, "every job in exactly one shard");
+    let mut args = vec!["merge-reports", "--out", "merged.json"];
+    // In any order.
+    args.extend(reports.iter().rev().map(String::as_str));
+    let o = run(d, &args);
+    let e = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the failed job is not hidden: {e}"
+    );
+    assert!(
+        e.contains("8 jobs: 7 rendered, 0 up to date, 1 failed") && e.contains("missing.png"),
+        "{e}"
+    );
+    let m = report(&d.join("merged.json"));
+    let indexes: Vec<u64> = m["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, (1..=8).collect::<Vec<u64>>());
+    assert_eq!(m["summary"]["rendered"], 7);
+    assert_eq!(m["summary"]["failed"], 1);
+    // A shard missing, or given twice: refused by name.
+    let o = run(d, &["merge-reports", &reports[0], &reports[2]]);
+    assert!(
+        stderr(&o).contains("shard 2/3 is missing"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(d, &["merge-reports", &reports[0], &reports[1], &reports[1]]);
+    assert!(stderr(&o).contains("same shard"), "{}", stderr(&o));
+}
