@@ -245,21 +245,12 @@ pub fn encode_image_meta(
         reason,
     };
     let mut buf = Vec::with_capacity(img.len() / 2 + 4096);
-    let mut out = MetaWriter::new(&mut buf, format, meta);
     match format {
         Format::Png => {
-            use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-            use image::ImageEncoder;
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-                .write_image(
-                    img.as_raw(),
-                    img.width(),
-                    img.height(),
-                    image::ExtendedColorType::Rgb8,
-                )
-                .map_err(|e| err(e.to_string()))?;
+            crate::provenance::encode_png(img, meta, &mut buf).map_err(|e| err(e.to_string()))?;
         }
         Format::Jpeg => {
+            let mut out = MetaWriter::new(&mut buf, format, meta);
             let (w, h) = (img.width(), img.height());
             if w > u16::MAX as u32 || h > u16::MAX as u32 {
                 return Err(err(format!(
@@ -278,9 +269,9 @@ pub fn encode_image_meta(
                 jpeg_encoder::ColorType::Rgb,
             )
             .map_err(|e| err(e.to_string()))?;
+            out.finish();
         }
     }
-    out.finish();
     Ok(buf)
 }
 
