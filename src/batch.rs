@@ -53,6 +53,172 @@ use crate::render::{run_job, RenderJob, DEFAULT_OUT_DIR};
 /// unless another path is given.
 pub const REPORT_FILE: &str = "batch-report.json";
 
+/// File name of the lock a running batch holds in its output folder.
+pub const LOCK_FILE: &str = ".smp-render-batch.lock";
+
+/// A batch's hold on its output folder, so that no second batch writes
+/// there at the same time: a lock file ([`LOCK_FILE`]) in the folder,
+/// locked with `flock` (so the operating system releases it when the
+/// process ends, however it ends), holding the process id, host and start
+/// time for the message a second batch gets. The file is removed when the
+/// lock is dropped. A lock file left by a killed batch is not locked and is
+/// taken over; [`OutputLock::took_over`] says whose it was. (On systems
+/// other than Unix the file is created exclusively instead and a stale one
+/// must be removed by hand.)
+#[derive(Debug)]
+pub struct OutputLock {
+    path: PathBuf,
+    took_over: Option<String>,
+    _file: std::fs::File,
+}
+
+impl OutputLock {
+    /// Takes the lock of `dir` (created if missing). Held by another
+    /// process: waits for it with `wait`, else [`Error::FolderInUse`],
+    /// naming the folder and the holder.
+    pub fn acquire(dir: &Path, wait: bool) -> Result<OutputLock> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join(LOCK_FILE);
+        loop {
+            if let Some(lock) = Self::try_once(dir, &path, wait)? {
+                return Ok(lock);
+            }
+            // Unix: the file was removed as it was locked, try again at
+            // once. Otherwise: `wait`, and the file exists: poll.
+            if cfg!(not(unix)) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    }
+
+    fn holder_of(path: &Path) -> String {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let text = text.trim();
+        if text.is_empty() {
+            "a batch that is starting".into()
+        } else {
+            text.replace('\n', ", ")
+        }
+    }
+
+    fn contents() -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .unwrap_or_else(|| "unknown host".into());
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!(
+            "pid {}\nhost {}\nstarted {since} (seconds since 1970)\n",
+            std::process::id(),
+            host.trim()
+        )
+    }
+
+    #[cfg(unix)]
+    fn try_once(dir: &Path, path: &Path, wait: bool) -> Result<Option<OutputLock>> {
+        use std::io::{Read, Seek, Write};
+        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::io::AsRawFd;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let op = libc::LOCK_EX | if wait { 0 } else { libc::LOCK_NB };
+        // SAFETY: flock on a file descriptor this function owns.
+        while unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) => {
+                    return Err(Error::FolderInUse {
+                        dir: dir.to_path_buf(),
+                        holder: Self::holder_of(path),
+                    })
+                }
+                _ => return Err(Error::io(path, e)),
+            }
+        }
+        // The holder removes the file as it lets go: what this process
+        // locked may no longer be the file at `path`; then start again.
+        let locked = file.metadata().map_err(|e| Error::io(path, e))?;
+        match std::fs::metadata(path) {
+            Ok(now) if now.ino() == locked.ino() && now.dev() == locked.dev() => {}
+            _ => return Ok(None),
+        }
+        let mut previous = String::new();
+        let _ = file.read_to_string(&mut previous);
+        let took_over = (!previous.trim().is_empty()).then(|| previous.trim().replace('\n', ", "));
+        let io = |e| Error::io(path, e);
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        file.write_all(Self::contents().as_bytes()).map_err(io)?;
+        Ok(Some(OutputLock {
+            path: path.to_path_buf(),
+            took_over,
+            _file: file,
+        }))
+    }
+
+    #[cfg(not(unix))]
+    fn try_once(dir: &Path, path: &Path, wait: bool) -> Result<Option<OutputLock>> {
+        use std::io::Write;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut file) => {
+                file.write_all(Self::contents().as_bytes())
+                    .map_err(|e| Error::io(path, e))?;
+                Ok(Some(OutputLock {
+                    path: path.to_path_buf(),
+                    took_over: None,
+                    _file: file,
+                }))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if wait {
+                    Ok(None)
+                } else {
+                    Err(Error::FolderInUse {
+                        dir: dir.to_path_buf(),
+                        holder: format!(
+                            "{}; if no batch runs there, delete {}",
+                            Self::holder_of(path),
+                            path.display()
+                        ),
+                    })
+                }
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Whose lock file this lock took over: a batch that ended without
+    /// removing it (killed), as its file said.
+    pub fn took_over(&self) -> Option<&str> {
+        self.took_over.as_deref()
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so that a waiting batch sees it gone.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// File extensions (any case) taken as photos by [`Batch::from_photos`].
 pub const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff"];
 
@@ -115,8 +281,16 @@ fn take_string(
 }
 
 /// Splits a table; `what` names it ("defaults", "job 3") in errors about
-/// `file`. Relative paths are resolved against `dir`.
-fn entry(mut table: toml::Table, file: &Path, what: &str, dir: &Path) -> Result<Entry> {
+/// `file`. Relative inputs (photo, masks, plan) are resolved against `dir`,
+/// the jobs file's folder; relative outputs (`out`, `dots`) against `root`,
+/// the batch's output folder.
+fn entry(
+    mut table: toml::Table,
+    file: &Path,
+    what: &str,
+    dir: &Path,
+    root: &Path,
+) -> Result<Entry> {
     let syntax = |reason: String| Error::PlanSyntax {
         path: file.to_path_buf(),
         reason: format!("{what}: {reason}"),
@@ -133,17 +307,22 @@ fn entry(mut table: toml::Table, file: &Path, what: &str, dir: &Path) -> Result<
                 }
                 syntax(reason)
             })?;
+    let auto = fields.region.as_deref() == Some(Path::new(crate::render::AUTO_REGION));
     for p in [
-        &mut fields.photo,
-        &mut fields.region,
-        &mut fields.out,
-        &mut fields.dots,
+        fields.photo.as_mut(),
+        fields.region.as_mut().filter(|_| !auto),
+        fields.scar.as_mut(),
     ]
     .into_iter()
     .flatten()
     {
         if p.is_relative() {
             *p = dir.join(&*p);
+        }
+    }
+    for p in [&mut fields.out, &mut fields.dots].into_iter().flatten() {
+        if p.is_relative() {
+            *p = root.join(&*p);
         }
     }
     Ok(Entry { name, plan, fields })
@@ -175,6 +354,8 @@ struct Resolver {
     jobs_file: Option<PathBuf>,
     /// Names the batch in error messages.
     source: String,
+    /// Whether jobs may write outside `out_dir`.
+    allow_outside: bool,
 }
 
 impl Resolver {
@@ -187,6 +368,23 @@ impl Resolver {
             fields.out = Some(self.out_dir.join(name));
         }
         let label = format!("{}: job {index} (`{name}`)", self.source);
+        if !self.allow_outside {
+            for (field, path) in [("out", &fields.out), ("dots", &fields.dots)] {
+                if let Some(p) = path.as_ref().filter(|p| !is_inside(p, &self.out_dir)) {
+                    return Err(Error::field(
+                        &label,
+                        field,
+                        p.display(),
+                        format!(
+                            "a jobs file writes only inside the batch's output folder {} \
+                             (a relative path, without `..` or links leading out of it); \
+                             run with --allow-outside to let it write anywhere",
+                            self.out_dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
         let mut job = RenderJob::from_fields(&fields, plan, &label)?;
         job.other_inputs.extend(
             self.jobs_file
@@ -211,6 +409,44 @@ fn check_name(name: &str, source: &str, index: usize) -> Result<()> {
     Ok(())
 }
 
+/// `path` as the operating system will resolve it when writing: absolute,
+/// every existing component's symbolic links followed, `.` and `..` taken
+/// in order (a `..` after a link leaves the link's target, as the system
+/// does). Components that do not exist yet are taken as written.
+pub fn real_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let mut cur = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => cur.push(c),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                cur.pop();
+            }
+            Component::Normal(n) => {
+                cur.push(n);
+                if let Ok(real) = cur.canonicalize() {
+                    cur = real;
+                }
+            }
+        }
+    }
+    cur
+}
+
+/// Whether `path` lies inside the folder `root` (or is it), once both are
+/// resolved as the operating system will ([`real_path`]).
+pub fn is_inside(path: &Path, root: &Path) -> bool {
+    real_path(path).starts_with(real_path(root))
+}
+
 fn stem(path: &Path) -> Option<String> {
     path.file_stem().map(|s| s.to_string_lossy().into_owned())
 }
@@ -230,8 +466,75 @@ pub struct BatchJob {
 #[derive(Debug)]
 pub struct Batch {
     jobs: Vec<BatchJob>,
+    /// Each job's position in the file (from 1): its index in the report.
+    indexes: Vec<usize>,
     out_dir: PathBuf,
     source: Option<PathBuf>,
+    shard: Option<Shard>,
+}
+
+/// A share of a batch's jobs, for running one batch on several machines:
+/// shard `k` of `n` (from 1) takes the jobs whose name hashes (64-bit
+/// FNV-1a of its UTF-8 bytes) to `k - 1` modulo `n`. A job's shard depends on
+/// its name alone, never on its place in the file or on the other jobs, so
+/// reordering the jobs file or adding jobs moves no job to another shard,
+/// and every job is in exactly one shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, 1 to `count`.
+    pub index: u32,
+    /// How many shards the batch is split into.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Shard `index` of `count`; `source` names where the value came from.
+    pub fn new(index: u32, count: u32, source: &str) -> Result<Shard> {
+        if count == 0 || index == 0 || index > count {
+            return Err(Error::field(
+                source,
+                "shard",
+                format!("{index}/{count}"),
+                "K/N with N at least 1 and K from 1 to N (e.g. 2/4: the second of four shards)",
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Parses "K/N".
+    pub fn parse(text: &str, source: &str) -> Result<Shard> {
+        let bad = || {
+            Error::field(
+                source,
+                "shard",
+                text,
+                "K/N with N at least 1 and K from 1 to N (e.g. 2/4: the second of four shards)",
+            )
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let k = k.trim().parse().map_err(|_| bad())?;
+        let n = n.trim().parse().map_err(|_| bad())?;
+        Shard::new(k, n, source)
+    }
+
+    /// Whether the job named `name` belongs to this shard.
+    pub fn takes(&self, name: &str) -> bool {
+        shard_hash(name) % self.count as u64 == (self.index - 1) as u64
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// 64-bit FNV-1a: fixed by its definition, the same on every platform and
+/// in every version.
+fn shard_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Batch {
@@ -281,17 +584,30 @@ impl Batch {
             }
         }
         Ok(Batch {
+            indexes: (1..=jobs.len()).collect(),
             jobs,
             out_dir,
             source,
+            shard: None,
         })
     }
 
     /// Reads a jobs file. `out_dir`, if given, replaces the file's `out_dir`
     /// (the folder of jobs without `out`; default [`DEFAULT_OUT_DIR`]).
     pub fn load(path: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
+        Batch::load_with(
+            path,
+            &LoadOptions {
+                out_dir,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Batch::load`] with [`LoadOptions`].
+    pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Batch> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Batch::parse(&text, path, out_dir)
+        Batch::parse_with(&text, path, options)
     }
 
     /// A batch from the text of a jobs file; `path` names it in errors and
@@ -299,6 +615,19 @@ impl Batch {
     /// read and need not exist; if it does, it is an input of every job
     /// (a job older than it is rendered again). See [`Batch::load`].
     pub fn parse(text: &str, path: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
+        Batch::parse_with(
+            text,
+            path,
+            &LoadOptions {
+                out_dir,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Batch::parse`] with [`LoadOptions`].
+    pub fn parse_with(text: &str, path: &Path, options: &LoadOptions) -> Result<Batch> {
+        let out_dir = options.out_dir.clone();
         let syntax = |reason: String| Error::PlanSyntax {
             path: path.to_path_buf(),
             reason,
@@ -315,7 +644,33 @@ impl Batch {
                 "at least one [[job]] table is required",
             ));
         }
-        let defaults = entry(file.defaults, path, "defaults", dir)?;
+        let out_dir = match (out_dir, file.out_dir) {
+            (Some(d), _) => d,
+            (None, Some(d)) => {
+                let resolved = dir.join(&d);
+                let folder = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                if !options.allow_outside && (d.is_absolute() || !is_inside(&resolved, folder)) {
+                    return Err(Error::field(
+                        &source,
+                        "out_dir",
+                        d.display(),
+                        format!(
+                            "a jobs file's out_dir must lie inside the jobs file's folder {} \
+                             (a relative path, without `..` or links leading out of it); \
+                             give the folder with --out instead, or run with --allow-outside",
+                            real_path(folder).display()
+                        ),
+                    ));
+                }
+                resolved
+            }
+            (None, None) => DEFAULT_OUT_DIR.into(),
+        };
+        let defaults = entry(file.defaults, path, "defaults", dir, &out_dir)?;
         if defaults.name.is_some() {
             return Err(Error::field(
                 format!("{source}: defaults"),
@@ -335,19 +690,17 @@ impl Batch {
         });
         // Bad defaults would fail every job: an error for the whole batch.
         let (base_fields, _) = merge(&base)?;
-        let out_dir = out_dir
-            .or_else(|| file.out_dir.map(|d| dir.join(d)))
-            .unwrap_or_else(|| DEFAULT_OUT_DIR.into());
         let resolver = Resolver {
             base,
             out_dir: out_dir.clone(),
             jobs_file: path.is_file().then(|| path.to_path_buf()),
             source: source.clone(),
+            allow_outside: options.allow_outside,
         };
         let mut jobs = Vec::with_capacity(file.job.len());
         for (i, table) in file.job.into_iter().enumerate() {
             let index = i + 1;
-            let e = entry(table, path, &format!("job {index}"), dir)?;
+            let e = entry(table, path, &format!("job {index}"), dir, &out_dir)?;
             let own_plan = e.plan.as_deref().map(Layer::plan_file).transpose();
             let name = e
                 .name
@@ -383,6 +736,19 @@ impl Batch {
     /// `<stem>.region.png` ([`MASK_SUFFIX`]), if there is one, else the
     /// plan's region or polygon.
     pub fn from_photos(plan: &Path, dir: &Path, out_dir: Option<PathBuf>) -> Result<Batch> {
+        Batch::from_photos_with(
+            plan,
+            dir,
+            &LoadOptions {
+                out_dir,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// [`Batch::from_photos`] with [`LoadOptions`].
+    pub fn from_photos_with(plan: &Path, dir: &Path, options: &LoadOptions) -> Result<Batch> {
+        let out_dir = options.out_dir.clone();
         let mut photos: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| Error::io(dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -410,6 +776,7 @@ impl Batch {
             out_dir: out_dir.clone().unwrap_or_else(|| DEFAULT_OUT_DIR.into()),
             jobs_file: None,
             source: source.clone(),
+            allow_outside: options.allow_outside,
         };
         let jobs = photos
             .into_iter()
@@ -439,6 +806,28 @@ impl Batch {
         &self.jobs
     }
 
+    /// The batch with only the jobs of `shard` (see [`Shard`]); each keeps
+    /// its place in the file as its index in the report.
+    pub fn into_shard(self, shard: Shard) -> Batch {
+        let (jobs, indexes) = self
+            .jobs
+            .into_iter()
+            .zip(self.indexes)
+            .filter(|(j, _)| shard.takes(&j.name))
+            .unzip();
+        Batch {
+            jobs,
+            indexes,
+            shard: Some(shard),
+            ..self
+        }
+    }
+
+    /// The shard this batch is, if it is one.
+    pub fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+
     /// The folder of jobs without their own `out`.
     pub fn out_dir(&self) -> &Path {
         &self.out_dir
@@ -451,6 +840,18 @@ impl Batch {
     }
 }
 
+/// How to read a batch.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The batch's output folder, replacing a jobs file's `out_dir`
+    /// (default [`DEFAULT_OUT_DIR`]). Default: `None`.
+    pub out_dir: Option<PathBuf>,
+    /// Let the jobs file write outside the output folder: an `out_dir`
+    /// outside the jobs file's folder, and `out` or `dots` outside the
+    /// output folder. Default: false, such a job fails naming the field.
+    pub allow_outside: bool,
+}
+
 /// How to run a batch.
 #[derive(Debug, Clone, Default)]
 pub struct BatchOptions {
@@ -458,7 +859,10 @@ pub struct BatchOptions {
     /// image in memory. Default: `None`, the current rayon pool's thread
     /// count.
     pub max_in_flight: Option<usize>,
-    /// Render jobs whose outputs are already up to date. Default: false.
+    /// Render jobs whose outputs are already up to date, and replace
+    /// output files smp-render did not write. Default: false (a job whose
+    /// output path holds a file without smp-render's metadata, or a dots
+    /// CSV without its header, fails naming the file).
     pub force: bool,
     /// Only count each job's dots per session (decoding the mask but not the
     /// photo, and drawing nothing); write and delete nothing. Default: false.
@@ -469,7 +873,7 @@ pub struct BatchOptions {
 }
 
 /// What became of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum JobStatus {
     /// Rendered and every output written.
@@ -485,7 +889,7 @@ pub enum JobStatus {
 }
 
 /// One job's line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobResult {
     /// Position in the batch, from 1.
     pub index: usize,
@@ -513,7 +917,7 @@ pub struct JobResult {
 }
 
 /// How many jobs ended each way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Jobs rendered.
     pub rendered: usize,
@@ -528,7 +932,7 @@ pub struct Summary {
 }
 
 /// What a batch did, job by job, in batch order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchReport {
     /// The jobs file (or plan file) the batch came from.
     pub source: Option<PathBuf>,
@@ -546,11 +950,129 @@ pub struct BatchReport {
     pub seconds: f64,
     /// Counts by status.
     pub summary: Summary,
+    /// The shard of the batch this run took, if it took one.
+    #[serde(default)]
+    pub shard: Option<Shard>,
     /// Every job, in batch order.
     pub jobs: Vec<JobResult>,
 }
 
+impl Summary {
+    /// The counts of `jobs`.
+    pub fn of(jobs: &[JobResult]) -> Summary {
+        let mut summary = Summary::default();
+        for j in jobs {
+            *match j.status {
+                JobStatus::Rendered => &mut summary.rendered,
+                JobStatus::Skipped => &mut summary.skipped,
+                JobStatus::WouldRender => &mut summary.would_render,
+                JobStatus::Failed => &mut summary.failed,
+                JobStatus::Cancelled => &mut summary.cancelled,
+            } += 1;
+        }
+        summary
+    }
+}
+
 impl BatchReport {
+    /// Reads a report [`BatchReport::write`] wrote.
+    pub fn load(path: &Path) -> Result<BatchReport> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::PlanSyntax {
+            path: path.to_path_buf(),
+            reason: format!("not a batch report of smp-render: {e}"),
+        })
+    }
+
+    /// One report of the shards of one batch (`reports`, read from
+    /// `paths`, named in errors): every shard 1 to N exactly once, no job
+    /// twice, the jobs in file order, the summary counted again. Wall time
+    /// is the longest shard's, threads and jobs in flight are summed.
+    pub fn merge(reports: &[BatchReport], paths: &[PathBuf]) -> Result<BatchReport> {
+        let name = |i: usize| {
+            paths
+                .get(i)
+                .map_or_else(|| format!("report {}", i + 1), |p| p.display().to_string())
+        };
+        let Some(first) = reports.first() else {
+            return Err(Error::field(
+                "command line",
+                "reports",
+                "(none)",
+                "give the report of every shard",
+            ));
+        };
+        let mut count = None;
+        let mut seen: HashMap<u32, usize> = HashMap::new();
+        for (i, r) in reports.iter().enumerate() {
+            let Some(s) = r.shard else {
+                return Err(Error::field(
+                    name(i),
+                    "shard",
+                    "(none)",
+                    "this report is of a whole batch, not of a shard (batch --shard K/N)",
+                ));
+            };
+            if *count.get_or_insert(s.count) != s.count {
+                return Err(Error::field(
+                    name(i),
+                    "shard",
+                    s,
+                    format!(
+                        "the other reports are of {} shards",
+                        count.unwrap_or_default()
+                    ),
+                ));
+            }
+            if let Some(k) = seen.insert(s.index, i) {
+                return Err(Error::field(
+                    name(i),
+                    "shard",
+                    s,
+                    format!("{} is the report of the same shard", name(k)),
+                ));
+            }
+        }
+        let n = count.unwrap_or(1);
+        let missing: Vec<String> = (1..=n)
+            .filter(|k| !seen.contains_key(k))
+            .map(|k| format!("{k}/{n}"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::field(
+                "command line",
+                "reports",
+                format!("{} reports", reports.len()),
+                format!(
+                    "the report of shard {} is missing: give the report of every shard",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let mut jobs: Vec<JobResult> = reports.iter().flat_map(|r| r.jobs.clone()).collect();
+        jobs.sort_by_key(|j| j.index);
+        if let Some(w) = jobs.windows(2).find(|w| w[0].index == w[1].index) {
+            return Err(Error::field(
+                "command line",
+                "reports",
+                format!("job {} (`{}`)", w[1].index, w[1].name),
+                "is in two shards' reports: were they made from the same jobs file?",
+            ));
+        }
+        Ok(BatchReport {
+            source: first.source.clone(),
+            dry_run: reports.iter().any(|r| r.dry_run),
+            force: reports.iter().all(|r| r.force),
+            threads: reports.iter().map(|r| r.threads).sum(),
+            max_in_flight: reports.iter().map(|r| r.max_in_flight).sum(),
+            interrupted: reports.iter().any(|r| r.interrupted),
+            seconds: reports.iter().map(|r| r.seconds).fold(0.0, f64::max),
+            summary: Summary::of(&jobs),
+            shard: None,
+            jobs,
+        })
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut v = serde_json::to_vec_pretty(self).map_err(|e| Error::Encode {
@@ -607,6 +1129,29 @@ pub fn is_up_to_date(job: &RenderJob) -> bool {
         .collect::<Option<Vec<_>>>()
         .and_then(|v| v.into_iter().min());
     matches!((newest_input, oldest_output), (Some(i), Some(o)) if o > i)
+}
+
+/// Whether a batch may write over `path`: it does not exist, or smp-render
+/// wrote it: an image with smp-render's metadata
+/// ([`crate::written_by_smp_render`]), or, for the dots CSV (`csv`), a
+/// file whose first line is [`crate::DOTS_CSV_HEADER`].
+pub fn may_overwrite(path: &Path, csv: bool) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        // Missing (or unreadable, and then the write says why).
+        return std::fs::symlink_metadata(path).is_err();
+    };
+    // The metadata comes first in the file.
+    let mut head = Vec::new();
+    if file.take(1 << 20).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    if csv {
+        let header = crate::render::DOTS_CSV_HEADER.as_bytes();
+        head.starts_with(header) && matches!(head.get(header.len()), Some(b'\n') | None)
+    } else {
+        crate::provenance::written_by_smp_render(&head)
+    }
 }
 
 /// The dots each session of `job` would add: the sampling of a render,
@@ -686,7 +1231,7 @@ pub fn run_batch(
     let cancel = options.cancel.clone().unwrap_or_default();
     let results: Mutex<Vec<Option<JobResult>>> = Mutex::new(vec![None; batch.jobs.len()]);
     for_each_bounded(batch.jobs.len(), slots, |i| {
-        let r = run_one(&batch.jobs[i], i + 1, options, &cancel, on_event);
+        let r = run_one(&batch.jobs[i], batch.indexes[i], options, &cancel, on_event);
         on_event(BatchEvent::Finished(&r));
         results.lock().unwrap()[i] = Some(r);
     });
@@ -696,16 +1241,7 @@ pub fn run_batch(
         .into_iter()
         .map(|r| r.expect("every job ends"))
         .collect();
-    let mut summary = Summary::default();
-    for j in &jobs {
-        *match j.status {
-            JobStatus::Rendered => &mut summary.rendered,
-            JobStatus::Skipped => &mut summary.skipped,
-            JobStatus::WouldRender => &mut summary.would_render,
-            JobStatus::Failed => &mut summary.failed,
-            JobStatus::Cancelled => &mut summary.cancelled,
-        } += 1;
-    }
+    let summary = Summary::of(&jobs);
     BatchReport {
         source: batch.source.clone(),
         dry_run: options.dry_run,
@@ -715,6 +1251,7 @@ pub fn run_batch(
         interrupted: summary.cancelled > 0,
         seconds: clock.elapsed().as_secs_f64(),
         summary,
+        shard: batch.shard,
         jobs,
     }
 }
@@ -758,6 +1295,34 @@ fn run_one(
         name: &bj.name,
     });
     let clock = Instant::now();
+    if !options.force {
+        let outputs = job.output_paths();
+        if let Some(foreign) = outputs.iter().enumerate().find_map(|(i, p)| {
+            let is_csv = job.dots_csv.as_ref() == Some(p);
+            // Earlier builds wrote `before` without metadata: it is
+            // taken as ours when its session images beside it are.
+            let ours = may_overwrite(p, is_csv)
+                || (i == 0
+                    && p.is_file()
+                    && outputs[1].is_file()
+                    && may_overwrite(&outputs[1], false));
+            (!ours).then(|| p.clone())
+        }) {
+            r.seconds = clock.elapsed().as_secs_f64();
+            r.error = Some(format!(
+                "{}: the file exists and was not written by smp-render ({}); refusing to \
+                 overwrite it: move it away, give the job another `out` or `dots`, or run \
+                 with --force",
+                foreign.display(),
+                if job.dots_csv.as_ref() == Some(&foreign) {
+                    "its first line is not the dots CSV's header"
+                } else {
+                    "it carries no smp-render metadata"
+                }
+            ));
+            return r;
+        }
+    }
     let up_to_date = !options.force && is_up_to_date(job);
     let outcome = if options.dry_run {
         count_dots(job).map(|counts| {
@@ -828,6 +1393,80 @@ mod tests {
             assert_eq!(done.load(Ordering::SeqCst), 40);
             let most = most.load(Ordering::SeqCst);
             assert!(most <= slots, "{most} in flight with {slots} slots");
+        }
+    }
+
+    #[test]
+    fn every_job_is_in_exactly_one_shard_whatever_the_order() {
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("client-{i:04}"))
+            .chain(["a", "b", "ünïcode", ""].map(String::from))
+            .collect();
+        for n in 1..=9u32 {
+            let shards: Vec<Shard> = (1..=n).map(|k| Shard::new(k, n, "t").unwrap()).collect();
+            let mut sizes = vec![0usize; n as usize];
+            for name in &names {
+                let owners: Vec<u32> = shards
+                    .iter()
+                    .filter(|s| s.takes(name))
+                    .map(|s| s.index)
+                    .collect();
+                assert_eq!(owners.len(), 1, "{name} in {owners:?} of {n}");
+                sizes[owners[0] as usize - 1] += 1;
+            }
+            // A fair share each, within a few standard deviations.
+            let fair = names.len() as f64 / n as f64;
+            for (k, &size) in sizes.iter().enumerate() {
+                assert!(
+                    (size as f64 - fair).abs() < 5.0 * fair.sqrt() + 1.0,
+                    "shard {}/{n}: {size} of {}",
+                    k + 1,
+                    names.len()
+                );
+            }
+        }
+        // Fixed by the hash's definition: the same in every version.
+        assert_eq!(shard_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(shard_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        // A batch's shard depends on the names only: reordering the jobs
+        // file moves no job, and indexes stay those of the file.
+        let job = |name: &str| {
+            format!("[[job]]\nname = \"{name}\"\nphoto = \"a.jpg\"\npolygon = [[1, 1], [9, 1], [9, 9]]\npx_per_mm = 3\n")
+        };
+        let names = ["anna", "ben", "cleo", "dan", "eve", "finn", "gus"];
+        let forward: String = names.iter().map(|n| job(n)).collect();
+        let backward: String = names.iter().rev().map(|n| job(n)).collect();
+        let p = Path::new("/x/jobs.toml");
+        let shard_of = |text: &str, k: u32| -> Vec<(usize, String)> {
+            let b = Batch::parse(text, p, None)
+                .unwrap()
+                .into_shard(Shard::new(k, 3, "t").unwrap());
+            let mut v: Vec<(usize, String)> = b
+                .indexes
+                .iter()
+                .zip(b.jobs())
+                .map(|(&i, j)| (i, j.name.clone()))
+                .collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        };
+        let mut all = Vec::new();
+        for k in 1..=3 {
+            let f = shard_of(&forward, k);
+            let b = shard_of(&backward, k);
+            let names_f: Vec<&String> = f.iter().map(|(_, n)| n).collect();
+            let names_b: Vec<&String> = b.iter().map(|(_, n)| n).collect();
+            assert_eq!(names_f, names_b, "shard {k}");
+            for (i, n) in &f {
+                assert_eq!(names[i - 1], n.as_str());
+            }
+            all.extend(f.into_iter().map(|(_, n)| n));
+        }
+        all.sort();
+        assert_eq!(all, names);
+        for bad in ["0/3", "4/3", "1/0", "x", "1/", "2"] {
+            let e = Shard::parse(bad, "command line").unwrap_err().to_string();
+            assert!(e.contains("`shard`") && e.contains("K/N"), "{e}");
         }
     }
 

@@ -57,6 +57,9 @@ pub enum Command {
     },
     /// Render many photos from a TOML jobs file, side by side, with a JSON report.
     Batch(BatchArgs),
+    /// Merge the JSON reports of the shards of one batch (`batch --shard K/N`) into one: every
+    /// job in file order, the summary counted again; exit 1 if a job failed.
+    MergeReports(MergeArgs),
     /// List the named pigment shades.
     Shades,
     /// The consultation studio: a live page in the browser to design and preview a treatment
@@ -853,9 +856,14 @@ pub struct BatchArgs {
     /// [default: the thread count]
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
-    /// Render jobs whose outputs all exist and are newer than their inputs (skipped otherwise).
+    /// Render jobs whose outputs all exist and are newer than their inputs (skipped otherwise),
+    /// and replace output files smp-render did not write (refused otherwise).
     #[arg(long)]
     pub force: bool,
+    /// Let the jobs file write outside the output folder: an `out_dir` outside the jobs file's
+    /// folder, `out` or `dots` outside the output folder (refused otherwise).
+    #[arg(long)]
+    pub allow_outside: bool,
     /// Print each job's dots per session, sampled without rendering; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -866,15 +874,47 @@ pub struct BatchArgs {
     /// Where to write the JSON report of every job. [default: OUT/batch-report.json]
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// When another batch is writing to the same output folder, wait for it to end instead of
+    /// refusing to start.
+    #[arg(long)]
+    pub wait: bool,
+    /// Run only shard K of N (K from 1 to N): the jobs whose name hashes to it, a stable share
+    /// whatever the jobs' order, for one batch over several machines. Give each shard its own
+    /// --out; merge the reports with `smp-render merge-reports`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<smp_render::Shard>,
+}
+
+fn parse_shard(s: &str) -> std::result::Result<smp_render::Shard, String> {
+    smp_render::Shard::parse(s, "command line").map_err(|e| e.to_string())
+}
+
+/// Options of `merge-reports`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports of every shard of one batch (`batch --shard K/N`), in any order.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged report here instead of to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 impl BatchArgs {
     /// The checked batch, from the jobs file or the folder of photos.
     pub fn batch(&self) -> Result<Batch> {
-        match &self.plan {
-            Some(plan) => Batch::from_photos(plan, &self.input, self.out.clone()),
-            None => Batch::load(&self.input, self.out.clone()),
-        }
+        let options = smp_render::LoadOptions {
+            out_dir: self.out.clone(),
+            allow_outside: self.allow_outside,
+        };
+        let batch = match &self.plan {
+            Some(plan) => Batch::from_photos_with(plan, &self.input, &options),
+            None => Batch::load_with(&self.input, &options),
+        }?;
+        Ok(match self.shard {
+            Some(shard) => batch.into_shard(shard),
+            None => batch,
+        })
     }
 
     /// How to run it; `cancel` stops it.

@@ -90,6 +90,14 @@ pub enum Error {
         /// The mask file or "polygon".
         what: String,
     },
+    /// Another batch holds the output folder's lock.
+    #[error("{dir}: the output folder is in use by another batch ({holder}); wait for it to end (or run with --wait), or give this batch another --out")]
+    FolderInUse {
+        /// The output folder.
+        dir: PathBuf,
+        /// Who holds it, as its lock file says (process id, host, start time).
+        holder: String,
+    },
     /// An output would overwrite one of the inputs.
     #[error("{path}: refusing to write an output over an input file")]
     WouldOverwriteInput {

@@ -10,6 +10,7 @@ mod follicle;
 mod hair;
 mod hairline;
 mod head;
+mod jpegscan;
 mod optics;
 mod photo;
 mod pipeline;
@@ -28,8 +29,9 @@ mod timeline;
 mod units;
 
 pub use batch::{
-    count_dots, is_up_to_date, run_batch, Batch, BatchEvent, BatchJob, BatchOptions, BatchReport,
-    JobResult, JobStatus, Summary, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
+    count_dots, is_inside, is_up_to_date, may_overwrite, real_path, run_batch, Batch, BatchEvent,
+    BatchJob, BatchOptions, BatchReport, JobResult, JobStatus, LoadOptions, OutputLock, Shard,
+    Summary, LOCK_FILE, MASK_SUFFIX, PHOTO_EXTENSIONS, REPORT_FILE,
 };
 pub use brow::{find_brow, BROW_DIP};
 pub use composite::{Erythema, PigmentLayer};
@@ -72,7 +74,8 @@ pub use preset::{
     DEFAULT_PATCH_MM, PRESET_NAMES,
 };
 pub use provenance::{
-    read_dpi, read_image_text, read_provenance, ImageMeta, Provenance, DIGITAL_SOURCE_TYPE,
+    read_dpi, read_image_text, read_provenance, written_by_smp_render, ImageMeta, Provenance,
+    DIGITAL_SOURCE_TYPE,
 };
 pub use region::{Kept, Rect, Region};
 pub use render::{

@@ -66,6 +66,38 @@ fn say_taken_out(clipped: &smp_render::Clipped, hair_pixels: usize, shown: &str)
 fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
     match command {
         Command::Batch(args) => return batch(&args),
+        Command::MergeReports(args) => {
+            let reports = args
+                .reports
+                .iter()
+                .map(|p| smp_render::BatchReport::load(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let merged = smp_render::BatchReport::merge(&reports, &args.reports)?;
+            match &args.out {
+                Some(path) => merged.write(path)?,
+                None => {
+                    use std::io::Write;
+                    let json = merged.to_json()?;
+                    std::io::stdout()
+                        .write_all(&json)
+                        .map_err(|e| smp_render::Error::io("standard output", e))?;
+                }
+            }
+            eprintln!("{}", progress::summary(&merged));
+            for job in merged.jobs.iter().filter(|j| j.error.is_some()) {
+                eprintln!(
+                    "smp-render: error: job {} `{}`: {}",
+                    job.index,
+                    job.name,
+                    job.error.as_deref().unwrap_or("")
+                );
+            }
+            return Ok(if merged.summary.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
         Command::Render(args) => {
             let job = args.job()?;
             if let Some(note) = &job.scale_note {
@@ -263,6 +295,19 @@ const INTERRUPTED: u8 = 130;
 
 fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
     let batch = args.batch()?;
+    // One batch at a time per output folder; a dry run writes nothing.
+    let lock = if args.dry_run {
+        None
+    } else {
+        let lock = smp_render::OutputLock::acquire(batch.out_dir(), args.wait)?;
+        if let Some(previous) = lock.took_over() {
+            eprintln!(
+                "smp-render: {}: took over the lock of a batch that is no longer running ({previous})",
+                batch.out_dir().display()
+            );
+        }
+        Some(lock)
+    };
     let progress = Progress::new(batch.jobs().len());
     let options = args.options(stop_on_ctrl_c());
     let report = smp_render::run_batch(&batch, &options, &|e| progress.event(e));
@@ -275,6 +320,7 @@ fn batch(args: &BatchArgs) -> Result<ExitCode, smp_render::Error> {
     if let Some(path) = &written {
         report.write(path)?;
     }
+    drop(lock);
     progress::print_results(&report, written.as_deref());
     Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)

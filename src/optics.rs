@@ -61,6 +61,18 @@ pub(crate) fn blur_plane(data: &mut [f32], w: usize, h: usize, sigma: f32) {
 }
 
 /// A normalised Gaussian kernel of radius ⌈3σ⌉.
+/// [`blur_plane`] of an 8-bit grey image (zero outside), rounded back.
+pub(crate) fn blur_gray(img: &image::GrayImage, sigma: f32) -> image::GrayImage {
+    let (w, h) = img.dimensions();
+    let mut plane: Vec<f32> = img.as_raw().iter().map(|&v| v as f32).collect();
+    blur_plane(&mut plane, w as usize, h as usize, sigma);
+    let raw = plane
+        .iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
+    image::GrayImage::from_raw(w, h, raw).expect("same size")
+}
+
 pub(crate) fn kernel(sigma: f32) -> Vec<f32> {
     let r = (3.0 * sigma).ceil().max(1.0) as isize;
     let mut k: Vec<f32> = (-r..=r)

@@ -40,6 +40,32 @@ pub fn decode_photo(bytes: &[u8], name: &Path) -> Result<RgbImage> {
 
 /// Decodes to whatever pixel type the file has, upright, within the limits.
 pub(crate) fn decode_dynamic(bytes: &[u8], name: &Path) -> Result<DynamicImage> {
+    // Whether a JPEG's data holds its whole frame is read beside the
+    // decoding (about 16 ms per MB of JPEG on one core).
+    let (short, img) = rayon::join(
+        || crate::jpegscan::first_scan_short(bytes),
+        || decode_pixels(bytes, name),
+    );
+    // Over the size limits: said first, as nothing was decoded.
+    if let (Some(short), false) = (short, matches!(img, Err(Error::TooLarge { .. }))) {
+        return Err(Error::Decode {
+            path: name.to_path_buf(),
+            reason: format!(
+                "the JPEG is cut short: its image data ends after {} of the {} MCUs (blocks of \
+                 8 to 16 px a side) its frame header declares, {} of {} rows of them; the \
+                 decoder would make up the missing part (an interrupted copy or download, or a \
+                 damaged file). Copy the photo again",
+                short.decoded,
+                short.declared,
+                short.decoded / short.per_row.max(1),
+                short.rows,
+            ),
+        });
+    }
+    img
+}
+
+fn decode_pixels(bytes: &[u8], name: &Path) -> Result<DynamicImage> {
     let decode_err = |e: image::ImageError| Error::Decode {
         path: name.to_path_buf(),
         reason: e.to_string(),
@@ -219,21 +245,12 @@ pub fn encode_image_meta(
         reason,
     };
     let mut buf = Vec::with_capacity(img.len() / 2 + 4096);
-    let mut out = MetaWriter::new(&mut buf, format, meta);
     match format {
         Format::Png => {
-            use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-            use image::ImageEncoder;
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-                .write_image(
-                    img.as_raw(),
-                    img.width(),
-                    img.height(),
-                    image::ExtendedColorType::Rgb8,
-                )
-                .map_err(|e| err(e.to_string()))?;
+            crate::provenance::encode_png(img, meta, &mut buf).map_err(|e| err(e.to_string()))?;
         }
         Format::Jpeg => {
+            let mut out = MetaWriter::new(&mut buf, format, meta);
             let (w, h) = (img.width(), img.height());
             if w > u16::MAX as u32 || h > u16::MAX as u32 {
                 return Err(err(format!(
@@ -252,9 +269,9 @@ pub fn encode_image_meta(
                 jpeg_encoder::ColorType::Rgb,
             )
             .map_err(|e| err(e.to_string()))?;
+            out.finish();
         }
     }
-    out.finish();
     Ok(buf)
 }
 
@@ -292,25 +309,72 @@ fn dir_and_name(path: &Path) -> (&Path, String) {
     (dir, name)
 }
 
-/// Removes the temporary files [`write_atomic`] leaves beside `path` when
-/// its process is killed mid-write (`.NAME.PID.tmp`), whatever their
-/// process. Never call it while another process may be writing `path`.
+/// Whether process `pid` is running on this machine. Unknown (not Unix):
+/// `true`, so that nothing is taken for stale.
+pub fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only checks that the process exists and may be
+        // signalled; nothing is sent.
+        let r = unsafe { libc::kill(pid, 0) };
+        // EPERM: it exists, under another user.
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// The process id in the name of a temporary [`write_atomic`] makes for
+/// `name`: `.NAME.PID-N-RANDOM.tmp` (and `.NAME.PID.tmp`, the form earlier
+/// versions wrote); `None` when `file` is not one.
+fn temporary_pid(file: &str, name: &str) -> Option<u32> {
+    let rest = file
+        .strip_prefix('.')?
+        .strip_prefix(name)?
+        .strip_prefix('.')?
+        .strip_suffix(".tmp")?;
+    let pid = match rest.split_once('-') {
+        Some((pid, tail)) => {
+            let ok = tail.split('-').count() == 2
+                && tail.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+            ok.then_some(pid)?
+        }
+        None => rest,
+    };
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes the temporary files [`write_atomic`] left beside `path` when its
+/// process was killed mid-write, and only those: a temporary is stale when
+/// the process its name records is not running on this machine (never this
+/// process's own, which may be writing it on another thread). A temporary of
+/// a live writer, such as a second batch on the same folder, is left alone.
+/// On systems other than Unix nothing is removed.
 pub fn remove_stale_temporaries(path: &Path) -> Result<()> {
     let (dir, name) = dir_and_name(path);
-    let prefix = format!(".{name}.");
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(dir, e)),
     };
+    let me = std::process::id();
     for entry in entries.flatten() {
         let file = entry.file_name();
-        let file = file.to_string_lossy();
-        let is_ours = file
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.strip_suffix(".tmp"))
-            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
-        if is_ours {
+        let stale = temporary_pid(&file.to_string_lossy(), &name)
+            .is_some_and(|pid| pid != me && !process_alive(pid));
+        if stale {
             let p = entry.path();
             match std::fs::remove_file(&p) {
                 Ok(()) => {}
@@ -322,14 +386,39 @@ pub fn remove_stale_temporaries(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A name no other writer uses for a temporary of `name`: this process's
+/// id, a counter of this process's temporaries, and a random number (for a
+/// writer with the same process id on another machine sharing the folder).
+fn temporary_name(name: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let random = getrandom::u32().unwrap_or_else(|_| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    });
+    format!(".{name}.{}-{n}-{random:08x}.tmp", std::process::id())
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder
-/// (`.NAME.PID.tmp`, never named like an output), flushed, then renamed over
+/// (`.NAME.PID-N-RANDOM.tmp`, created new, so never shared with another
+/// writer and never named like an output), flushed, then renamed over
 /// `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let (dir, name) = dir_and_name(path);
-    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let create = || loop {
+        let tmp: PathBuf = dir.join(temporary_name(&name));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            r => return r.map(|f| (f, tmp)),
+        }
+    };
+    let (mut f, tmp) = create().map_err(|e| Error::io(path, e))?;
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_data()?;
         drop(f);
@@ -415,27 +504,77 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    /// A process id that is not running: a child that has ended.
+    #[cfg(unix)]
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_alive(pid));
+        pid
+    }
+
     #[test]
-    fn stale_temporaries_are_removed_and_nothing_else() {
+    #[cfg(unix)]
+    fn only_temporaries_of_ended_processes_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.png");
-        for f in [
-            ".a.png.123.tmp",
-            ".a.png.9.tmp",
-            ".a.png.x.tmp",
-            ".b.png.1.tmp",
-            "a.png",
-        ] {
+        let dead = dead_pid();
+        // A live process other than this one.
+        let mut live = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let me = std::process::id();
+        let live_pid = live.id();
+        let files = [
+            format!(".a.png.{dead}.tmp"),
+            format!(".a.png.{dead}-3-0badf00d.tmp"),
+            format!(".a.png.{live_pid}-0-12345678.tmp"),
+            format!(".a.png.{live_pid}.tmp"),
+            format!(".a.png.{me}-7-abcdef01.tmp"),
+            ".a.png.x.tmp".into(),
+            format!(".b.png.{dead}.tmp"),
+            "a.png".into(),
+        ];
+        for f in &files {
             std::fs::write(dir.path().join(f), b"x").unwrap();
         }
         remove_stale_temporaries(&p).unwrap();
+        live.kill().unwrap();
+        live.wait().unwrap();
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, [".a.png.x.tmp", ".b.png.1.tmp", "a.png"]);
+        let mut want = files[2..].to_vec();
+        want.sort();
+        assert_eq!(left, want);
         remove_stale_temporaries(&dir.path().join("missing/a.png")).unwrap();
+    }
+
+    #[test]
+    fn temporaries_have_names_no_other_writer_uses() {
+        let names: std::collections::HashSet<String> =
+            (0..1000).map(|_| temporary_name("a.png")).collect();
+        assert_eq!(names.len(), 1000);
+        let one = names.iter().next().unwrap();
+        assert_eq!(temporary_pid(one, "a.png"), Some(std::process::id()));
+        // Threads writing one path at once all succeed.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let p = &p;
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        write_atomic(p, &[i; 1000]).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -114,8 +114,11 @@ pub fn summary(report: &BatchReport) -> String {
         parts.push(format!("{} cancelled", s.cancelled));
     }
     format!(
-        "{} jobs{}: {} in {:.1} s ({} in flight at most, {} threads)",
+        "{} jobs{}{}: {} in {:.1} s ({} in flight at most, {} threads)",
         report.jobs.len(),
+        report
+            .shard
+            .map_or_else(String::new, |s| format!(" of shard {s}")),
         if report.dry_run { " (dry run)" } else { "" },
         parts.join(", "),
         report.seconds,

@@ -15,11 +15,10 @@
 //! * **JPEG:** one `COM` segment with the same text, an `APP1` XMP packet,
 //!   and the print resolution in the JFIF header.
 //!
-//! The chunks and segments are spliced into the encoder's bytes (after
-//! `IHDR`; after `SOI` and the JFIF `APP0`) instead of going through each
-//! encoder's API: `image`'s PNG encoder writes no text chunks and
-//! `jpeg-encoder` no comments, and one byte-level writer with its reader
-//! ([`read_provenance`]) keeps the round trip testable for both formats.
+//! PNG chunks are written by the `png` encoder's own chunk writers (the
+//! encoder `image` uses, with its settings: [`encode_png`]); JPEG segments
+//! are spliced into `jpeg-encoder`'s bytes after `SOI` and the JFIF `APP0`,
+//! as it writes no comments. One reader ([`read_provenance`]) reads both.
 //!
 //! The plan records the photo and the mask by file name only, never their
 //! folders: a portfolio image must not carry a client's folder names. Put the
@@ -159,40 +158,55 @@ pub struct ImageMeta {
     pub dpi: Option<u16>,
 }
 
-/// Signature (8) + IHDR (4 length + 4 type + 13 data + 4 CRC): where a
-/// PNG's extra chunks go.
-const PNG_AFTER_IHDR: usize = 8 + 25;
-
-/// The PNG chunks that carry `meta`.
-fn png_chunks(meta: &ImageMeta) -> Vec<u8> {
-    let mut chunks = Vec::new();
+/// Encodes an 8-bit RGB image as PNG with `meta` in it, as `image`'s PNG
+/// encoder with fast compression and adaptive filtering does (the same
+/// `png` encoder and settings, so the same bytes), through `png`'s own
+/// chunk writers: `pHYs` for the print resolution, then `tEXt` `Software`,
+/// and with a provenance `iTXt` `Description`, `tEXt` `smp-render.seed`,
+/// `iTXt` `smp-render.plan` and `iTXt` `XML:com.adobe.xmp`, in that order.
+pub(crate) fn encode_png(
+    img: &image::RgbImage,
+    meta: &ImageMeta,
+    out: &mut Vec<u8>,
+) -> Result<(), png::EncodingError> {
+    use png::text_metadata::{ITXtChunk, TEXtChunk};
+    let mut enc = png::Encoder::new(out, img.width(), img.height());
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Adaptive);
     if let Some(dpi) = meta.dpi {
         let ppm = (dpi as f64 / 0.0254).round() as u32;
-        let mut d = Vec::with_capacity(9);
-        d.extend_from_slice(&ppm.to_be_bytes());
-        d.extend_from_slice(&ppm.to_be_bytes());
-        d.push(1); // unit: metre
-        png_chunk(&mut chunks, b"pHYs", &d);
+        enc.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: ppm,
+            yppu: ppm,
+            unit: png::Unit::Meter,
+        }));
     }
+    let mut w = enc.write_header()?;
+    // Every image names its maker, so that a later run knows it may
+    // replace it ([`written_by_smp_render`]).
+    w.write_text_chunk(&TEXtChunk::new("Software", software()))?;
     if let Some(p) = &meta.provenance {
-        png_text(&mut chunks, "Software", &software());
-        png_itxt(&mut chunks, "Description", &one_line(&p.description));
+        w.write_text_chunk(&ITXtChunk::new("Description", one_line(&p.description)))?;
         if let Some(seed) = p.seed {
-            png_text(&mut chunks, KEY_SEED, &seed.to_string());
+            w.write_text_chunk(&TEXtChunk::new(KEY_SEED, seed.to_string()))?;
         }
         if let Some(plan) = &p.plan {
-            png_itxt(&mut chunks, KEY_PLAN, plan);
+            w.write_text_chunk(&ITXtChunk::new(KEY_PLAN, plan.clone()))?;
         }
-        png_itxt(&mut chunks, "XML:com.adobe.xmp", &p.to_xmp());
+        w.write_text_chunk(&ITXtChunk::new("XML:com.adobe.xmp", p.to_xmp()))?;
     }
-    chunks
+    w.write_image_data(img.as_raw())?;
+    w.finish()
 }
 
 /// Where in an encoded image of `format`, whose first bytes are `head`
 /// (at least [`META_HEAD`] of them, or all), the metadata goes.
 fn meta_offset(format: Format, head: &[u8]) -> usize {
     match format {
-        Format::Png => PNG_AFTER_IHDR.min(head.len()),
+        // PNG's metadata goes through its encoder ([`encode_png`]).
+        Format::Png => 0,
         // JFIF wants its APP0 right after SOI, so the new segments follow it.
         Format::Jpeg => {
             if head.len() > 6 && head[2..4] == [0xff, 0xe0] {
@@ -209,11 +223,8 @@ const META_HEAD: usize = 64;
 
 /// The bytes that carry `meta` in an image of `format`.
 fn meta_bytes(format: Format, meta: &ImageMeta) -> Vec<u8> {
-    if meta.provenance.is_none() && (meta.dpi.is_none() || format == Format::Jpeg) {
-        return Vec::new();
-    }
     match format {
-        Format::Png => png_chunks(meta),
+        Format::Png => Vec::new(),
         Format::Jpeg => jpeg_segments(meta),
     }
 }
@@ -275,55 +286,23 @@ impl std::io::Write for MetaWriter<'_> {
     }
 }
 
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
-/// A `tEXt` chunk; `text` must be Latin-1 (the callers write ASCII).
-fn png_text(out: &mut Vec<u8>, key: &str, text: &str) {
-    let mut d = Vec::with_capacity(key.len() + 1 + text.len());
-    d.extend_from_slice(key.as_bytes());
-    d.push(0);
-    d.extend(text.chars().map(|c| u8::try_from(c).unwrap_or(b'?')));
-    png_chunk(out, b"tEXt", &d);
-}
-
-/// An uncompressed `iTXt` chunk (UTF-8) without language tag.
-fn png_itxt(out: &mut Vec<u8>, key: &str, text: &str) {
-    let mut d = Vec::with_capacity(key.len() + 5 + text.len());
-    d.extend_from_slice(key.as_bytes());
-    d.extend_from_slice(&[0, 0, 0, 0, 0]);
-    d.extend_from_slice(text.as_bytes());
-    png_chunk(out, b"iTXt", &d);
-}
-
 /// The CRC-32 of PNG chunks.
 pub(crate) fn crc32(data: &[u8]) -> u32 {
-    let mut c = 0xffff_ffffu32;
-    for &b in data {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
+    crc32fast::hash(data)
 }
 
 /// The JPEG segments that carry `meta`'s provenance: XMP and comments.
 fn jpeg_segments(meta: &ImageMeta) -> Vec<u8> {
-    let Some(p) = &meta.provenance else {
-        return Vec::new();
-    };
     let mut segs = Vec::new();
+    let Some(p) = &meta.provenance else {
+        // Only the maker's name ([`written_by_smp_render`]).
+        jpeg_segment(
+            &mut segs,
+            0xfe,
+            format!("Software: {}\n", software()).as_bytes(),
+        );
+        return segs;
+    };
     let mut xmp = XMP_APP1.to_vec();
     xmp.extend_from_slice(p.to_xmp().as_bytes());
     jpeg_segment(&mut segs, 0xe1, &xmp);
@@ -460,6 +439,23 @@ pub fn read_provenance(bytes: &[u8]) -> Option<Provenance> {
     })
 }
 
+/// Whether an image was written by smp-render (any version): its PNG
+/// `Software` text, its JPEG comment or its XMP creator tool names
+/// smp-render. Every image smp-render writes says so, the photo as decoded
+/// (`before`) included; it is how a batch knows it may replace a file.
+/// `bytes` may be the first part of the file only (the metadata comes
+/// before the pixels).
+pub fn written_by_smp_render(bytes: &[u8]) -> bool {
+    read_image_text(bytes)
+        .iter()
+        .any(|(k, v)| match k.as_str() {
+            "Software" => v.starts_with("smp-render"),
+            "Comment" => v.lines().any(|l| l.starts_with("Software: smp-render")),
+            "XML:com.adobe.xmp" => v.contains("xmp:CreatorTool=\"smp-render"),
+            _ => false,
+        })
+}
+
 /// The print resolution (dots per inch) a PNG's `pHYs` chunk or a JPEG's
 /// JFIF header records, if any.
 pub fn read_dpi(bytes: &[u8]) -> Option<u16> {
@@ -541,6 +537,34 @@ mod tests {
             let bytes = crate::photo::encode_image(&img, f, 90, Path::new("x")).unwrap();
             assert_eq!(read_provenance(&bytes), None);
         }
+    }
+
+    #[test]
+    fn every_image_names_its_maker() {
+        let img = RgbImage::new(8, 8);
+        for f in [Format::Png, Format::Jpeg] {
+            let plain = crate::photo::encode_image(&img, f, 90, Path::new("x")).unwrap();
+            assert!(written_by_smp_render(&plain), "{f:?}");
+            let meta = ImageMeta {
+                provenance: Some(provenance()),
+                dpi: None,
+            };
+            let full = crate::photo::encode_image_meta(&img, f, 90, Path::new("x"), &meta).unwrap();
+            assert!(written_by_smp_render(&full), "{f:?}");
+            // Another program's image.
+            let mut other = Vec::new();
+            image::DynamicImage::ImageRgb8(img.clone())
+                .write_to(
+                    &mut std::io::Cursor::new(&mut other),
+                    match f {
+                        Format::Png => image::ImageFormat::Png,
+                        Format::Jpeg => image::ImageFormat::Jpeg,
+                    },
+                )
+                .unwrap();
+            assert!(!written_by_smp_render(&other), "{f:?}");
+        }
+        assert!(!written_by_smp_render(b"name,phone\n"));
     }
 
     #[test]

@@ -1338,6 +1338,26 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
             "give at least one stage",
         ));
     }
+    // Two equal stages would write one file twice, side by side.
+    let stems: Vec<String> = stages.iter().map(Stage::file_stem).collect();
+    if let Some((i, stem)) = stems
+        .iter()
+        .enumerate()
+        .find(|(i, s)| stems[..*i].contains(s))
+    {
+        let given: Vec<String> = stages.iter().map(|s| s.to_string()).collect();
+        return Err(Error::field(
+            "command line",
+            "stages",
+            given.join(","),
+            format!(
+                "each stage at most once: `{}` is given twice (stages {} and {})",
+                stages[i],
+                stems.iter().position(|s| s == stem).unwrap_or(0) + 1,
+                i + 1
+            ),
+        ));
+    }
     let ext = job.format.extension();
     let mut outputs = vec![job.out_dir.join(format!("before.{ext}"))];
     outputs.extend(

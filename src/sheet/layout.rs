@@ -449,6 +449,26 @@ pub fn compose(panels: &[Panel], opts: &SheetOptions) -> Result<RgbImage> {
         opts.canvas.as_ref(),
         opts.simulated_label,
     );
+    // Never a sheet smp-render could not read back (nor most viewers).
+    let (max_side, max_pixels) = (crate::photo::MAX_SIDE, crate::photo::MAX_PIXELS);
+    let pixels = g.width as u64 * g.height as u64;
+    if g.width > max_side || g.height > max_side || pixels > max_pixels {
+        return Err(Error::field(
+            "sheet",
+            "image",
+            format!("{} images", used.len()),
+            format!(
+                "the sheet ({} layout) would be {} x {} px ({:.0} MP); a sheet may be at most \
+                 {max_side} px a side and {:.0} MP, the sizes smp-render reads: use fewer \
+                 images, a grid (--layout grid), or a portfolio size",
+                opts.layout.name(),
+                g.width,
+                g.height,
+                pixels as f64 / 1e6,
+                max_pixels as f64 / 1e6
+            ),
+        ));
+    }
     let mut out = RgbImage::from_pixel(g.width, g.height, opts.background);
     let fg = ink(opts.background);
     if let Some(at) = split_at {
@@ -547,6 +567,33 @@ mod tests {
 
     fn solid(w: u32, h: u32, v: u8) -> Panel {
         Panel::new(RgbImage::from_pixel(w, h, Rgb([v, v, v])), format!("p{v}"))
+    }
+
+    #[test]
+    fn a_sheet_larger_than_smp_render_reads_is_refused_with_its_size() {
+        // 16 pictures of 2000 x 120 px in a strip: over 30,000 px wide.
+        let panels: Vec<Panel> = (0..16).map(|i| solid(2000, 120, i as u8)).collect();
+        let opts = SheetOptions {
+            layout: Layout::Strip,
+            ..Default::default()
+        };
+        let e = compose(&panels, &opts).unwrap_err().to_string();
+        assert!(
+            e.contains("`image` = 16 images")
+                && e.contains(" x ")
+                && e.contains("at most 30000 px a side and 200 MP"),
+            "{e}"
+        );
+        let wide: u32 = e
+            .split("would be ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|w| w.parse().ok())
+            .unwrap();
+        assert!(wide > 32_000, "{e}");
+        // Fourteen fit.
+        let img = compose(&panels[..14], &opts).unwrap();
+        assert!(img.width() <= 30_000, "{}", img.width());
     }
 
     #[test]

@@ -293,7 +293,7 @@ impl Watermark {
                     text,
                 );
                 // A soft dark outline so the name reads on light and dark photos.
-                let shadow = imageproc::filter::gaussian_blur_f32(
+                let shadow = crate::optics::blur_gray(
                     &imageproc::morphology::dilate(
                         &m,
                         imageproc::distance_transform::Norm::LInf,

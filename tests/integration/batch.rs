@@ -386,3 +386,361 @@ fn ctrl_c_cancels_jobs_not_started_and_a_rerun_finishes_them() {
         assert_eq!(now, want, "{s:?} then {again:?}");
     }
 }
+
+/// Eight jobs of small photos in `d`, writing to `d/out`.
+fn eight_jobs(d: &Path) {
+    small_photo(d, "a.png", 400);
+    let jobs: String = (1..=8)
+        .map(|i| job(&format!("j{i}"), "a.png", &format!("seed = {i}")))
+        .collect();
+    std::fs::write(d.join("jobs.toml"), format!("out_dir = \"out\"\n{jobs}")).unwrap();
+}
+
+#[test]
+fn two_batches_in_one_process_on_one_folder_lose_nothing() {
+    // The library has no lock of its own: two batches of one process on
+    // one folder write the same outputs side by side. Each temporary file
+    // has its own name and neither removes the other's.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    let batch = smp_render::Batch::load(&d.join("jobs.toml"), None).unwrap();
+    let options = smp_render::BatchOptions {
+        force: true,
+        max_in_flight: Some(2),
+        ..Default::default()
+    };
+    for round in 0..3 {
+        let reports: Vec<smp_render::BatchReport> = std::thread::scope(|s| {
+            let a = s.spawn(|| smp_render::run_batch(&batch, &options, &|_| {}));
+            let b = s.spawn(|| smp_render::run_batch(&batch, &options, &|_| {}));
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        for r in &reports {
+            let errors: Vec<_> = r.jobs.iter().filter_map(|j| j.error.clone()).collect();
+            assert_eq!(r.summary.rendered, 8, "round {round}: {errors:?}");
+        }
+    }
+    for i in 1..=8 {
+        assert_complete(&d.join(format!("out/j{i}")));
+    }
+}
+
+#[test]
+fn a_second_batch_on_a_folder_in_use_is_refused_or_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    let lock = smp_render::OutputLock::acquire(&d.join("out"), false).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("out: the output folder is in use by another batch")
+            && e.contains(&format!("pid {}", std::process::id()))
+            && e.contains("--wait"),
+        "{e}"
+    );
+    assert!(!d.join("out/j1").exists(), "a refused batch wrote");
+    // With --wait it starts once the lock is let go.
+    let waiting = Command::new(env!("CARGO_BIN_EXE_smp-render"))
+        .args(["batch", "jobs.toml", "--wait"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!d.join("out/j1").exists(), "a waiting batch wrote");
+    drop(lock);
+    let status = waiting.wait_with_output().unwrap().status;
+    assert!(status.success());
+    assert_complete(&d.join("out/j1"));
+    assert!(!d.join("out").join(smp_render::LOCK_FILE).exists());
+}
+
+#[test]
+fn two_concurrent_batch_runs_on_one_folder_both_complete_with_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    let spawn = |report: &str| {
+        Command::new(env!("CARGO_BIN_EXE_smp-render"))
+            .args(["--threads", "1", "batch", "jobs.toml", "--force", "--wait"])
+            .args(["--report", report])
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("a.json"), spawn("b.json"));
+    for (child, name) in [(a, "a.json"), (b, "b.json")] {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r = report(&d.join(name));
+        assert_eq!(r["summary"]["rendered"], 8, "{name}");
+        assert_eq!(r["summary"]["failed"], 0, "{name}");
+    }
+    for i in 1..=8 {
+        assert_complete(&d.join(format!("out/j{i}")));
+    }
+}
+
+#[test]
+fn a_stale_lock_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    eight_jobs(d);
+    // The lock file of a batch that was killed: nobody holds it.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::create_dir(d.join("out")).unwrap();
+    let lock = d.join("out").join(smp_render::LOCK_FILE);
+    std::fs::write(&lock, format!("pid {pid}\nhost x\nstarted 1\n")).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    assert!(
+        e.contains("took over the lock") && e.contains(&format!("pid {pid}")),
+        "{e}"
+    );
+    assert!(!lock.exists());
+    assert_complete(&d.join("out/j8"));
+}
+
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn a_jobs_file_writes_only_inside_its_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path();
+    let d = top.join("studio/batch");
+    std::fs::create_dir_all(&d).unwrap();
+    small_photo(&d, "a.png", 400);
+    std::fs::write(top.join("notes.csv"), "my notes\n").unwrap();
+    let abs = top.join("abs");
+    // A link inside the output folder that leads out of it.
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(top, d.join("out/link")).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (format!("out = \"{}\"", abs.display()), "`out`"),
+        ("out = \"../../x\"".into(), "`out`"),
+        ("dots = \"../../../notes.csv\"".into(), "`dots`"),
+        ("dots = \"link/notes.csv\"".into(), "`dots`"),
+        ("out = \"link/y\"".into(), "`out`"),
+    ];
+    let before = files_under(top);
+    for (key, field) in &cases {
+        let text = format!("out_dir = \"out\"\n{}", job("a", "a.png", key));
+        std::fs::write(d.join("jobs.toml"), text).unwrap();
+        let o = run(&d, &["batch", "jobs.toml"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{key}: {e}");
+        assert!(
+            e.contains("jobs.toml: job 1 (`a`)")
+                && e.contains(field)
+                && e.contains("only inside the batch's output folder")
+                && e.contains("--allow-outside"),
+            "{key}: {e}"
+        );
+        let mut now = files_under(top);
+        now.retain(|f| !f.ends_with("batch-report.json") && !f.ends_with("jobs.toml"));
+        let mut was = before.clone();
+        was.retain(|f| !f.ends_with("jobs.toml"));
+        assert_eq!(now, was, "{key} wrote a file");
+        assert_eq!(std::fs::read(top.join("notes.csv")).unwrap(), b"my notes\n");
+    }
+    // The jobs file's own out_dir stays in the jobs file's folder.
+    for out_dir in ["../../x", "/tmp/smp-render-outside"] {
+        let text = format!("out_dir = \"{out_dir}\"\n{}", job("a", "a.png", ""));
+        std::fs::write(d.join("jobs.toml"), text).unwrap();
+        let o = run(&d, &["batch", "jobs.toml"]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{out_dir}: {e}");
+        assert!(
+            e.contains("jobs.toml: field `out_dir`")
+                && e.contains("inside the jobs file's folder")
+                && e.contains("--out"),
+            "{e}"
+        );
+        assert!(!top.join("x").exists() && !Path::new(out_dir).exists());
+    }
+    // Relative outputs are relative to the output folder, and allowed.
+    let text = format!(
+        "out_dir = \"out\"\n{}",
+        job("a", "a.png", "out = \"mine\"\ndots = \"mine/dots.csv\"")
+    );
+    std::fs::write(d.join("jobs.toml"), text).unwrap();
+    let o = run(&d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("out/mine/session-3.png").is_file() && d.join("out/mine/dots.csv").is_file());
+    // --allow-outside lets the jobs file write where it says.
+    let text = format!(
+        "out_dir = \"../elsewhere\"\n{}",
+        job("a", "a.png", &format!("out = \"{}\"", abs.display()))
+    );
+    std::fs::write(d.join("jobs.toml"), text).unwrap();
+    let o = run(&d, &["batch", "jobs.toml", "--allow-outside"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(abs.join("session-1.png").is_file());
+    assert!(top.join("studio/elsewhere/batch-report.json").is_file());
+}
+
+#[test]
+fn a_file_smp_render_did_not_write_is_not_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    std::fs::create_dir_all(d.join("out/a")).unwrap();
+    std::fs::write(d.join("out/clients.csv"), "name,phone\n").unwrap();
+    let jobs = format!(
+        "out_dir = \"out\"\n{}{}",
+        job("a", "a.png", ""),
+        job("b", "a.png", "dots = \"clients.csv\"")
+    );
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    // A photo of the studio's own where job a's `before` goes.
+    small_photo(&d.join("out/a"), "before.png", 300);
+    let theirs = std::fs::read(d.join("out/a/before.png")).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("out/a/before.png: the file exists and was not written by smp-render")
+            && e.contains("out/clients.csv: the file exists and was not written by smp-render")
+            && e.contains("dots CSV's header")
+            && e.contains("--force"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(d.join("out/a/before.png")).unwrap(), theirs);
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/clients.csv")).unwrap(),
+        "name,phone\n"
+    );
+    assert!(!d.join("out/a/session-1.png").exists());
+    // Its own outputs it replaces: a re-run with another seed renders again.
+    std::fs::remove_file(d.join("out/a/before.png")).unwrap();
+    std::fs::remove_file(d.join("out/clients.csv")).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jobs = format!(
+        "out_dir = \"out\"\n{}{}",
+        job("a", "a.png", "seed = 9"),
+        job("b", "a.png", "dots = \"clients.csv\"\nseed = 9")
+    );
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let o = run(d, &["batch", "jobs.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        statuses(&report(&d.join("out/batch-report.json"))),
+        ["rendered", "rendered"]
+    );
+    // --force replaces a file that is not smp-render's.
+    std::fs::write(d.join("out/clients.csv"), "name,phone\n").unwrap();
+    let o = run(d, &["batch", "jobs.toml", "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(d.join("out/clients.csv"))
+        .unwrap()
+        .starts_with(smp_render::DOTS_CSV_HEADER));
+}
+
+#[test]
+fn shards_on_their_own_roots_merge_into_the_whole_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    let jobs: String = (1..=7)
+        .map(|i| job(&format!("client-{i}"), "a.png", &format!("seed = {i}")))
+        .chain([job("broken", "missing.png", "")])
+        .collect();
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let mut reports = Vec::new();
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let out = format!("shard-{k}");
+        let o = run(
+            d,
+            &[
+                "batch",
+                "jobs.toml",
+                "--shard",
+                &format!("{k}/3"),
+                "--out",
+                &out,
+            ],
+        );
+        let r = report(&d.join(&out).join("batch-report.json"));
+        assert_eq!(r["shard"], serde_json::json!({"index": k, "count": 3}));
+        for j in r["jobs"].as_array().unwrap() {
+            let name = j["name"].as_str().unwrap().to_string();
+            if name != "broken" {
+                assert_complete(&d.join(&out).join(&name));
+            }
+            seen.push(name);
+        }
+        let broken = r["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["name"] == "broken");
+        assert_eq!(o.status.code(), Some(broken as i32), "{}", stderr(&o));
+        reports.push(format!("{out}/batch-report.json"));
+    }
+    seen.sort();
+    let mut want: Vec<String> = (1..=7).map(|i| format!("client-{i}")).collect();
+    want.push("broken".into());
+    want.sort();
+    assert_eq!(seen, want, "every job in exactly one shard");
+    let mut args = vec!["merge-reports", "--out", "merged.json"];
+    // In any order.
+    args.extend(reports.iter().rev().map(String::as_str));
+    let o = run(d, &args);
+    let e = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the failed job is not hidden: {e}"
+    );
+    assert!(
+        e.contains("8 jobs: 7 rendered, 0 up to date, 1 failed") && e.contains("missing.png"),
+        "{e}"
+    );
+    let m = report(&d.join("merged.json"));
+    let indexes: Vec<u64> = m["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, (1..=8).collect::<Vec<u64>>());
+    assert_eq!(m["summary"]["rendered"], 7);
+    assert_eq!(m["summary"]["failed"], 1);
+    // A shard missing, or given twice: refused by name.
+    let o = run(d, &["merge-reports", &reports[0], &reports[2]]);
+    assert!(
+        stderr(&o).contains("shard 2/3 is missing"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(d, &["merge-reports", &reports[0], &reports[1], &reports[1]]);
+    assert!(stderr(&o).contains("same shard"), "{}", stderr(&o));
+}

@@ -142,6 +142,32 @@ fn timeline_command_writes_each_stage_and_a_strip() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains("stages") && e.contains("years:N"), "{e}");
+    // A stage given twice (one file written twice at once) is refused by
+    // name, before anything is written; `years:5` and `years:5.0` are one.
+    for (stages, twice) in [
+        ("healed,healed", "`healed` is given twice (stages 1 and 2)"),
+        (
+            "fresh,years:5,years:5.0",
+            "`years:5` is given twice (stages 2 and 3)",
+        ),
+    ] {
+        let o = run(
+            dir.path(),
+            &[
+                "timeline",
+                "--plan",
+                plan.to_str().unwrap(),
+                "--stages",
+                stages,
+                "--out",
+                "twice",
+            ],
+        );
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{e}");
+        assert!(e.contains("`stages`") && e.contains(twice), "{e}");
+        assert!(!dir.path().join("twice").exists());
+    }
 }
 
 /// CIELAB (D65) of an sRGB pixel.
