@@ -285,6 +285,17 @@ fn photo_of(s: &Shared, id: &str) -> std::result::Result<Arc<OpenPhoto>, Box<Res
         })
 }
 
+/// A call on an open photo: its parsed body and the photo, or the answer
+/// refusing it (malformed body, no such photo).
+fn call_for<T>(
+    s: &Shared,
+    id: &str,
+    body: std::result::Result<Json<T>, JsonRejection>,
+) -> std::result::Result<(T, Arc<OpenPhoto>), Box<Response>> {
+    let Json(req) = body.map_err(|r| Box::new(bad_json(r)))?;
+    Ok((req, photo_of(s, id)?))
+}
+
 /// `GET /api/photo/{id}/before`: the photo at preview size.
 pub(crate) async fn before(State(s): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) -> Response {
     match photo_of(&s, &id) {
@@ -556,12 +567,8 @@ pub(crate) async fn render(
     UrlPath(id): UrlPath<String>,
     body: std::result::Result<Json<RenderRequest>, JsonRejection>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(r) => return bad_json(r),
-    };
-    let photo = match photo_of(&s, &id) {
-        Ok(p) => p,
+    let (req, photo) = match call_for(&s, &id, body) {
+        Ok(v) => v,
         Err(r) => return *r,
     };
     let seq = req.seq;
@@ -658,12 +665,8 @@ pub(crate) async fn overlay(
     UrlPath(id): UrlPath<String>,
     body: std::result::Result<Json<RenderRequest>, JsonRejection>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(r) => return bad_json(r),
-    };
-    let photo = match photo_of(&s, &id) {
-        Ok(p) => p,
+    let (req, photo) = match call_for(&s, &id, body) {
+        Ok(v) => v,
         Err(r) => return *r,
     };
     let done = blocking(move || -> Result<Vec<u8>> {
@@ -761,12 +764,8 @@ pub(crate) async fn export(
     UrlPath(id): UrlPath<String>,
     body: std::result::Result<Json<ExportRequest>, JsonRejection>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(r) => return bad_json(r),
-    };
-    let photo = match photo_of(&s, &id) {
-        Ok(p) => p,
+    let (req, photo) = match call_for(&s, &id, body) {
+        Ok(v) => v,
         Err(r) => return *r,
     };
     let shared = s.clone();
