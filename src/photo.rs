@@ -339,7 +339,7 @@ pub fn process_alive(pid: u32) -> bool {
 fn temporary_pid(file: &str, name: &str) -> Option<u32> {
     let rest = file
         .strip_prefix('.')?
-        .strip_prefix(name)?
+        .strip_prefix(temporary_stem(name))?
         .strip_prefix('.')?
         .strip_suffix(".tmp")?;
     let pid = match rest.split_once('-') {
@@ -397,7 +397,30 @@ fn temporary_name(name: &str) -> String {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos())
     });
-    format!(".{name}.{}-{n}-{random:08x}.tmp", std::process::id())
+    format!(
+        ".{}.{}-{n}-{random:08x}.tmp",
+        temporary_stem(name),
+        std::process::id()
+    )
+}
+
+/// Longest output name kept whole in its temporary's name, bytes: the
+/// dots, the process id, the counter, the random number and `.tmp` take
+/// at most 47 more, and file systems allow 255.
+const TEMPORARY_STEM: usize = 255 - 48;
+
+/// The part of `name` a temporary's name begins with: `name` itself, or
+/// its first [`TEMPORARY_STEM`] bytes (at a character boundary) when it is
+/// so long that the temporary's name would pass the file system's 255.
+fn temporary_stem(name: &str) -> &str {
+    if name.len() <= TEMPORARY_STEM {
+        return name;
+    }
+    let mut end = TEMPORARY_STEM;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder
@@ -581,5 +604,22 @@ mod tests {
     fn dimensions_come_from_the_header() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/photos/frl-london_037_03.jpg");
         assert_eq!(photo_dimensions(&p).unwrap(), (1350, 1350));
+    }
+
+    #[test]
+    fn an_output_name_of_255_bytes_is_written_through_a_temporary_that_fits() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [200usize, 246, 251, 255] {
+            let name = format!("{}.png", "a".repeat(len - 4));
+            let path = dir.path().join(&name);
+            write_atomic(&path, b"x").unwrap_or_else(|e| panic!("{len}: {e}"));
+            assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        }
+        // Only the outputs are left: no temporary stayed behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+        let long = "b".repeat(251);
+        let tmp = temporary_name(&long);
+        assert!(tmp.len() <= 255, "{}", tmp.len());
+        assert_eq!(temporary_pid(&tmp, &long), Some(std::process::id()));
     }
 }
