@@ -108,7 +108,7 @@ fn blown_out_pigment_leaves_no_specks_and_whole_strands_keep_their_bytes() {
         let plan = crate::util::root().join(format!("assets/{stem}.toml"));
         let plan = plan.to_str().unwrap();
         let region = shipped_region(stem, &photo, ppm);
-        let pure = crate::util::pure_backdrop(&photo);
+        let pure = crate::backdrop::pure_backdrop(&photo);
         let w = photo.width();
         let full = |x: u32, y: u32| {
             region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 1.0 && !pure[(y * w + x) as usize]

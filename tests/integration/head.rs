@@ -110,7 +110,7 @@ fn rough_polygons_on_every_shipped_photo_leave_the_backdrop_alone() {
         // centre on it, and none of its pixels darkened by more than 3
         // levels (before the outline was unmixed, 7, 247, 619, 209 and 1
         // on these photos, along a rim stepped like the flood's cells).
-        let pure = crate::util::pure_backdrop(&photo);
+        let pure = crate::backdrop::pure_backdrop(&photo);
         let on_pure = dots
             .iter()
             .filter(|d| pure[d.y as usize * w as usize + d.x as usize])

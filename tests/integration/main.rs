@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area.
 
+mod backdrop;
 mod batch;
 mod browser;
 mod cli;
