@@ -249,21 +249,28 @@ fn lab_mean(img: &RgbImage, region: &Region) -> Lab {
     ))
 }
 
+/// A shipped photo's plan (`assets/frl-london_STEM_03.toml`): its photo,
+/// its region as the plan treats it, the plan and the scale.
+fn shipped_plan(stem: &str) -> (RgbImage, Region, Plan, Scale) {
+    let path = std::path::PathBuf::from(format!("assets/frl-london_{stem}_03.toml"));
+    let file = PlanFile::load(&path).unwrap();
+    let plan = file.apply_to(Plan::default(), "t").unwrap();
+    let scale = Scale::new(file.px_per_mm.unwrap(), "t").unwrap();
+    let photo = smp_render::load_photo(file.photo.as_ref().unwrap()).unwrap();
+    let region = Region::load_mask(
+        file.region.as_ref().unwrap(),
+        photo.dimensions(),
+        scale.px(plan.feather),
+    )
+    .unwrap();
+    let (region, _, _) = prepare_region(&plan, &photo, region).unwrap();
+    (photo, region, plan, scale)
+}
+
 fn shades() {
     let names: Vec<&str> = NAMED_SHADES.iter().map(|s| s.name).collect();
     for stem in ["021", "037", "061", "105", "172"] {
-        let path = std::path::PathBuf::from(format!("assets/frl-london_{stem}_03.toml"));
-        let file = PlanFile::load(&path).unwrap();
-        let plan = file.apply_to(Plan::default(), "t").unwrap();
-        let scale = Scale::new(file.px_per_mm.unwrap(), "t").unwrap();
-        let photo = smp_render::load_photo(file.photo.as_ref().unwrap()).unwrap();
-        let region = Region::load_mask(
-            file.region.as_ref().unwrap(),
-            photo.dimensions(),
-            scale.px(plan.feather),
-        )
-        .unwrap();
-        let (region, _, _) = prepare_region(&plan, &photo, region).unwrap();
+        let (photo, region, plan, scale) = shipped_plan(stem);
         let before = lab_mean(&photo, &region);
         let labs: Vec<Lab> = names
             .iter()
@@ -347,18 +354,7 @@ fn shades() {
 fn sweep() {
     let ks: Vec<f32> = vec![0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5];
     for stem in ["021", "037", "061", "105", "172"] {
-        let path = std::path::PathBuf::from(format!("assets/frl-london_{stem}_03.toml"));
-        let file = PlanFile::load(&path).unwrap();
-        let plan = file.apply_to(Plan::default(), "t").unwrap();
-        let scale = Scale::new(file.px_per_mm.unwrap(), "t").unwrap();
-        let photo = smp_render::load_photo(file.photo.as_ref().unwrap()).unwrap();
-        let region = Region::load_mask(
-            file.region.as_ref().unwrap(),
-            photo.dimensions(),
-            scale.px(plan.feather),
-        )
-        .unwrap();
-        let (region, _, _) = prepare_region(&plan, &photo, region).unwrap();
+        let (photo, region, plan, scale) = shipped_plan(stem);
         let before = lab_mean(&photo, &region);
         let mut line = format!("{stem} L {:.1}:", before.l);
         let mut prev: Option<Lab> = None;
