@@ -233,7 +233,7 @@ fn lab_mean(img: &RgbImage, region: &Region) -> Lab {
     let thr: f32 = std::env::var("W")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0.999);
+        .unwrap_or(0.5);
     for (x, y, p) in img.enumerate_pixels() {
         if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= thr {
             for c in 0..3 {

@@ -194,6 +194,10 @@ fn composite_row(
     let mut kept = region
         .kept()
         .map(|k| k.row(y, x0, x0 + wrow.len() as u32).peekable());
+    // The row's light as the photo has it, averaged over a few pixels to
+    // each side: gloss is a smooth lobe, a camera's colour noise is not.
+    let n = lrow.len().min(prow.len() / 3);
+    let around = around_in_row(&prow[..n * 3], lut);
     for (i, ((t, &wgt), px)) in lrow
         .iter()
         .zip(wrow)
@@ -222,7 +226,7 @@ fn composite_row(
                 // Pigment lies under the skin's surface: it darkens the light
                 // that went into the skin, not the gloss; so does the blood
                 // of erythema, which takes green and blue.
-                let gloss = skin.specular(lin);
+                let gloss = skin.specular_around(lin, around[i]);
                 for c in 0..3 {
                     px[c] = linear_to_srgb((lin[c] - gloss) * t[c] * blood[c] + gloss);
                 }
@@ -234,7 +238,7 @@ fn composite_row(
                 // gloss is clipped white), in proportion to the weight.
                 let keep = keep.unwrap_or([0.0; 3]);
                 let sp: [f32; 3] = std::array::from_fn(|c| (lin[c] - keep[c]).max(0.0));
-                let gloss = skin.specular(sp);
+                let gloss = skin.specular_around(sp, around[i]);
                 let mw = matte * wgt.min(1.0);
                 let out: [u8; 3] = std::array::from_fn(|c| {
                     let base = sp[c] - gloss;
@@ -249,6 +253,29 @@ fn composite_row(
             }
         }
     }
+}
+
+/// How many pixels to each side [`around_in_row`] averages.
+const GLOSS_REACH: usize = 3;
+
+/// The mean linear colour of each pixel of an sRGB row and its neighbours
+/// up to [`GLOSS_REACH`] to each side (fewer at the row's ends).
+fn around_in_row(row: &[u8], lut: &[f32]) -> Vec<[f32; 3]> {
+    let lin: Vec<[f32; 3]> = row
+        .chunks_exact(3)
+        .map(|p| [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]])
+        .collect();
+    let n = lin.len();
+    let mut sum = vec![[0.0f32; 3]; n + 1];
+    for (i, p) in lin.iter().enumerate() {
+        sum[i + 1] = std::array::from_fn(|c| sum[i][c] + p[c]);
+    }
+    (0..n)
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(GLOSS_REACH), (i + GLOSS_REACH + 1).min(n));
+            std::array::from_fn(|c| (sum[b][c] - sum[a][c]) / (b - a) as f32)
+        })
+        .collect()
 }
 
 /// Green and blue light taken by erythema at full strength (linear light).
@@ -290,6 +317,17 @@ impl Erythema {
 /// pigment): the dichromatic reflection model. A pixel `p` (linear RGB) is
 /// `d·(1, ρg, ρb) + s·(1, 1, 1)`; with the skin's ratios `ρ` known, the
 /// gloss `s` follows from each of the green and blue channels.
+///
+/// Those ratios vary from pixel to pixel on any skin (pores, redness, the
+/// camera's noise and its tone curve, which pales the brightest skin), and
+/// the split magnifies that by `1 / (1 − ρ)`: six times on pale skin. Taken
+/// at face value it calls half of every scalp gloss, and pigment under it
+/// would hardly show. So gloss is believed only as far as the evidence
+/// goes: a pixel must be paler than the skin's own spread of colour allows
+/// (measured on its darker half, where there is no highlight), and gloss
+/// adds to the skin's light, so it is at most the light above the skin's
+/// median colour, except where the photo clips white, where the highlight's
+/// true strength is unknown and hides what lies beneath.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SkinLight {
     /// Green/red and blue/red ratios of the skin's diffuse colour.
@@ -297,31 +335,61 @@ pub struct SkinLight {
     /// The skin's median colour (linear RGB): how bright its diffuse light
     /// is at least where a highlight is clipped white.
     diffuse: [f32; 3],
+    /// The share of a pixel's red the split calls gloss at which a pixel
+    /// starts to count as glossy (the skin's own spread of colour above
+    /// its median), and the share at which it fully does.
+    paler: [f32; 2],
 }
 
-/// Gloss below this (linear) is taken for noise and ignored.
-const GLOSS_NOISE: f32 = 0.05;
+/// Light (linear) that pigment darkens even under a highlight clipped
+/// white: a trace of the skin beneath, so that a glint of a pixel or two
+/// does not stand out of the pigment as a speck.
+const UNDER_GLOSS: f32 = 0.05;
 /// Skins this close to grey (ratios above) give no usable split.
 const GREY_SKIN: f32 = 0.92;
+/// Linear light from which a pixel counts as clipping white (sRGB 231), and
+/// where it fully does (sRGB 253).
+const CLIPPING: [f32; 2] = [0.8, 0.98];
+
+/// 0 below `a`, 1 above `b`, smooth between.
+#[inline]
+fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
+    let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
 
 impl SkinLight {
     /// The median diffuse ratios over the region's pixels of weight ≥ 0.5,
     /// from the darker half of them (so highlights do not bias the skin's
-    /// colour toward white).
+    /// colour toward white), and the spread of the gloss share there.
     pub fn measure(photo: &RgbImage, region: &Region) -> SkinLight {
         let lut = srgb_to_linear_table();
         let b = region.bounds();
         let step = ((b.width() as u64 * b.height() as u64 / 200_000) as f64)
             .sqrt()
             .max(1.0) as u32;
-        let mut px: Vec<[f32; 3]> = Vec::new();
+        // Each sampled pixel with the mean of its row's neighbours, as
+        // compositing sees it (`around_in_row`).
+        let mut px: Vec<([f32; 3], [f32; 3])> = Vec::new();
         for y in (b.y0..b.y1).step_by(step as usize) {
+            let row = &photo.as_raw()[y as usize * photo.width() as usize * 3..]
+                [..photo.width() as usize * 3];
             for x in (b.x0..b.x1).step_by(step as usize) {
                 if region.weight_at(x as f32 + 0.5, y as f32 + 0.5) >= 0.5 {
                     let p = photo.get_pixel(x, y).0;
                     let l = [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]];
                     if l[0] > 0.01 {
-                        px.push(l);
+                        let (a, z) = (
+                            x.saturating_sub(GLOSS_REACH as u32).max(b.x0) as usize,
+                            (x + GLOSS_REACH as u32 + 1).min(b.x1) as usize,
+                        );
+                        let mut m = [0.0f32; 3];
+                        for q in row[a * 3..z * 3].chunks_exact(3) {
+                            for c in 0..3 {
+                                m[c] += lut[q[c] as usize] / (z - a) as f32;
+                            }
+                        }
+                        px.push((l, m));
                     }
                 }
             }
@@ -330,36 +398,89 @@ impl SkinLight {
             return SkinLight {
                 rho: [1.0, 1.0],
                 diffuse: [1.0; 3],
+                paler: [1.0, 1.0],
             };
         }
         let mid = px.len() / 2;
-        px.select_nth_unstable_by(mid, |a, b| {
+        px.select_nth_unstable_by(mid, |(a, _), (b, _)| {
             (a[0] + a[1] + a[2]).total_cmp(&(b[0] + b[1] + b[2]))
         });
-        let diffuse = px[mid];
+        let diffuse = px[mid].0;
         let dark = &mut px[..mid.max(8)];
-        let ratio = |c: usize| {
-            let mut r: Vec<f32> = dark.iter().map(|p| p[c] / p[0]).collect();
-            let m = r.len() / 2;
-            *r.select_nth_unstable_by(m, f32::total_cmp).1
+        let median = |v: &mut Vec<f32>| {
+            let m = v.len() / 2;
+            *v.select_nth_unstable_by(m, f32::total_cmp).1
         };
-        SkinLight {
+        let ratio = |c: usize| median(&mut dark.iter().map(|(p, _)| p[c] / p[0]).collect());
+        let mut skin = SkinLight {
             rho: [ratio(1), ratio(2)],
             diffuse,
-        }
+            paler: [1.0, 1.0],
+        };
+        // The gloss share the split finds on the darker half: noise about
+        // zero. Its median and robust spread (1.4826 × the median absolute
+        // deviation) set where gloss becomes believable: from 2 spreads
+        // above, fully at 4 (or 0.15 more, whichever is more).
+        let mut share: Vec<f32> = dark
+            .iter()
+            .map(|(_, m)| skin.split(*m) / m[0].max(1e-6))
+            .collect();
+        let centre = median(&mut share);
+        let spread = 1.4826 * median(&mut share.iter().map(|q| (q - centre).abs()).collect());
+        let from = (centre + 2.0 * spread).clamp(0.1, 0.8);
+        skin.paler = [from, (from + (2.0 * spread).max(0.15)).min(1.0)];
+        skin
     }
 
-    /// The gloss (specular) part of a linear pixel, 0 for a grey skin.
+    /// The gloss the dichromatic split finds in a linear pixel, taken at
+    /// face value: the smaller of the green and blue channels' estimates.
+    #[inline]
+    fn split(&self, p: [f32; 3]) -> f32 {
+        let [rg, rb] = self.rho;
+        let sg = (p[1] - rg * p[0]) / (1.0 - rg);
+        let sb = (p[2] - rb * p[0]) / (1.0 - rb);
+        sg.min(sb)
+    }
+
+    /// The gloss of a linear pixel `p` as found in `around`, the mean of it
+    /// and its neighbours (where the camera's noise averages out), at most
+    /// what the pixel itself could hold.
+    #[inline]
+    pub fn specular_around(&self, p: [f32; 3], around: [f32; 3]) -> f32 {
+        let s = self.specular(around);
+        if s <= 0.0 {
+            return 0.0;
+        }
+        s.min((p[0].min(p[1]).min(p[2]) - UNDER_GLOSS).max(0.0))
+    }
+
+    /// The gloss (specular) part of a linear pixel, 0 for a grey skin: the
+    /// split's estimate, believed in proportion to how much paler than the
+    /// skin the pixel is, and at most the light above the skin's median
+    /// colour (all of the pixel where it clips white).
     #[inline]
     pub fn specular(&self, p: [f32; 3]) -> f32 {
         let [rg, rb] = self.rho;
         if rg > GREY_SKIN || rb > GREY_SKIN {
             return 0.0;
         }
-        // From each channel against red; the smaller is the safer estimate.
-        let sg = (p[1] - rg * p[0]) / (1.0 - rg);
-        let sb = (p[2] - rb * p[0]) / (1.0 - rb);
-        (sg.min(sb) - GLOSS_NOISE).clamp(0.0, p[0].min(p[1]).min(p[2]))
+        let s = self.split(p);
+
+        if s <= 0.0 {
+            return 0.0;
+        }
+        let believed = smoothstep(self.paler[0], self.paler[1], s / p[0].max(1e-6));
+        if believed <= 0.0 {
+            return 0.0;
+        }
+        let least = p[0].min(p[1]).min(p[2]);
+        let above = (0..3)
+            .map(|c| p[c] - self.diffuse[c])
+            .fold(f32::INFINITY, f32::min)
+            .max(0.0);
+        let clipped = smoothstep(CLIPPING[0], CLIPPING[1], least);
+        let most = above + clipped * (least - UNDER_GLOSS - above).max(0.0);
+        s.min(most) * believed
     }
 }
 
@@ -1094,5 +1215,52 @@ mod tests {
         l.draw(&[dot(20.0, 32.0, 9.0)], &shade, 0.0);
         let area = std::f32::consts::FRAC_PI_4 * 81.0;
         assert!((absorbed(&l) - area).abs() < area * 0.01);
+    }
+
+    /// Pale skin with the pixel-to-pixel colour noise of a camera, and a
+    /// highlight (gloss of the light's colour added) on one side: the skin
+    /// light finds the gloss there and almost none in the noise elsewhere
+    /// (taken at face value, the split called half of such a skin gloss).
+    #[test]
+    fn gloss_is_found_in_a_highlight_and_not_in_the_skins_noise() {
+        let lut = srgb_to_linear_table();
+        let skin = [0.62f32, 0.40, 0.33];
+        let gloss_at = |x: u32| if x >= 150 { 0.3f32 } else { 0.0 };
+        let mut state = 0x2545_f491_u32;
+        let mut noise = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state % 17) as f32 - 8.0
+        };
+        let photo = RgbImage::from_fn(200, 120, |x, _| {
+            image::Rgb(std::array::from_fn(|c| {
+                let v = linear_to_srgb(skin[c] + gloss_at(x)) as f32 + noise();
+                v.clamp(0.0, 255.0) as u8
+            }))
+        });
+        let region = Region::from_weights(200, 120, vec![1.0; 200 * 120], 0.0, "t").unwrap();
+        let light = SkinLight::measure(&photo, &region);
+        let (mut plain, mut n_plain, mut shine, mut n_shine) = (0.0f32, 0.0, 0.0, 0.0);
+        for row in photo.as_raw().chunks_exact(200 * 3) {
+            let around = around_in_row(row, lut);
+            for (x, p) in row.chunks_exact(3).enumerate() {
+                let l = [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]];
+                let s = light.specular_around(l, around[x]);
+                if x < 140 {
+                    plain += s;
+                    n_plain += 1.0;
+                } else if x >= 150 {
+                    shine += s;
+                    n_shine += 1.0;
+                }
+            }
+        }
+        let (plain, shine) = (plain / n_plain, shine / n_shine);
+        assert!(plain < 0.001, "gloss found in the skin's noise: {plain}");
+        assert!(
+            (0.2..=0.33).contains(&shine),
+            "gloss in the highlight: {shine} of 0.3"
+        );
     }
 }
