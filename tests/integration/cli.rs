@@ -678,6 +678,30 @@ fn stdout_holds_the_paths_written_and_stderr_the_notes() {
         stdout(&o),
         "t/before.png\nt/stage-fresh.png\nt/stage-healed.png\nt/timeline.png\n"
     );
+    // batch: the report's path; each job and the summary on stderr.
+    std::fs::write(
+        dir.path().join("jobs.toml"),
+        format!("[[job]]\nname = \"a\"\nplan = {plan:?}\nsessions = 1\n"),
+    )
+    .unwrap();
+    let o = run(dir.path(), &["batch", "jobs.toml", "-o", "b"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "b/batch-report.json\n");
+    let err = stderr(&o);
+    assert!(
+        err.contains("job 1 `a`: rendered") && err.contains("1 jobs: 1 rendered"),
+        "{err}"
+    );
+    assert!(dir.path().join("b/a/session-1.png").is_file());
+    let o = run(
+        dir.path(),
+        &["-q", "batch", "jobs.toml", "-o", "b", "--force"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        (stdout(&o).as_str(), stderr(&o).as_str()),
+        ("b/batch-report.json\n", "")
+    );
 }
 
 /// `--json`: one JSON object on stdout, nothing else, with the summary's
