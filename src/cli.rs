@@ -55,7 +55,7 @@ pub enum Command {
     /// Print what an image made by smp-render records about itself: the simulation notice,
     /// the seed and the plan (as a plan file that renders it again).
     Provenance {
-        /// PNG or JPEG files.
+        /// PNG or JPEG files (- reads one from standard input).
         #[arg(value_name = "IMAGE", required = true)]
         images: Vec<PathBuf>,
         /// Print one JSON object instead of plan files: {"images": [{"path", "description",

@@ -62,38 +62,7 @@ pub struct StdinPhoto {
 impl StdinPhoto {
     /// Reads standard input, at most [`MAX_STDIN_BYTES`].
     pub fn read() -> Result<StdinPhoto, Error> {
-        let name = Path::new("<stdin>");
-        let stdin = std::io::stdin();
-        if stdin.is_terminal() {
-            return Err(Error::field(
-                "command line",
-                "photo",
-                "-",
-                "`-` reads the photo from standard input, which is a terminal: pipe or \
-                 redirect a photo in (smp-render render - < photo.jpg)",
-            ));
-        }
-        let mut bytes = Vec::new();
-        stdin
-            .lock()
-            .take(MAX_STDIN_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(name, e))?;
-        if bytes.is_empty() {
-            return Err(Error::Decode {
-                path: name.into(),
-                reason: "standard input is empty: no photo was piped in".into(),
-            });
-        }
-        if bytes.len() as u64 > MAX_STDIN_BYTES {
-            return Err(Error::Decode {
-                path: name.into(),
-                reason: format!(
-                    "more than {} MiB on standard input: larger than any photo this decodes",
-                    MAX_STDIN_BYTES >> 20
-                ),
-            });
-        }
+        let bytes = read_stdin("photo")?;
         let dir = TempDir::new()?;
         let path = dir.path().join("stdin");
         std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
@@ -105,4 +74,42 @@ impl StdinPhoto {
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("stdin")
     }
+}
+
+/// Standard input, at most [`MAX_STDIN_BYTES`], for the argument `field`
+/// given as `-`; refused when it is a terminal or empty.
+pub fn read_stdin(field: &str) -> Result<Vec<u8>, Error> {
+    let name = Path::new("<stdin>");
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::field(
+            "command line",
+            field,
+            "-",
+            "`-` reads standard input, which is a terminal: pipe or redirect a file in \
+             (smp-render render - < photo.jpg)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .lock()
+        .take(MAX_STDIN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(name, e))?;
+    if bytes.is_empty() {
+        return Err(Error::Decode {
+            path: name.into(),
+            reason: "standard input is empty: nothing was piped in".into(),
+        });
+    }
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(Error::Decode {
+            path: name.into(),
+            reason: format!(
+                "more than {} MiB on standard input: larger than any image this decodes",
+                MAX_STDIN_BYTES >> 20
+            ),
+        });
+    }
+    Ok(bytes)
 }

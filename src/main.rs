@@ -11,7 +11,7 @@ mod cli;
 mod io;
 mod progress;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -301,7 +301,14 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
             let mut missing = Vec::new();
             let mut found = Vec::new();
             for path in images {
-                let bytes = std::fs::read(&path).map_err(|e| smp_render::Error::io(&path, e))?;
+                // `-`: the image on standard input, named <stdin>.
+                let (path, bytes) = if is_dash(&path) {
+                    (PathBuf::from("<stdin>"), io::read_stdin("images")?)
+                } else {
+                    let bytes =
+                        std::fs::read(&path).map_err(|e| smp_render::Error::io(&path, e))?;
+                    (path, bytes)
+                };
                 let p = smp_render::read_provenance(&bytes);
                 if json {
                     found.push(json!({

@@ -810,6 +810,16 @@ fn json_summaries_parse_and_hold_the_summary() {
         .unwrap()
         .contains("px_per_mm = 3.27"));
     assert!(images[1]["plan"].is_null() && images[1]["description"].is_null());
+    // `-`: the image on stdin, named <stdin>.
+    let png = std::fs::read(dir.path().join("out/session-2.png")).unwrap();
+    let o = run_with_stdin(dir.path(), &["provenance", "-"], &png);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("# <stdin>\n# Simulated preview"), "{text}");
+    assert_eq!(
+        text.split_once("# seed 1\n").unwrap().1,
+        images[0]["plan"].as_str().unwrap()
+    );
 }
 
 /// `-` as the photo reads it from stdin: the same pixels as from the file;
