@@ -4,7 +4,7 @@
 //! outputs.
 //!
 //! ```text
-//! cargo run --release --example batch [-- OUT_DIR]    # default: smp-batch-example
+//! cargo run --release --example batch [-- --out DIR]   # default: smp-out/examples/batch
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -13,9 +13,7 @@ use std::process::ExitCode;
 use smp_render::{run_batch, Batch, BatchEvent, BatchOptions};
 
 fn main() -> ExitCode {
-    let out = std::env::args()
-        .nth(1)
-        .map_or_else(|| PathBuf::from("smp-batch-example"), PathBuf::from);
+    let (out, _) = out_arg("smp-out/examples/batch");
     // The path names the jobs in errors and is where relative paths start.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/jobs.toml");
     let batch = match Batch::parse(include_str!("jobs.toml"), &path, Some(out)) {
@@ -57,4 +55,21 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
+/// other arguments, in order.
+fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
+    let (mut out, mut rest) = (None, Vec::new());
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
+            _ => match a.strip_prefix("--out=") {
+                Some(dir) => out = Some(dir.to_string()),
+                None => rest.push(a),
+            },
+        }
+    }
+    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -10,7 +10,7 @@
 //!   head (7 % of the frame); rendered at 10 px/mm.
 //!
 //! ```text
-//! cargo run --release --example bench_photo -- OUT_DIR
+//! cargo run --release --example bench_photo [-- --out DIR | DIR]   # default: smp-out/examples/bench_photo
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -23,9 +23,14 @@ use smp_render::{encode_image, load_photo, write_atomic, Format};
 const SIDE: u32 = 3464;
 
 fn main() -> ExitCode {
-    let Some(out) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: bench_photo OUT_DIR");
-        return ExitCode::from(2);
+    let (out, rest) = out_arg("smp-out/examples/bench_photo");
+    let out = match &rest[..] {
+        [] => out,
+        [dir] => PathBuf::from(dir),
+        _ => {
+            eprintln!("usage: bench_photo [--out DIR | DIR]");
+            return ExitCode::from(2);
+        }
     };
     match run(&out) {
         Ok(px_per_mm) => {
@@ -88,4 +93,21 @@ fn run(out: &Path) -> smp_render::Result<f32> {
     wide(&assets, out)?;
     // The shipped plan's scale, enlarged with the photo.
     Ok(3.27 * SIDE as f32 / photo.width() as f32)
+}
+
+/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
+/// other arguments, in order.
+fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
+    let (mut out, mut rest) = (None, Vec::new());
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
+            _ => match a.strip_prefix("--out=") {
+                Some(dir) => out = Some(dir.to_string()),
+                None => rest.push(a),
+            },
+        }
+    }
+    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -6,8 +6,11 @@
 //! measured against this (see the README's performance section).
 //!
 //! ```text
-//! cargo run --release --example io_floor -- PHOTO OUT_DIR [SESSIONS]
+//! cargo run --release --example io_floor -- PHOTO --out DIR [SESSIONS]
+//! cargo run --release --example io_floor -- PHOTO [OUT_DIR [SESSIONS]]
 //! ```
+//!
+//! `DIR` defaults to `smp-out/examples/io_floor`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,12 +22,21 @@ use smp_render::{encode_image, load_photo, side_by_side, write_atomic, Format, D
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(photo_path), Some(out_dir)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: io_floor PHOTO OUT_DIR [SESSIONS]");
+    let given = std::env::args().any(|a| a == "--out" || a == "-o" || a.starts_with("--out="));
+    let (out_dir, mut args) = out_arg("smp-out/examples/io_floor");
+    // Without --out, the folder may follow the photo (a lone number after
+    // it is the sessions).
+    let lone_number = args.len() == 2 && args[1].parse::<usize>().is_ok();
+    let out_dir = if !given && args.len() > 1 && !lone_number {
+        PathBuf::from(args.remove(1))
+    } else {
+        out_dir
+    };
+    let Some(photo_path) = args.first() else {
+        eprintln!("usage: io_floor PHOTO [--out DIR | OUT_DIR] [SESSIONS]");
         return ExitCode::from(2);
     };
-    let n: usize = match args.get(2).map(|s| s.parse()) {
+    let n: usize = match args.get(1).map(|s| s.parse()) {
         None => 3,
         Some(Ok(n)) if (1..=4).contains(&n) => n,
         Some(_) => {
@@ -32,7 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(PathBuf::from(photo_path), PathBuf::from(out_dir), n) {
+    match run(PathBuf::from(photo_path), out_dir, n) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("io_floor: {e}");
@@ -67,4 +79,21 @@ fn run(photo_path: PathBuf, out_dir: PathBuf, n: usize) -> smp_render::Result<()
         })
         .collect::<smp_render::Result<Vec<()>>>()?;
     Ok(())
+}
+
+/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
+/// other arguments, in order.
+fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
+    let (mut out, mut rest) = (None, Vec::new());
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
+            _ => match a.strip_prefix("--out=") {
+                Some(dir) => out = Some(dir.to_string()),
+                None => rest.push(a),
+            },
+        }
+    }
+    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -5,8 +5,11 @@
 //! preview" footer, and written with the plan in its metadata.
 //!
 //! ```text
-//! cargo run --release --example portfolio [-- OUT.png]   # default: smp-out/portfolio.png
+//! cargo run --release --example portfolio [-- --out DIR]   # writes DIR/portfolio.png
 //! ```
+//!
+//! `DIR` defaults to `smp-out/examples/portfolio`, its own folder, so that
+//! it never overwrites the README demo's outputs in `smp-out/`.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +21,9 @@ use smp_render::{
 
 fn main() -> smp_render::Result<()> {
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let out = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("smp-out/portfolio.png"));
+    let out = out_arg("smp-out/examples/portfolio")
+        .0
+        .join("portfolio.png");
 
     let photo_path = assets.join("photos/frl-london_021_03.jpg");
     let photo = load_photo(&photo_path)?;
@@ -85,4 +87,21 @@ fn main() -> smp_render::Result<()> {
         sheet.height()
     );
     Ok(())
+}
+
+/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
+/// other arguments, in order.
+fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
+    let (mut out, mut rest) = (None, Vec::new());
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
+            _ => match a.strip_prefix("--out=") {
+                Some(dir) => out = Some(dir.to_string()),
+                None => rest.push(a),
+            },
+        }
+    }
+    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -5,8 +5,11 @@
 //! again.
 //!
 //! ```text
-//! cargo run --release --example preview [-- OUT.png]   # default: smp-out/preview.png
+//! cargo run --release --example preview [-- --out DIR]   # writes DIR/preview.png
 //! ```
+//!
+//! `DIR` defaults to `smp-out/examples/preview`, its own folder, so that it
+//! never overwrites the README demo's outputs in `smp-out/`.
 
 use std::path::{Path, PathBuf};
 
@@ -17,10 +20,7 @@ use smp_render::{
 
 fn main() -> smp_render::Result<()> {
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let out = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("smp-out/preview.png"));
+    let out = out_arg("smp-out/examples/preview").0.join("preview.png");
 
     let photo = load_photo(&assets.join("photos/frl-london_037_03.jpg"))?;
     let scale = Scale::new(3.27, "examples/preview.rs")?;
@@ -62,4 +62,21 @@ fn main() -> smp_render::Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
+/// other arguments, in order.
+fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
+    let (mut out, mut rest) = (None, Vec::new());
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
+            _ => match a.strip_prefix("--out=") {
+                Some(dir) => out = Some(dir.to_string()),
+                None => rest.push(a),
+            },
+        }
+    }
+    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -26,6 +26,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub threads: Option<u64>,
+    /// Print only the results (paths written, JSON, listings) and errors: no notes, progress
+    /// or warnings on standard error.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -35,7 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render before/after previews of a photo, one image per session.
-    Render(Box<RenderArgs>),
+    Render(Box<RenderCmd>),
     /// Render the finished treatment at stages of its life: fresh, crusting, healed, years
     /// later; one image per stage and a labelled strip of all (timeline.png).
     Timeline(Box<TimelineArgs>),
@@ -51,9 +55,13 @@ pub enum Command {
     /// Print what an image made by smp-render records about itself: the simulation notice,
     /// the seed and the plan (as a plan file that renders it again).
     Provenance {
-        /// PNG or JPEG files.
+        /// PNG or JPEG files (- reads one from standard input).
         #[arg(value_name = "IMAGE", required = true)]
         images: Vec<PathBuf>,
+        /// Print one JSON object instead of plan files: {"images": [{"path", "description",
+        /// "seed", "plan"}]} (null where an image records nothing).
+        #[arg(long)]
+        json: bool,
     },
     /// Render many photos from a TOML jobs file, side by side, with a JSON report.
     Batch(BatchArgs),
@@ -66,6 +74,28 @@ pub enum Command {
     /// with the client (open a photo, drag the hairline, choose the plan, compare, export).
     /// Served on this machine only, with a per-run token; nothing is written until you export.
     Studio(StudioArgs),
+    /// Print a completion script for a shell to standard output (e.g. `smp-render completions
+    /// bash > ~/.local/share/bash-completion/completions/smp-render`).
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output (e.g. `smp-render man >
+    /// ~/.local/share/man/man1/smp-render.1`).
+    Man,
+}
+
+/// Options of `render`: those every rendering subcommand shares, and the summary as JSON.
+#[derive(Debug, Args)]
+pub struct RenderCmd {
+    /// The render's options.
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Print the summary as one JSON object on standard output instead of the paths written
+    /// (see the README for its fields).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `studio`.
@@ -101,9 +131,10 @@ impl StudioArgs {
 
 /// Options of `render`. Every option can also come from a TOML plan file
 /// (`--plan`); options given here override the file.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RenderArgs {
-    /// The scalp photo (JPEG, PNG, WebP or TIFF; EXIF orientation is honoured).
+    /// The scalp photo (JPEG, PNG, WebP or TIFF; EXIF orientation is honoured); - reads it
+    /// from standard input.
     #[arg(value_name = "PHOTO")]
     pub photo: Option<PathBuf>,
     /// A TOML plan file; its keys are these options' long names with `_` for `-`
@@ -325,8 +356,9 @@ pub struct RenderArgs {
     /// years:N (N years later, 0 to 30, without top-ups). [default: healed]
     #[arg(long, value_name = "STAGE")]
     pub stage: Option<String>,
-    /// Output folder. [default: smp-out]
-    #[arg(long, value_name = "DIR")]
+    /// Output folder. [default: smp-out] (`sheet -o -` writes its one sheet to standard
+    /// output.)
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Output image format: png (lossless, fast compression) or jpeg. [default: png]
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
@@ -358,9 +390,10 @@ pub struct RenderArgs {
 }
 
 /// Options of `design`: those of `render`, the overlay's file and the plan file to save.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DesignArgs {
-    /// The overlay image to write (.png, .jpg or .jpeg). [default: design.png in --out]
+    /// The overlay image to write (.png, .jpg or .jpeg; - for PNG on standard output).
+    /// [default: design.png in --out]
     #[arg(long = "overlay", value_name = "FILE")]
     pub overlay: Option<PathBuf>,
     /// Save the design as a TOML plan file (every plan value, the scale, the region or
@@ -368,6 +401,10 @@ pub struct DesignArgs {
     /// renders it, and it can be edited and reused.
     #[arg(long, value_name = "FILE.toml")]
     pub save_plan: Option<PathBuf>,
+    /// Print the summary as one JSON object on standard output instead of the paths written
+    /// (see the README for its fields).
+    #[arg(long)]
+    pub json: bool,
     /// The render's options (the design that would be rendered).
     #[command(flatten)]
     pub render: RenderArgs,
@@ -386,7 +423,7 @@ impl DesignArgs {
 }
 
 /// Options of `timeline`: those of `render` (except `--stage`) and the stages.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TimelineArgs {
     /// The stages to show, comma-separated: fresh, crusting, healed, years:N (N from 0 to 30).
     #[arg(
@@ -596,7 +633,7 @@ impl RenderArgs {
 
 /// Options of `sheet`: the layout and output options, then either labelled images
 /// (`--image`) or the options of `render` (the sheet renders in memory).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SheetArgs {
     /// The arrangement: side-by-side, split, progression, timeline or grid.
     #[arg(long, value_name = "LAYOUT", default_value = "progression", value_parser = [
@@ -869,7 +906,7 @@ pub struct BatchArgs {
     pub dry_run: bool,
     /// Folder of the jobs without their own `out` (each in OUT/<name>) and of the report.
     /// [default: the jobs file's `out_dir`, else smp-out]
-    #[arg(long, value_name = "DIR")]
+    #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Where to write the JSON report of every job. [default: OUT/batch-report.json]
     #[arg(long, value_name = "FILE")]
@@ -895,8 +932,8 @@ pub struct MergeArgs {
     /// The reports of every shard of one batch (`batch --shard K/N`), in any order.
     #[arg(value_name = "REPORT.json", required = true)]
     pub reports: Vec<PathBuf>,
-    /// Write the merged report here instead of to standard output.
-    #[arg(long, value_name = "FILE")]
+    /// Write the merged report here instead of to standard output (- is standard output).
+    #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 
@@ -939,6 +976,34 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// `-o` is `--out` wherever `--out` is; `-q` is global.
+    #[test]
+    fn short_out_and_global_quiet() {
+        let cli = Cli::try_parse_from(["smp-render", "render", "p.jpg", "-o", "d", "-q"]).unwrap();
+        assert!(cli.quiet);
+        let Command::Render(r) = cli.command else {
+            panic!("not render")
+        };
+        assert_eq!(r.render.out.as_deref(), Some(std::path::Path::new("d")));
+        for sub in ["design", "timeline", "sheet"] {
+            assert!(Cli::try_parse_from(["smp-render", sub, "p.jpg", "-o", "d"]).is_ok());
+        }
+        let cli = Cli::try_parse_from(["smp-render", "-q", "batch", "j.toml", "-o", "d"]).unwrap();
+        assert!(matches!(cli.command, Command::Batch(b) if b.out.is_some()) && cli.quiet);
+        let cli =
+            Cli::try_parse_from(["smp-render", "merge-reports", "a.json", "-o", "-"]).unwrap();
+        assert!(matches!(cli.command, Command::MergeReports(m) if m.out.is_some()));
+        // --json where a summary is printed, not elsewhere.
+        for ok in [
+            &["smp-render", "render", "p.jpg", "--json"][..],
+            &["smp-render", "design", "p.jpg", "--json"],
+            &["smp-render", "provenance", "a.png", "--json"],
+        ] {
+            assert!(Cli::try_parse_from(ok).is_ok(), "{ok:?}");
+        }
+        assert!(Cli::try_parse_from(["smp-render", "timeline", "p.jpg", "--json"]).is_err());
     }
 
     #[test]

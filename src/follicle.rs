@@ -2,7 +2,7 @@
 //!
 //! A healed SMP dot imitates a follicle seen end-on: roughly round, a little
 //! elongated, each a bit different in size and intensity, because a
-//! perfectly uniform pattern looks printed (DOMAIN.md, "Dots"). Every dot's
+//! perfectly uniform pattern looks printed (docs/domain.md, "Dots"). Every dot's
 //! variation comes from a hash of (seed, session, position), so it does not
 //! depend on the order or the thread the dot was made on.
 

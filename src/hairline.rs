@@ -30,7 +30,7 @@
 //! amount of at most the *asymmetry* (2 mm unless told otherwise), growing
 //! from nothing at the centre to its full value at the temple.
 //!
-//! Sources for the figures: DOMAIN.md (hairline design: soft front over
+//! Sources for the figures: docs/domain.md (hairline design: soft front over
 //! 5-15 mm, mid-frontal point 7-10 cm above the glabella, natural
 //! asymmetry about 2 mm). Distances are in mm at the plan's scale, measured
 //! in the picture.

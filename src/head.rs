@@ -1,7 +1,7 @@
 //! The head against its background: rough regions are clipped to the head.
 //!
 //! A consultant draws a region quickly; where it spills past the head onto
-//! the background, pigment must not follow (DOMAIN.md: never pigment the
+//! the background, pigment must not follow (docs/domain.md: never pigment the
 //! background). Consultation photos are taken against a plain backdrop, so
 //! the background is found by flooding from the photo's border over pixels
 //! of the backdrop's colour: the flood stops at the head's silhouette, whose

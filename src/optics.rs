@@ -1,7 +1,7 @@
 //! The photo's own optics: how blurred is it?
 //!
 //! A rendered dot must be no sharper than the skin around it, or it looks
-//! printed on (DOMAIN.md, "Compositing into a photograph"). This stage
+//! printed on (docs/domain.md, "Compositing into a photograph"). This stage
 //! estimates the camera's point spread as a Gaussian σ in pixels from the
 //! photo itself, by re-blurring (Zhuo & Sim 2011): at an edge blurred by σ₀,
 //! the gradient peak falls as `1/σ`; blurring it again by a known σᵦ gives

@@ -14,7 +14,7 @@ use crate::shade::Shade;
 use crate::timeline::{Permanence, Stage};
 use crate::units::{DotsPerCm2, Mm};
 
-/// Most sessions a plan may have (DOMAIN: 2-4, a 4th for about 20% of clients).
+/// Most sessions a plan may have (docs/domain.md: 2-4, a 4th for about 20% of clients).
 pub const MAX_SESSIONS: u8 = 4;
 
 /// Cumulative share of the final density reached after each session, by
@@ -45,7 +45,7 @@ pub struct Plan {
     /// Number of sessions, 1 to 4. Default: 3.
     pub sessions: u8,
     /// Final density at full region weight, dots per cm² of scalp, 5 to 400.
-    /// Default: 110 (DOMAIN: a finished scalp reads as 40-120; the shaved look
+    /// Default: 110 (docs/domain.md: a finished scalp reads as 40-120; the shaved look
     /// of `frl-london_037_03.jpg`'s own stubble needs the dense end).
     pub density: DotsPerCm2,
     /// Cumulative share of `density` after each session, increasing, the last
@@ -54,7 +54,7 @@ pub struct Plan {
     /// Apparent diameter of a healed dot, mm, 0.05 to 2: the width at half
     /// its peak of the darkening a lone dot makes (its deposit, drawn at
     /// [`crate::DEPOSIT_SHARE`] of this, plus its scatter halo, seen
-    /// through the pigment blur). Default: 0.5 mm (DOMAIN: 0.3-0.5 mm
+    /// through the pigment blur). Default: 0.5 mm (docs/domain.md: 0.3-0.5 mm
     /// apparent).
     pub dot_diameter: Mm,
     /// Relative standard deviation of the dot diameter, 0 to 0.8. Default: 0.25.
@@ -136,7 +136,7 @@ pub struct Plan {
     /// [`crate::hold_on_scar`]). Default: 0.55.
     pub scar_retention: f32,
     /// The pigment shade and dilution for dots on a scar, whose own colour
-    /// differs from the skin around it (DOMAIN.md, "Scars"); `None` uses
+    /// differs from the skin around it (docs/domain.md, "Scars"); `None` uses
     /// [`Plan::shade`]. Default: none.
     pub scar_shade: Option<Shade>,
     /// Clip the region to the head: what lies on the photo's plain

@@ -18,7 +18,7 @@ pub struct Progress {
 impl Progress {
     /// Progress over `total` jobs.
     pub fn new(total: usize) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && !crate::quiet()).then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
                 ProgressStyle::with_template(
@@ -52,7 +52,7 @@ impl Progress {
                 bar.set_message(format!("{} {}", status_word(r.status), r.name));
                 bar.inc(1);
             }
-            None => eprintln!("{line}"),
+            None => crate::note!("{line}"),
         }
     }
 
@@ -127,8 +127,8 @@ pub fn summary(report: &BatchReport) -> String {
     )
 }
 
-/// Prints the outcome of a batch: each job's dots in a dry run, where the
-/// report went, a summary (stdout), and every failure (stderr).
+/// Prints the outcome of a batch: each job's dots in a dry run and where the
+/// report went (stdout: the results), a summary and every failure (stderr).
 pub fn print_results(report: &BatchReport, report_path: Option<&Path>) {
     if report.dry_run {
         for job in &report.jobs {
@@ -136,9 +136,9 @@ pub fn print_results(report: &BatchReport, report_path: Option<&Path>) {
         }
     }
     if let Some(path) = report_path {
-        println!("report: {}", path.display());
+        println!("{}", path.display());
     }
-    println!("{}", summary(report));
+    crate::note!("{}", summary(report));
     for job in &report.jobs {
         if let Some(e) = &job.error {
             // Errors from a job's own settings already name it.
@@ -165,7 +165,7 @@ impl Spinner {
     /// Starts timing `message` (e.g. "rendering photo.jpg").
     pub fn start(message: String) -> Spinner {
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let thread = std::io::stderr().is_terminal().then(|| {
+        let thread = (std::io::stderr().is_terminal() && !crate::quiet()).then(|| {
             let done = done.clone();
             std::thread::spawn(move || {
                 let step = std::time::Duration::from_millis(50);

@@ -1,7 +1,7 @@
 //! Scars: where the skin holds pigment differently.
 //!
 //! Scar tissue is tougher, smoother and uneven; it often holds less
-//! pigment, and blotchily (DOMAIN.md, "Scars"). A scar is a region of its
+//! pigment, and blotchily (docs/domain.md, "Scars"). A scar is a region of its
 //! own (a mask or a polygon); every dot on it keeps only a share of its
 //! pigment, the *retention*, varied in patches of about 2 mm so the
 //! camouflage is uneven where a real one would be. The photo's own colour

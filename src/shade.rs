@@ -303,7 +303,7 @@ pub fn match_hair(
         }
     }
     // The closest match; on lighter skin practitioners dilute more
-    // (DOMAIN.md, "Colour"), so there the lightest shade within
+    // (docs/domain.md, "Colour"), so there the lightest shade within
     // LIGHT_SKIN_LEEWAY of the closest is taken.
     let closest = tried.iter().map(|t| t.0).fold(f32::INFINITY, f32::min);
     let leeway = if lab(skin).l >= LIGHT_SKIN_L {

@@ -4,7 +4,7 @@
 //! The renderer's dots describe the *healed* look, which is what a client
 //! lives with and what [`Stage::Healed`] shows unchanged. Every other stage
 //! is that look transformed, dot by dot and for the skin around them, by a
-//! [`StageLook`]: the figures come from `DOMAIN.md` ("Healing and fading"):
+//! [`StageLook`]: the figures come from `docs/domain.md` ("Healing and fading"):
 //!
 //! * **Fresh (day 0):** the area looks darker than it will, dots crisp and
 //!   slightly large, redness around them for 1-3 days. Healed dots are "2-3
@@ -20,7 +20,7 @@
 //!   [`retention`] (of what the eye sees: each dot's absorption), and the
 //!   dot grows by 1.5 % a year as the pigment migrates.
 //!
-//! Retention models, anchored on DOMAIN.md's figures:
+//! Retention models, anchored on the figures of docs/domain.md:
 //!
 //! * **Permanent:** `R(t) = R∞ + (1 − R∞)·e^(−t/τ)`, `R∞ = 0.15` ("traces
 //!   never fully disappear"), `τ = 4.5` years: R(5) = 0.43 ("fades slowly

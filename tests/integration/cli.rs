@@ -559,3 +559,431 @@ fn a_render_past_its_dot_budget_is_refused_with_the_estimate() {
     );
     assert!(!dir.path().join("o").exists(), "a dry run writes nothing");
 }
+
+/// Runs the real binary with `args` in `dir`, `input` on its standard input.
+fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smp-render"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Written from another thread, so that a child that stops reading early
+    // cannot block the test.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    o
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// The demo's session images: what `render` writes, in order.
+const DEMO_OUTPUTS: [&str; 5] = [
+    "before.png",
+    "session-1.png",
+    "session-2.png",
+    "session-3.png",
+    "before-after.png",
+];
+
+/// stdout holds the results (the paths written, one a line, nothing else);
+/// the notes go to stderr, and `-q` silences them.
+#[test]
+fn stdout_holds_the_paths_written_and_stderr_the_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join(DEMO_PLAN);
+    let plan = plan.to_str().unwrap();
+    let o = run(dir.path(), &["render", "--plan", plan, "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected: Vec<String> = DEMO_OUTPUTS.iter().map(|f| format!("out/{f}")).collect();
+    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), expected);
+    for p in &expected {
+        assert!(dir.path().join(p).is_file(), "{p} not written");
+    }
+    let err = stderr(&o);
+    for note in [
+        "dots per session: [",
+        "pigment blur: ",
+        "head shape: ",
+        "time: decode ",
+    ] {
+        assert!(err.contains(note), "stderr lacks {note:?}: {err}");
+    }
+    assert!(!err.contains("out/before.png"), "{err}");
+
+    // -q (before or after the subcommand): the same results, a silent stderr.
+    for args in [
+        ["-q", "render", "--plan", plan, "-o", "q1"],
+        ["render", "--quiet", "--plan", plan, "-o", "q2"],
+    ] {
+        let o = run(dir.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).lines().count(), 5, "{args:?}: {}", stdout(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+    // An error still shows under -q.
+    let o = run(
+        dir.path(),
+        &["-q", "render", "missing.jpg", "--px-per-mm", "3"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).starts_with("smp-render: error: "),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o), "");
+
+    // design: the overlay and the plan file; timeline: its images.
+    let o = run(
+        dir.path(),
+        &[
+            "design",
+            "--plan",
+            plan,
+            "--overlay",
+            "d/o.png",
+            "--save-plan",
+            "d/p.toml",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "d/o.png\nd/p.toml\n");
+    assert!(stderr(&o).contains("region: "), "{}", stderr(&o));
+    let o = run(
+        dir.path(),
+        &[
+            "timeline",
+            "--plan",
+            plan,
+            "-o",
+            "t",
+            "--stages",
+            "fresh,healed",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "t/before.png\nt/stage-fresh.png\nt/stage-healed.png\nt/timeline.png\n"
+    );
+    // batch: the report's path; each job and the summary on stderr.
+    std::fs::write(
+        dir.path().join("jobs.toml"),
+        format!("[[job]]\nname = \"a\"\nplan = {plan:?}\nsessions = 1\n"),
+    )
+    .unwrap();
+    let o = run(dir.path(), &["batch", "jobs.toml", "-o", "b"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "b/batch-report.json\n");
+    let err = stderr(&o);
+    assert!(
+        err.contains("job 1 `a`: rendered") && err.contains("1 jobs: 1 rendered"),
+        "{err}"
+    );
+    assert!(dir.path().join("b/a/session-1.png").is_file());
+    let o = run(
+        dir.path(),
+        &["-q", "batch", "jobs.toml", "-o", "b", "--force"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        (stdout(&o).as_str(), stderr(&o).as_str()),
+        ("b/batch-report.json\n", "")
+    );
+}
+
+/// `--json`: one JSON object on stdout, nothing else, with the summary's
+/// fields, for render (and its dry run), design and provenance.
+#[test]
+fn json_summaries_parse_and_hold_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join(DEMO_PLAN);
+    let plan = plan.to_str().unwrap();
+    let o = run(
+        dir.path(),
+        &["render", "--plan", plan, "-o", "out", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON");
+    let dots: Vec<u64> = v["dots_per_session"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap())
+        .collect();
+    assert_eq!(dots.len(), 3, "{v}");
+    assert!(dots.iter().all(|&d| d > 100), "{v}");
+    assert_eq!(v["dots_total"].as_u64(), Some(dots.iter().sum()));
+    assert_eq!(v["sessions"], 3);
+    assert_eq!(v["px_per_mm"], 3.27);
+    assert_eq!(v["shade"]["name"], "soft-black");
+    assert_eq!(v["shade"]["auto"], false);
+    assert!(v["pigment_blur_px"].as_f64().unwrap() >= 0.8, "{v}");
+    assert!(v["head_shape"]
+        .as_str()
+        .unwrap()
+        .starts_with("ellipsoid head"));
+    assert!(v["clipped"]["share"].as_f64().is_some());
+    assert!(v["hair_pixels"].as_u64().unwrap() > 0);
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 0);
+    for k in ["decode", "region", "dots", "composite", "write"] {
+        assert!(v["timings_ms"][k].as_f64().unwrap() >= 0.0, "{k}: {v}");
+    }
+    let outputs: Vec<&str> = v["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = DEMO_OUTPUTS.iter().map(|f| format!("out/{f}")).collect();
+    assert_eq!(outputs, expected);
+    // The text summary said the same on stderr.
+    let total = dots.iter().sum::<u64>();
+    assert!(
+        stderr(&o).contains(&format!("(total {total})")),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(
+        dir.path(),
+        &["render", "--plan", plan, "--dry-run", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["dry_run"], true);
+    let estimated = e["estimate"]["dots"].as_u64().unwrap() as f64;
+    assert!(
+        (estimated / total as f64 - 1.0).abs() < 0.5,
+        "estimate {estimated} for {total} dots"
+    );
+    assert!(e["estimate"]["area_cm2"].as_f64().unwrap() > 1.0);
+
+    let o = run(
+        dir.path(),
+        &["design", "--plan", plan, "--overlay", "d.png", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["overlay"], "d.png");
+    assert!(d["plan"].is_null());
+    let area = d["region_cm2"].as_f64().unwrap();
+    assert!(area > 5.0 && area < 20.0, "{d}");
+    assert_eq!(d["flat_dots"].as_f64().unwrap(), (area * 110.0).round());
+    assert!(dir.path().join("d.png").is_file());
+
+    let o = run(
+        dir.path(),
+        &[
+            "provenance",
+            "--json",
+            "out/session-2.png",
+            "out/before.png",
+        ],
+    );
+    // before.png is the photo: it records nothing, so the exit says so.
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("out/before.png"), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let images = p["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    assert_eq!(images[0]["path"], "out/session-2.png");
+    assert_eq!(images[0]["seed"], 1);
+    assert!(images[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("session 2 of 3"));
+    assert!(images[0]["plan"]
+        .as_str()
+        .unwrap()
+        .contains("px_per_mm = 3.27"));
+    assert!(images[1]["plan"].is_null() && images[1]["description"].is_null());
+    // `-`: the image on stdin, named <stdin>.
+    let png = std::fs::read(dir.path().join("out/session-2.png")).unwrap();
+    let o = run_with_stdin(dir.path(), &["provenance", "-"], &png);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("# <stdin>\n# Simulated preview"), "{text}");
+    assert_eq!(
+        text.split_once("# seed 1\n").unwrap().1,
+        images[0]["plan"].as_str().unwrap()
+    );
+}
+
+/// `-` as the photo reads it from stdin: the same pixels as from the file;
+/// bad input on stdin is named `<stdin>`.
+#[test]
+fn a_photo_on_stdin_renders_as_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_037_03.jpg");
+    let mask = root().join("assets/frl-london_037_03.region.png");
+    let args = |p: &str, out: &str| {
+        vec![
+            "render".to_string(),
+            p.to_string(),
+            "--region".into(),
+            mask.to_str().unwrap().into(),
+            "--px-per-mm".into(),
+            "3.27".into(),
+            "--sessions".into(),
+            "1".into(),
+            "-o".into(),
+            out.into(),
+        ]
+    };
+    let a = args(photo.to_str().unwrap(), "file");
+    let o = run(
+        dir.path(),
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&photo).unwrap();
+    let a = args("-", "stdin");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = run_with_stdin(dir.path(), &a, &bytes);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
+    for f in ["before.png", "session-1.png"] {
+        let from_file = image::open(dir.path().join("file").join(f)).unwrap();
+        let from_stdin = image::open(dir.path().join("stdin").join(f)).unwrap();
+        assert!(from_file.as_bytes() == from_stdin.as_bytes(), "{f} differs");
+    }
+    // Not a photo, a cut-short one, nothing: named <stdin>, no temporary path.
+    for (input, says) in [
+        (&b"not a photo"[..], "could not be determined"),
+        (&bytes[..bytes.len() / 2], "cut short"),
+        (&b""[..], "empty"),
+    ] {
+        let o = run_with_stdin(dir.path(), &a, input);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{says}: accepted");
+        assert!(
+            err.starts_with("smp-render: error: <stdin>: ") && err.contains(says),
+            "{err}"
+        );
+        assert!(!err.contains("smp-render-"), "names its temporary: {err}");
+    }
+    // A saved plan could not name the photo: refused.
+    let mut d = vec![
+        "design",
+        "-",
+        "--px-per-mm",
+        "3.27",
+        "--polygon",
+        "1,1 9,1 9,9",
+    ];
+    d.extend(["--save-plan", "p.toml"]);
+    let o = run_with_stdin(dir.path(), &d, &bytes);
+    assert!(
+        !o.status.success() && stderr(&o).contains("save_plan"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `-` as the output writes the one image (a sheet, a design overlay) to
+/// stdout as PNG; where several files would be written, it is refused.
+#[test]
+fn one_image_goes_to_stdout_and_several_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join(DEMO_PLAN);
+    let plan = plan.to_str().unwrap();
+    let o = run(
+        dir.path(),
+        &["sheet", "--plan", plan, "--layout", "split", "-o", "-"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sheet = image::load_from_memory_with_format(&o.stdout, image::ImageFormat::Png)
+        .expect("stdout is a PNG");
+    let o = run(
+        dir.path(),
+        &["sheet", "--plan", plan, "--layout", "split", "-o", "f"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "f/sheet-split.png\n");
+    let file = image::open(dir.path().join("f/sheet-split.png")).unwrap();
+    assert!(sheet.as_bytes() == file.as_bytes(), "the sheets differ");
+
+    let o = run(dir.path(), &["design", "--plan", plan, "--overlay", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let overlay = image::load_from_memory_with_format(&o.stdout, image::ImageFormat::Png)
+        .expect("stdout is a PNG");
+    assert_eq!((overlay.width(), overlay.height()), (1350, 1350));
+
+    for args in [
+        vec!["render", "--plan", plan, "-o", "-"],
+        vec!["timeline", "--plan", plan, "--out", "-"],
+        vec![
+            "sheet",
+            "--plan",
+            plan,
+            "-o",
+            "-",
+            "--size",
+            "square,portrait",
+        ],
+        vec!["design", "--plan", plan, "--overlay", "-", "--json"],
+    ] {
+        let o = run(dir.path(), &args);
+        assert!(!o.status.success(), "{args:?} accepted");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
+    }
+    // Nothing but the folder `f` was written; no folder named "-".
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["f"]);
+}
+
+/// Shell completions and the manual page, on stdout.
+#[test]
+fn completions_and_man_page_are_printed() {
+    let o = run(Path::new("."), &["completions", "bash"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bash = stdout(&o);
+    assert!(
+        bash.contains("complete -F") && bash.contains("smp-render"),
+        "{bash}"
+    );
+    for word in [
+        "render",
+        "design",
+        "provenance",
+        "completions",
+        "--quiet",
+        "--json",
+    ] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let o = run(Path::new("."), &["completions", shell]);
+        assert!(
+            o.status.success() && stdout(&o).contains("render"),
+            "{shell}"
+        );
+    }
+    let o = run(Path::new("."), &["completions", "tcsh"]);
+    assert!(!o.status.success());
+    let o = run(Path::new("."), &["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let man = stdout(&o);
+    assert!(man.starts_with(".ie") || man.contains("\n.TH "), "{man}");
+    assert!(man.contains(".TH smp-render 1"), "{man}");
+    for word in ["render", "provenance", "quiet", "threads"] {
+        assert!(man.contains(word), "the man page lacks {word}");
+    }
+}

@@ -217,7 +217,7 @@ fn design_overlay_and_saved_plan_render_the_same() {
     args.extend(opts);
     let o = run(dir.path(), &args);
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = String::from_utf8_lossy(&o.stderr);
     assert!(
         out.contains("hairline: defined style, transition 1.0 mm"),
         "{out}"
@@ -288,7 +288,7 @@ fn hairline_options_reach_presets_and_bad_hairlines_are_named() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = String::from_utf8_lossy(&o.stderr);
     assert!(
         out.contains("hairline: defined style, transition 5.0 mm"),
         "{out}"

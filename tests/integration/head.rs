@@ -4,7 +4,7 @@ use crate::util::{root, run, stderr, SHIPPED};
 
 /// The clipped share, %, that a render printed.
 fn clipped_share(o: &std::process::Output) -> f64 {
-    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    let said = String::from_utf8_lossy(&o.stderr).into_owned();
     said.split("region clipped to the head: ")
         .nth(1)
         .and_then(|s| s.split(" %").next())

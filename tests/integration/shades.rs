@@ -138,7 +138,7 @@ fn without_a_shade_the_client_gets_one_that_fits() {
             &a.iter().map(String::as_str).collect::<Vec<_>>(),
         );
         assert!(o.status.success(), "{}", stderr(&o));
-        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let out = String::from_utf8_lossy(&o.stderr).into_owned();
         let line = out
             .lines()
             .find(|l| l.starts_with("shade auto: "))
@@ -150,7 +150,7 @@ fn without_a_shade_the_client_gets_one_that_fits() {
             &a.iter().map(String::as_str).collect::<Vec<_>>(),
         );
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(!String::from_utf8_lossy(&o.stdout).contains("shade auto"));
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("shade auto"));
         let before = {
             let img = image::open(dir.path().join("default/before.png"))
                 .unwrap()
@@ -191,7 +191,7 @@ fn without_a_shade_the_client_gets_one_that_fits() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = String::from_utf8_lossy(&o.stderr);
     let line = out
         .lines()
         .find(|l| l.starts_with("shade: "))

@@ -35,8 +35,8 @@ fn density_and_elongation_rise_toward_the_top_silhouette() {
         ],
     );
     assert!(o.status.success(), "{}", crate::util::stderr(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("head shape: ellipsoid head"), "{stdout}");
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("head shape: ellipsoid head"), "{said}");
     let dots = read_dots(&csv);
 
     // The same region and shape, from the library.
@@ -225,7 +225,7 @@ fn scale_from_the_head_outline_matches_the_measured_scales() {
             ],
         );
         assert!(o.status.success(), "{}", crate::util::stderr(&o));
-        let out = String::from_utf8_lossy(&o.stdout);
+        let out = String::from_utf8_lossy(&o.stderr);
         let line = out
             .lines()
             .find(|l| l.starts_with("scale: "))

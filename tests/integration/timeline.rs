@@ -1,4 +1,4 @@
-//! Healing and fading: each stage of the shipped demo looks as DOMAIN.md
+//! Healing and fading: each stage of the shipped demo looks as docs/domain.md
 //! describes it, relative to the healed look.
 
 use image::RgbImage;
