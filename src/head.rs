@@ -372,7 +372,7 @@ impl Backdrop {
     /// beside it (the mean of the pixels within two flood cells that are
     /// clearly unlike the backdrop). A pixel lighter than the backdrop
     /// where the head is darker (the bright rim a backlit outline has) is
-    /// backdrop; shares under [`COVER_NOISE`] are taken for noise.
+    /// backdrop; shares under `COVER_NOISE` are taken for noise.
     pub fn cover(&self, photo: &RgbImage, region: &Region) -> HeadCover {
         let (reached, means, gw, cell) = (&self.reached, &self.means, self.gw, self.cell);
         let gh = (reached.len() / gw as usize) as u32;

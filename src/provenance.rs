@@ -16,7 +16,7 @@
 //!   and the print resolution in the JFIF header.
 //!
 //! PNG chunks are written by the `png` encoder's own chunk writers (the
-//! encoder `image` uses, with its settings: [`encode_png`]); JPEG segments
+//! encoder `image` uses, with its settings: `encode_png`); JPEG segments
 //! are spliced into `jpeg-encoder`'s bytes after `SOI` and the JFIF `APP0`,
 //! as it writes no comments. One reader ([`read_provenance`]) reads both.
 //!
