@@ -272,7 +272,7 @@ pub(crate) fn take_out(
         .map(|&(x, y, l)| (x, y, l, share(x, y)))
         .collect();
     let kept = region
-        .scaled_within_bounds(&factor, what)?
+        .scaled_by(factor, what)?
         .with_kept(crate::region::Kept::new(light));
     Ok((kept, report, strands))
 }
