@@ -115,16 +115,31 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
     let gy1 = (rect.y1 as i64 + LOCAL + 1).min(h);
     let gw = (gx1 - gx0) as usize;
     let gh = (gy1 - gy0) as usize;
-    let lum: Vec<f32> = (0..gw * gh)
-        .into_par_iter()
-        .map(|i| {
-            let (x, y) = (gx0 + (i % gw) as i64, gy0 + (i / gw) as i64);
-            luminance(photo.get_pixel(x as u32, y as u32))
-        })
-        .collect();
+    // The sum of each pixel's row of its 9 × 9 neighbourhood (a 9-wide
+    // sum of luminance, clipped at the grid's edges): the neighbourhood's
+    // mean adds 9 of these instead of 81 luminances, in the same order, so
+    // to the same value. A pixel's own luminance is looked up again when
+    // needed rather than kept for the whole grid.
+    let hsum: Vec<f32> = {
+        let mut hsum = vec![0.0f32; gw * gh];
+        hsum.par_chunks_mut(gw.max(1)).enumerate().for_each_init(
+            Vec::new,
+            |row_lum: &mut Vec<f32>, (j, out)| {
+                let y = gy0 + j as i64;
+                row_lum.clear();
+                row_lum.extend((gx0..gx1).map(|x| luminance(photo.get_pixel(x as u32, y as u32))));
+                for (x, o) in out.iter_mut().enumerate() {
+                    let x0 = (x as i64 - LOCAL).max(0) as usize;
+                    let x1 = (x as i64 + LOCAL + 1).min(gw as i64) as usize;
+                    *o = row_lum[x0..x1].iter().sum::<f32>();
+                }
+            },
+        );
+        hsum
+    };
     let rw = rect.width() as usize;
     let rh = rect.height() as usize;
-    let at = |x: i64, y: i64| lum[y as usize * gw + x as usize];
+    let at = |x: i64, y: i64| luminance(photo.get_pixel((x + gx0) as u32, (y + gy0) as u32));
     // The mean of the 9 × 9 neighbourhood (grid coordinates).
     let local = |x: i64, y: i64| {
         let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
@@ -132,9 +147,7 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
             (x + LOCAL + 1).min(gw as i64) as usize,
             (y + LOCAL + 1).min(gh as i64) as usize,
         );
-        let s: f32 = (y0..y1)
-            .map(|yy| lum[yy * gw + x0..yy * gw + x1].iter().sum::<f32>())
-            .sum();
+        let s: f32 = (y0..y1).map(|yy| hsum[yy * gw + x as usize]).sum();
         s / ((x1 - x0) * (y1 - y0)) as f32
     };
     let grid = |i: usize| {
