@@ -98,9 +98,10 @@ case $what in
     done < <(inputs 1 3 12 24 48)
     ;;
   dots)
-    # The 12 MP case at a coarser scale: the same polygon holds more dots.
+    # The 12 MP case at other scales: the same polygon holds about 10,000,
+    # 100,000 and 1,000,000 dots (after clipping to the head).
     read -r _ photo _ poly < <(inputs 12)
-    for d in "10k 19" "100k 6" "1M 1.9"; do
+    for d in "10k 16.5" "100k 4.15" "1M 1.32"; do
       set -- $d
       pair "dots-$1" "$photo" --polygon "$poly" --px-per-mm "$2"
     done
@@ -109,9 +110,10 @@ case $what in
     read -r _ photo ppm poly < <(inputs 12)
     jobs="$DIR/jobs.toml"
     : > "$jobs"
+    toml_poly="[$(echo "$poly" | sed 's/\([0-9.]*\),\([0-9.]*\)/[\1, \2]/g; s/\] \[/], [/g')]"
     for i in $(seq 1 20); do
-      printf '[[job]]\nname = "j%s"\nphoto = "%s"\npolygon = "%s"\npx_per_mm = %s\nseed = %s\n' \
-        "$i" "$photo" "$poly" "$ppm" "$i" >> "$jobs"
+      printf '[[job]]\nname = "j%s"\nphoto = "%s"\npolygon = %s\npx_per_mm = %s\nseed = %s\n' \
+        "$i" "$photo" "$toml_poly" "$ppm" "$i" >> "$jobs"
     done
     for i in $(seq 1 "$runs"); do
       measure batch20 batch "$BIN" --threads 2 batch "$jobs" --out "$DIR/out-batch" --force | tee -a "$log"

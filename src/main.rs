@@ -17,6 +17,20 @@ use progress::Progress;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+extern "C" {
+    /// mimalloc's `mi_option_set` (mimalloc.h), linked with the allocator.
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (mimalloc.h).
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+/// How long freed memory stays with mimalloc before it goes back to the
+/// kernel, ms. mimalloc 3's default, 1000 ms, outlasts a render's stages,
+/// so the memory of one stage (the region's buffers) was still held while
+/// the next (the whole images being encoded) took fresh pages: at 100 ms
+/// the peak of a 12 MP render fell from 222-238 to 180-188 MB, for
+/// 0.02-0.05 s more system time (issue #17).
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
+
 fn main() -> ExitCode {
     // Rust ignores SIGPIPE, so printing to a closed pipe (`… | head`)
     // would panic; the default action ends the process quietly instead.
@@ -36,6 +50,11 @@ fn main() -> ExitCode {
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: setting an option takes plain integers; mimalloc reads it
+        // when it next considers purging.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
