@@ -16,6 +16,9 @@
 //! * `region/preset_shaved_16mp`: laying out the `shaved` preset (head
 //!   fit, hairline, weights, fade to the silhouette) on a shipped front view
 //!   enlarged to 4000 × 4000, as a phone or camera photo of the same head.
+//! * `region/head_cover_12mp`: the head's share of each pixel of issue
+//!   #17's 12 MP region (2600 × 1400 px, its sides on the backdrop), the
+//!   part of clipping a region to the head that looks at every pixel.
 //! * `studio/*`: the studio's live re-render of a 2 MP preview (the 12 MP
 //!   photo the studio would be given, `frl-london_037_03` enlarged, at the
 //!   studio's preview size) with a hairline design, through the staged
@@ -39,10 +42,10 @@ use criterion::{
 };
 use image::RgbImage;
 use smp_render::{
-    decode_photo, encode_image, make_dots, render_preview, sample, sampler_params, Design, Dot,
-    DotsPerCm2, Format, HairlineDesign, HairlineLook, HairlineStyle, Limits, PigmentLayer,
-    Pipeline, Plan, Preset, PresetDesign, Rect, Redone, Region, RegionSource, SamplePoint, Scale,
-    Sessions, Shade, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
+    decode_photo, encode_image, head_cover, make_dots, render_preview, sample, sampler_params,
+    Analysis, Design, Dot, DotsPerCm2, Format, HairlineDesign, HairlineLook, HairlineStyle, Limits,
+    PigmentLayer, Pipeline, Plan, Preset, PresetDesign, Rect, Redone, Region, RegionSource,
+    SamplePoint, Scale, Sessions, Shade, DEFAULT_FRONTAL_MM, DEFAULT_PATCH_MM,
 };
 
 /// The allocator the `smp-render` binary uses.
@@ -329,6 +332,39 @@ fn region(c: &mut Criterion) {
                     .expect("layout"),
             )
         })
+    });
+    g.finish();
+    head_cover_12mp(c);
+}
+
+/// `region/head_cover_12mp`: the head's share of every pixel of issue
+/// #17's region (`examples/perf_inputs`: `frl-london_037_03` enlarged to
+/// 4000 × 4000, its 4000 × 3000 rows from row 300, a 2600 × 1400 px
+/// hexagon over the top of the head, its sides on the backdrop, feathered
+/// 6 mm at 15 px/mm), the backdrop's flood found once beforehand.
+fn head_cover_12mp(c: &mut Criterion) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/photos/frl-london_037_03.jpg"
+    );
+    let small = image::open(path).expect("shipped photo").to_rgb8();
+    let big = image::imageops::resize(&small, 4000, 4000, image::imageops::FilterType::Triangle);
+    let photo = image::imageops::crop_imm(&big, 0, 300, 4000, 3000).to_image();
+    let polygon = [
+        [700.0, 900.0],
+        [1300.0, 200.0],
+        [2700.0, 200.0],
+        [3300.0, 900.0],
+        [2700.0, 1600.0],
+        [1300.0, 1600.0],
+    ];
+    let region = Region::from_polygon(&polygon, (4000, 3000), 90.0).expect("polygon");
+    let scene = Analysis::new(photo);
+    scene.warm();
+    let mut g = heavy(c, "region", Duration::from_secs(8));
+    g.throughput(Throughput::Elements(region.bounded_weights().len() as u64));
+    g.bench_function("head_cover_12mp", |b| {
+        b.iter(|| black_box(head_cover(black_box(&scene), &region)))
     });
     g.finish();
 }

@@ -115,16 +115,31 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
     let gy1 = (rect.y1 as i64 + LOCAL + 1).min(h);
     let gw = (gx1 - gx0) as usize;
     let gh = (gy1 - gy0) as usize;
-    let lum: Vec<f32> = (0..gw * gh)
-        .into_par_iter()
-        .map(|i| {
-            let (x, y) = (gx0 + (i % gw) as i64, gy0 + (i / gw) as i64);
-            luminance(photo.get_pixel(x as u32, y as u32))
-        })
-        .collect();
+    // The sum of each pixel's row of its 9 × 9 neighbourhood (a 9-wide
+    // sum of luminance, clipped at the grid's edges): the neighbourhood's
+    // mean adds 9 of these instead of 81 luminances, in the same order, so
+    // to the same value. A pixel's own luminance is looked up again when
+    // needed rather than kept for the whole grid.
+    let hsum: Vec<f32> = {
+        let mut hsum = vec![0.0f32; gw * gh];
+        hsum.par_chunks_mut(gw.max(1)).enumerate().for_each_init(
+            Vec::new,
+            |row_lum: &mut Vec<f32>, (j, out)| {
+                let y = gy0 + j as i64;
+                row_lum.clear();
+                row_lum.extend((gx0..gx1).map(|x| luminance(photo.get_pixel(x as u32, y as u32))));
+                for (x, o) in out.iter_mut().enumerate() {
+                    let x0 = (x as i64 - LOCAL).max(0) as usize;
+                    let x1 = (x as i64 + LOCAL + 1).min(gw as i64) as usize;
+                    *o = row_lum[x0..x1].iter().sum::<f32>();
+                }
+            },
+        );
+        hsum
+    };
     let rw = rect.width() as usize;
     let rh = rect.height() as usize;
-    let at = |x: i64, y: i64| lum[y as usize * gw + x as usize];
+    let at = |x: i64, y: i64| luminance(photo.get_pixel((x + gx0) as u32, (y + gy0) as u32));
     // The mean of the 9 × 9 neighbourhood (grid coordinates).
     let local = |x: i64, y: i64| {
         let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
@@ -132,9 +147,7 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
             (x + LOCAL + 1).min(gw as i64) as usize,
             (y + LOCAL + 1).min(gh as i64) as usize,
         );
-        let s: f32 = (y0..y1)
-            .map(|yy| lum[yy * gw + x0..yy * gw + x1].iter().sum::<f32>())
-            .sum();
+        let s: f32 = (y0..y1).map(|yy| hsum[yy * gw + x as usize]).sum();
         s / ((x1 - x0) * (y1 - y0)) as f32
     };
     let grid = |i: usize| {
@@ -210,62 +223,71 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
         let p = photo.get_pixel((x + gx0) as u32, (y + gy0) as u32).0;
         [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]]
     };
-    let fringe: Vec<(f32, Option<[f32; 3]>)> = (0..rw * rh)
-        .into_par_iter()
-        .map(|i| {
-            if strand[i] {
-                return (1.0, None);
+    // The share of each pixel row by row, and the light of the few a
+    // strand covers in part: a list of them rather than an optional light
+    // for every pixel of the rectangle (20 bytes a pixel, 73 MB at 12 MP).
+    let fringe = |i: usize| -> (f32, Option<[f32; 3]>) {
+        if strand[i] {
+            return (1.0, None);
+        }
+        let (x, y) = ((i % rw) as i64, (i / rw) as i64);
+        let (mut hair, mut n) = ([0.0f32; 3], 0.0f32);
+        for (dx, dy) in NEIGHBOURS {
+            let (nx, ny) = (x + dx, y + dy);
+            if nx < 0 || ny < 0 || nx >= rw as i64 || ny >= rh as i64 {
+                continue;
             }
-            let (x, y) = ((i % rw) as i64, (i / rw) as i64);
-            let (mut hair, mut n) = ([0.0f32; 3], 0.0f32);
-            for (dx, dy) in NEIGHBOURS {
-                let (nx, ny) = (x + dx, y + dy);
-                if nx < 0 || ny < 0 || nx >= rw as i64 || ny >= rh as i64 {
-                    continue;
+            if strand[ny as usize * rw + nx as usize] {
+                let (qx, qy) = grid(ny as usize * rw + nx as usize);
+                let l = lin(qx, qy);
+                for c in 0..3 {
+                    hair[c] += l[c];
                 }
-                if strand[ny as usize * rw + nx as usize] {
-                    let (qx, qy) = grid(ny as usize * rw + nx as usize);
-                    let l = lin(qx, qy);
-                    for c in 0..3 {
-                        hair[c] += l[c];
-                    }
-                    n += 1.0;
-                }
+                n += 1.0;
             }
-            if n == 0.0 {
-                return (0.0, None);
-            }
-            let hair = [hair[0] / n, hair[1] / n, hair[2] / n];
-            let hl = 0.2126 * hair[0] + 0.7152 * hair[1] + 0.0722 * hair[2];
-            let (gx, gy) = grid(i);
-            let (l, skin_here) = (at(gx, gy), local(gx, gy));
-            let share = if (skin_here - hl).abs() > 1e-4 {
-                ((skin_here - l) / (skin_here - hl)).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            if share <= 0.0 {
-                (0.0, None)
-            } else {
-                // Never more than the whole pixel: at full share it is strand.
-                let share = share.min(0.99);
-                (
-                    share,
-                    Some([share * hair[0], share * hair[1], share * hair[2]]),
-                )
-            }
-        })
-        .collect();
-    let light = fringe
-        .iter()
+        }
+        if n == 0.0 {
+            return (0.0, None);
+        }
+        let hair = [hair[0] / n, hair[1] / n, hair[2] / n];
+        let hl = 0.2126 * hair[0] + 0.7152 * hair[1] + 0.0722 * hair[2];
+        let (gx, gy) = grid(i);
+        let (l, skin_here) = (at(gx, gy), local(gx, gy));
+        let share = if (skin_here - hl).abs() > 1e-4 {
+            ((skin_here - l) / (skin_here - hl)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        if share <= 0.0 {
+            (0.0, None)
+        } else {
+            // Never more than the whole pixel: at full share it is strand.
+            let share = share.min(0.99);
+            (
+                share,
+                Some([share * hair[0], share * hair[1], share * hair[2]]),
+            )
+        }
+    };
+    let mut share = vec![0.0f32; rw * rh];
+    let light: Vec<Vec<(u32, u32, [f32; 3])>> = share
+        .par_chunks_mut(rw.max(1))
         .enumerate()
-        .filter_map(|(i, &(_, l))| {
-            l.map(|l| (rect.x0 + (i % rw) as u32, rect.y0 + (i / rw) as u32, l))
+        .map(|(row, out)| {
+            let mut light = Vec::new();
+            for (col, s) in out.iter_mut().enumerate() {
+                let (v, l) = fringe(row * rw + col);
+                *s = v;
+                if let Some(l) = l {
+                    light.push((rect.x0 + col as u32, rect.y0 + row as u32, l));
+                }
+            }
+            light
         })
         .collect();
     HairCover {
-        share: fringe.into_iter().map(|(s, _)| s).collect(),
-        light,
+        share,
+        light: light.into_iter().flatten().collect(),
     }
 }
 

@@ -37,8 +37,9 @@ use crate::optics::estimate_blur;
 use crate::plan::Plan;
 use crate::region::{Rect, Region};
 use crate::render::{
-    composite_with_scar, composite_with_scar_upto, fit_head, pigment_blur, place_points,
-    prepare_region, resolve_shade, stage_dots, BuiltRegion, RegionSource,
+    composite_with_scar, composite_with_scar_crops, composite_with_scar_upto, fit_head,
+    pigment_blur, place_points, prepare_region, resolve_shade, stage_dots, BuiltRegion,
+    RegionSource,
 };
 use crate::sampling::SamplePoint;
 use crate::scar::hold_on_scar;
@@ -356,8 +357,13 @@ impl PointsKey {
 /// A render's result.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// The session images asked for: every session's, or the one.
+    /// The session images asked for: every session's, or the one; each
+    /// the part of the photo at [`Rendered::within`].
     pub images: Vec<RgbImage>,
+    /// Where the images lie in the photo: the whole frame, or for
+    /// [`Pipeline::render_crops`] the region's bounds (every pixel outside
+    /// them is the photo's).
+    pub within: Rect,
     /// Every dot of the treatment, ordered by session.
     pub dots: Vec<Dot>,
     /// Blur applied to the pigment layer, px.
@@ -450,6 +456,27 @@ impl Pipeline {
         which: Sessions,
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Option<Rendered>> {
+        self.render_within(design, which, stop, false)
+    }
+
+    /// Every session, each image cut to the region's bounds
+    /// ([`Rendered::within`]; the whole frame when a scar shade is
+    /// layered on): the same pixels as [`Pipeline::render`]'s there, in a
+    /// fraction of the memory, for a caller that takes the rest from the
+    /// photo (as [`crate::run_job`] does, one whole image at a time).
+    pub fn render_crops(&self, design: &Design) -> Result<Rendered> {
+        Ok(self
+            .render_within(design, Sessions::All, &|| false, true)?
+            .expect("never stopped"))
+    }
+
+    fn render_within(
+        &self,
+        design: &Design,
+        which: Sessions,
+        stop: &(dyn Fn() -> bool + Sync),
+        crops: bool,
+    ) -> Result<Option<Rendered>> {
         let clock = Instant::now();
         let (stage, region_fresh) = self.region(design)?;
         let region_time = if region_fresh {
@@ -506,8 +533,14 @@ impl Pipeline {
             return Ok(None);
         }
         let clock = Instant::now();
-        let images = match which {
-            Sessions::All => composite_with_scar(
+        let frame = Rect {
+            x0: 0,
+            y0: 0,
+            x1: scene.photo().width(),
+            y1: scene.photo().height(),
+        };
+        let (within, images) = match which {
+            Sessions::All if crops => composite_with_scar_crops(
                 scene.photo(),
                 &stage.region,
                 &plan,
@@ -515,6 +548,18 @@ impl Pipeline {
                 &dots,
                 blur,
                 design.scar.as_ref(),
+            ),
+            Sessions::All => (
+                frame,
+                composite_with_scar(
+                    scene.photo(),
+                    &stage.region,
+                    &plan,
+                    design.scale,
+                    &dots,
+                    blur,
+                    design.scar.as_ref(),
+                ),
             ),
             Sessions::Only(k) => {
                 let k = k.clamp(1, plan.sessions);
@@ -532,15 +577,18 @@ impl Pipeline {
                     session_strengths: None,
                     ..plan.clone()
                 };
-                composite_with_scar_upto(
-                    scene.photo(),
-                    &stage.region,
-                    &plan_k,
-                    design.scale,
-                    &upto,
-                    blur,
-                    design.scar.as_ref(),
-                    true,
+                (
+                    frame,
+                    composite_with_scar_upto(
+                        scene.photo(),
+                        &stage.region,
+                        &plan_k,
+                        design.scale,
+                        &upto,
+                        blur,
+                        design.scar.as_ref(),
+                        true,
+                    ),
                 )
             }
         };
@@ -548,6 +596,7 @@ impl Pipeline {
         dots.shrink_to_fit();
         Ok(Some(Rendered {
             images,
+            within,
             dots,
             blur,
             shade_match,

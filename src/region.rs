@@ -190,12 +190,16 @@ impl Region {
         }
         let b = nonzero_bounds(ww, &weights).ok_or_else(empty)?;
         let row = ww as usize;
-        // Reserved whole: a collected flat_map would grow (and copy) as it goes.
-        let mut cropped = Vec::with_capacity(b.width() as usize * b.height() as usize);
-        for y in b.y0..b.y1 {
-            let start = y as usize * row;
-            cropped.extend_from_slice(&weights[start + b.x0 as usize..start + b.x1 as usize]);
+        // Cut to the bounds in place: each row moves toward the start (or
+        // stays), so no second buffer of the window's size is touched.
+        let bw = b.width() as usize;
+        for (j, y) in (b.y0..b.y1).enumerate() {
+            let start = y as usize * row + b.x0 as usize;
+            weights.copy_within(start..start + bw, j * bw);
         }
+        weights.truncate(bw * b.height() as usize);
+        weights.shrink_to_fit();
+        let cropped = weights;
         let total_weight = cropped
             .par_chunks(b.width() as usize)
             .map(|r| r.iter().map(|&w| w as f64).sum::<f64>())
@@ -397,14 +401,18 @@ impl Region {
     /// [`Region::bounded_weights`]); the bounds shrink to what is left, and
     /// `what` names the result in the error if nothing is.
     pub fn scaled_within_bounds(&self, factor: &[f32], what: &str) -> Result<Region> {
+        self.scaled_by(factor.to_vec(), what)
+    }
+
+    /// [`Region::scaled_within_bounds`], the factors' buffer becoming the
+    /// new weights (no third buffer of the bounds' size).
+    pub(crate) fn scaled_by(&self, mut factor: Vec<f32>, what: &str) -> Result<Region> {
         assert_eq!(factor.len(), self.weights.len(), "one factor per weight");
-        let weights: Vec<f32> = self
-            .weights
-            .par_iter()
-            .zip(factor)
-            .map(|(w, f)| w * f)
-            .collect();
-        Region::from_window(self.width, self.height, self.bounds, weights, 0.0, what)
+        factor
+            .par_iter_mut()
+            .zip(&self.weights)
+            .for_each(|(f, w)| *f *= w);
+        Region::from_window(self.width, self.height, self.bounds, factor, 0.0, what)
     }
 
     /// This region with each weight multiplied by `other`'s at the same
@@ -420,7 +428,7 @@ impl Region {
                 other.weight_at(x as f32 + 0.5, y as f32 + 0.5)
             })
             .collect();
-        self.scaled_within_bounds(&factor, what)
+        self.scaled_by(factor, what)
     }
 
     /// The weights of row `y` from column `x0` to `x1` (exclusive), all

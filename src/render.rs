@@ -318,7 +318,7 @@ fn place_centres(
         .collect();
     let top = relative.iter().copied().fold(1.0f32, f32::max);
     relative.par_iter_mut().for_each(|f| *f /= top);
-    let Ok(dense) = region.scaled_within_bounds(&relative, "the region on the head's shape") else {
+    let Ok(dense) = region.scaled_by(relative, "the region on the head's shape") else {
         return pair_up(sample(region, &params), region, plan, scale, None);
     };
     let params = SamplerParams {
@@ -390,13 +390,34 @@ fn composite_upto(
     blur: f32,
     last_only: bool,
 ) -> Vec<RgbImage> {
+    let (r, crops) = composite_crops(photo, region, plan, scale, dots, blur, last_only);
+    crops
+        .iter()
+        .map(|crop| {
+            let mut out = photo.clone();
+            crate::composite::paste(&mut out, crop, r);
+            out
+        })
+        .collect()
+}
+
+/// [`composite_upto`]'s images cut to the region's bounds, with them.
+fn composite_crops(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    dots: &[Dot],
+    blur: f32,
+    last_only: bool,
+) -> (Rect, Vec<RgbImage>) {
     let look = StageLook::of(plan.stage, plan.pigment);
     let erythema = (look.redness > 0.0).then(|| Erythema {
         strength: look.redness,
         patch_px: scale.px(Mm(ERYTHEMA_PATCH_MM)),
         seed: plan.seed,
     });
-    crate::composite::composite_upto(
+    crate::composite::composite_crops(
         photo,
         region,
         dots,
@@ -407,6 +428,30 @@ fn composite_upto(
         erythema.as_ref(),
         plan.matte,
     )
+}
+
+/// [`composite_with_scar`]'s images cut to the region's bounds, with them
+/// (the whole frame when the scar has a shade of its own).
+pub(crate) fn composite_with_scar_crops(
+    photo: &RgbImage,
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    dots: &[Dot],
+    blur: f32,
+    scar: Option<&Region>,
+) -> (Rect, Vec<RgbImage>) {
+    if scar.is_some() && plan.scar_shade.is_some() {
+        let frame = Rect {
+            x0: 0,
+            y0: 0,
+            x1: photo.width(),
+            y1: photo.height(),
+        };
+        let images = composite_with_scar(photo, region, plan, scale, dots, blur, scar);
+        return (frame, images);
+    }
+    composite_crops(photo, region, plan, scale, dots, blur, false)
 }
 
 /// [`composite_sessions`] with the dots on `scar` (weight ≥ ½ there) in
@@ -1162,20 +1207,25 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let (before, rendered) = rayon::join(
         || encode_image(pipeline.photo(), job.format, job.quality, &outputs[0]),
         || -> Result<_> {
-            let r = pipeline.render(&design, Sessions::All)?;
+            let r = pipeline.render_crops(&design)?;
             let (stage, _) = pipeline.region(&design)?;
             Ok((r, stage))
         },
     );
     let (r, stage) = rendered?;
-    let photo = pipeline.photo();
-    let (dots, blur, sessions, shade_match) = (r.dots, r.blur, r.images, r.shade_match);
-    let (hair_pixels, clipped, head, region_note) = (
+    let (dots, blur, crops, within, shade_match) =
+        (r.dots, r.blur, r.images, r.within, r.shade_match);
+    let (hair_pixels, clipped, head, region_note, region_bounds) = (
         stage.hair_pixels,
         stage.clipped,
         stage.head,
         stage.built.note.clone(),
+        stage.region.bounds(),
     );
+    // The region and the points are not needed again: their memory goes
+    // back before the outputs are made.
+    drop(stage);
+    let photo = &pipeline.into_photo();
     let [region_time, dots_time, composite_time] = [r.region_time, r.dots_time, r.composite_time];
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
@@ -1191,14 +1241,19 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         n,
         if n == 1 { "" } else { "s" }
     );
-    // The notice is drawn in place (a corner of each image), so no image
-    // is copied for it; the sheet shows it on its after-half too.
-    let mut sessions = sessions;
-    let unmarked =
-        (job.frame == Frame::Scalp && job.simulated_label).then(|| sessions[n - 1].clone());
-    if job.simulated_label {
-        sessions.par_iter_mut().for_each(simulated_mark);
-    }
+    // Each session's image is the photo with its crop of the region's
+    // bounds pasted in, made whole only while it is encoded: two whole
+    // frames at a time on two threads rather than every session's and a
+    // copy, and no fresh pages for the rest. The notice is drawn on it
+    // there; the sheet shows it on its after-half too.
+    let whole = |crop: &RgbImage, mark: bool| {
+        let mut img = photo.clone();
+        crate::composite::paste(&mut img, crop, within);
+        if mark {
+            simulated_mark(&mut img);
+        }
+        img
+    };
     // The sheet frames the treated area with context (as `--crop scalp`
     // cuts it), unless asked for the whole photo.
     let frame = match job.frame {
@@ -1207,38 +1262,64 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             Crop::Scalp {
                 margin: DEFAULT_SCALP_MARGIN,
             }
-            .rect(
-                photo.dimensions(),
-                Some(stage.region.bounds()),
-                "before-after",
-            )?,
+            .rect(photo.dimensions(), Some(region_bounds), "before-after")?,
         ),
     };
     let crop_to = |img: &RgbImage, r: Rect| {
         image::imageops::crop_imm(img, r.x0, r.y0, r.width(), r.height()).to_image()
     };
+    // `f` of the last session, unmarked: the photo's pixels there with the
+    // part of the last crop that falls inside.
+    let last_within = |f: Rect| {
+        let mut out = crop_to(photo, f);
+        let last = &crops[n - 1];
+        let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
+        let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
+        if x0 < x1 && y0 < y1 {
+            let part =
+                image::imageops::crop_imm(last, x0 - within.x0, y0 - within.y0, x1 - x0, y1 - y0)
+                    .to_image();
+            let at = Rect {
+                x0: x0 - f.x0,
+                y0: y0 - f.y0,
+                x1: x1 - f.x0,
+                y1: y1 - f.y0,
+            };
+            crate::composite::paste(&mut out, &part, at);
+        }
+        out
+    };
     let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
-    for (k, img) in sessions.iter().enumerate().rev() {
-        images.push((outputs[k + 1].clone(), Some(img)));
+    for (k, crop) in crops.iter().enumerate().rev() {
+        images.push((outputs[k + 1].clone(), Some(crop)));
     }
     let written: Vec<Result<()>> = images
         .par_iter()
         .with_max_len(1)
         .enumerate()
-        .map(|(i, (path, img))| match img {
-            Some(img) => encode_write(path, img, &format!("session {} of {n}", n + 1 - i)),
+        .map(|(i, (path, crop))| match crop {
+            Some(crop) => encode_write(
+                path,
+                &whole(crop, job.simulated_label),
+                &format!("session {} of {n}", n + 1 - i),
+            ),
             None => {
                 let sheet = match frame {
                     Some(f) => {
                         // Cut from the unmarked image, then marked: the
                         // notice stays in the sheet's after half.
-                        let mut after = crop_to(unmarked.as_ref().unwrap_or(&sessions[n - 1]), f);
+                        let mut after = last_within(f);
                         if job.simulated_label {
                             simulated_mark(&mut after);
                         }
                         side_by_side(&crop_to(photo, f), "Before", &after, &after_label)
                     }
-                    None => side_by_side(photo, "Before", &sessions[n - 1], &after_label),
+                    None => side_by_side(
+                        photo,
+                        "Before",
+                        &whole(&crops[n - 1], job.simulated_label),
+                        &after_label,
+                    ),
                 };
                 encode_write(path, &sheet, &format!("before and after {n} sessions"))
             }
@@ -1252,15 +1333,12 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         write_atomic(csv, &dots_csv(&dots))?;
     }
     t.write = clock.elapsed();
-    let preview = Preview {
-        sessions,
-        dots,
-        blur,
-        head,
-    };
+    let dots_per_session = (1..=n as u8)
+        .map(|k| dots.iter().filter(|d| d.session == k).count())
+        .collect();
     Ok(JobReport {
         outputs,
-        dots_per_session: preview.dots_per_session(),
+        dots_per_session,
         blur,
         shade_match,
         hair_pixels,
