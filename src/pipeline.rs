@@ -788,8 +788,11 @@ fn estimate(photo: &RgbImage, stage: &RegionStage, design: &Design) -> Estimate 
     let dots = (mm2 * plan.density.per_mm2() as f64).ceil() as u64;
     let (w, h) = photo.dimensions();
     let image = w as u64 * h as u64 * 3;
-    // The photo, every session's image, the before/after sheet (two wide).
-    let images = image * (1 + plan.sessions as u64 + 2);
+    let crop = b.width() as u64 * b.height() as u64 * 3;
+    // The photo and two whole images being encoded at a time; every
+    // session's image as a crop of the region's bounds, and the
+    // before/after sheet framed on them (two wide).
+    let images = image * 3 + crop * (plan.sessions as u64 + 2);
     // The region's planes over its bounds: built, treated, the head's
     // density and the sampler's copy.
     let planes = 4 * 4 * b.width() as u64 * b.height() as u64;
