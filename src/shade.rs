@@ -242,14 +242,19 @@ pub fn match_hair(
         x1: clip(x1, w),
         y1: clip(y1, h),
     };
-    let near_region = |x: f32, y: f32| {
-        // Within `reach` of a pixel of the region: probe 16 directions.
-        (0..16).any(|k| {
+    // Within `reach` of a pixel of the region: probe 16 directions, at half
+    // the reach and at the reach (the probes' offsets worked out once).
+    let probes: Vec<[f32; 2]> = (0..16)
+        .flat_map(|k| {
             let a = k as f32 * std::f32::consts::TAU / 16.0;
-            [0.5f32, 1.0]
-                .iter()
-                .any(|f| region.weight_at(x + a.cos() * reach * f, y + a.sin() * reach * f) > 0.0)
+            let (c, s) = (a.cos(), a.sin());
+            [0.5f32, 1.0].map(|f| [c * reach * f, s * reach * f])
         })
+        .collect();
+    let near_region = |x: f32, y: f32| {
+        probes
+            .iter()
+            .any(|[dx, dy]| region.weight_at(x + dx, y + dy) > 0.0)
     };
     let strands = crate::hair::hair_pixels(photo, window, luma(skin));
     let ww = window.width() as usize;
