@@ -311,6 +311,51 @@ mod tests {
         }
     }
 
+    /// The permanent model against the figures it is documented by,
+    /// computed here from the curve itself, not from the model's constants:
+    /// README ("0.43 after 5 years, 0.24 after 10, never below 0.15",
+    /// printed to two decimals, so within 0.005) and DOMAIN.md ("fades
+    /// slowly over about 4-6 years"): the fading part's e-folding time,
+    /// measured at several ages, lies in 4-6 years.
+    #[test]
+    fn permanent_fading_keeps_the_documented_figures() {
+        let p = |t: f32| retention(Permanence::Permanent, t) as f64;
+        for (t, want) in [(5.0, 0.43), (10.0, 0.24)] {
+            assert!(
+                (p(t) - want).abs() <= 0.005,
+                "R({t}) = {:.4}, README {want}",
+                p(t)
+            );
+        }
+        let floor = p(1000.0);
+        assert!((floor - 0.15).abs() <= 0.005, "floor {floor}");
+        assert!(p(MAX_YEARS) >= floor && p(MAX_YEARS) < floor + 0.01);
+        for t in [0.5f32, 1.0, 2.0, 5.0, 10.0] {
+            let share = (p(t) - floor) / (1.0 - floor);
+            let tau = -(t as f64) / share.ln();
+            assert!(
+                (4.0..=6.0).contains(&tau),
+                "e-folding time {tau:.2} years at {t}"
+            );
+        }
+        // Healed (t = 0) keeps everything; negative ages are the healed look.
+        assert_eq!(p(0.0), 1.0);
+        assert_eq!(p(-2.0), 1.0);
+    }
+
+    /// Semi-permanent: (1 − t/3)², gone at 3 years: R(1) = 4/9, R(1.5) = 1/4,
+    /// R(2) = 1/9 (module docs: 0.44 and 0.11), 0 from 3 years on.
+    #[test]
+    fn semi_permanent_fading_keeps_the_documented_figures() {
+        let s = |t: f32| retention(Permanence::SemiPermanent, t) as f64;
+        for (t, want) in [(0.0, 1.0), (1.0, 4.0 / 9.0), (1.5, 0.25), (2.0, 1.0 / 9.0)] {
+            assert!((s(t) - want).abs() < 1e-5, "R({t}) = {}, want {want}", s(t));
+        }
+        for t in [3.0, 3.5, 10.0, MAX_YEARS] {
+            assert_eq!(s(t), 0.0, "{t} years");
+        }
+    }
+
     #[test]
     fn stages_parse_and_name_the_field() {
         assert_eq!(Stage::parse("Fresh", "x", "stage").unwrap(), Stage::Fresh);
