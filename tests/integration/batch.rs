@@ -759,6 +759,9 @@ fn rect_mask(path: &Path, x0: u32, y0: u32, x1: u32, y1: u32) {
     .unwrap();
 }
 
+/// What is edited, how, and the statuses the jobs must then have.
+type Edit<'a> = (&'a str, &'a dyn Fn(), [&'a str; 4]);
+
 #[test]
 fn a_job_whose_mask_changed_renders_again_and_the_others_do_not() {
     // Every file a job reads is an input: its region mask, its scar mask,
@@ -800,7 +803,7 @@ fn a_job_whose_mask_changed_renders_again_and_the_others_do_not() {
 
     // Each edit, and the jobs it must render again (in the file's order:
     // masked, scarred, plain, planned).
-    let edits: [(&str, &dyn Fn(), [&str; 4]); 4] = [
+    let edits: [Edit; 4] = [
         (
             "the region mask",
             &|| rect_mask(&d.join("m.png"), 200, 40, 360, 260),
