@@ -485,6 +485,39 @@ mod tests {
         assert!((g[0]).abs() < 1e-6 && (g[1] + 1.0).abs() < 1e-6);
     }
 
+    /// README: "slopes past cos θ = 0.3, the last pixels of a silhouette,
+    /// are held at 0.3". On a sphere cos θ is z/R at the point (x, y), so
+    /// the expected factor is computed here from the geometry alone.
+    #[test]
+    fn density_follows_the_slope_and_is_held_at_cos_0_3() {
+        let r = 100.0f64;
+        let s = HeadShape {
+            centre: [0.0, 0.0],
+            semi_axes: [r as f32; 3],
+            residual: 0.0,
+            points: 0,
+        };
+        for (x, y) in [
+            (0.0, 0.0),
+            (30.0, -40.0),
+            (0.0, -90.0),
+            (-94.0, 0.0),
+            (0.0, -95.0),
+            (60.0, -76.0),
+            (0.0, -97.0),
+            (-99.0, 0.0),
+            (0.0, -99.8),
+        ] {
+            let geometric = (1.0 - (x * x + y * y) / (r * r)).max(0.0).sqrt();
+            let want = 1.0 / geometric.max(0.3);
+            let got = s.density_factor(x as f32, y as f32) as f64;
+            assert!(
+                (got / want - 1.0).abs() < 1e-3,
+                "({x}, {y}): cos {geometric:.3}, factor {got:.4} vs {want:.4}"
+            );
+        }
+    }
+
     #[test]
     fn dots_narrow_across_the_slope() {
         let s = HeadShape {

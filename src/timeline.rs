@@ -311,6 +311,198 @@ mod tests {
         }
     }
 
+    /// The permanent model against the figures it is documented by,
+    /// computed here from the curve itself, not from the model's constants:
+    /// README ("0.43 after 5 years, 0.24 after 10, never below 0.15",
+    /// printed to two decimals, so within 0.005) and DOMAIN.md ("fades
+    /// slowly over about 4-6 years"): the fading part's e-folding time,
+    /// measured at several ages, lies in 4-6 years.
+    #[test]
+    fn permanent_fading_keeps_the_documented_figures() {
+        let p = |t: f32| retention(Permanence::Permanent, t) as f64;
+        for (t, want) in [(5.0, 0.43), (10.0, 0.24)] {
+            assert!(
+                (p(t) - want).abs() <= 0.005,
+                "R({t}) = {:.4}, README {want}",
+                p(t)
+            );
+        }
+        let floor = p(1000.0);
+        assert!((floor - 0.15).abs() <= 0.005, "floor {floor}");
+        assert!(p(MAX_YEARS) >= floor && p(MAX_YEARS) < floor + 0.01);
+        for t in [0.5f32, 1.0, 2.0, 5.0, 10.0] {
+            let share = (p(t) - floor) / (1.0 - floor);
+            let tau = -(t as f64) / share.ln();
+            assert!(
+                (4.0..=6.0).contains(&tau),
+                "e-folding time {tau:.2} years at {t}"
+            );
+        }
+        // Healed (t = 0) keeps everything; negative ages are the healed look.
+        assert_eq!(p(0.0), 1.0);
+        assert_eq!(p(-2.0), 1.0);
+    }
+
+    /// Semi-permanent: (1 − t/3)², gone at 3 years: R(1) = 4/9, R(1.5) = 1/4,
+    /// R(2) = 1/9 (module docs: 0.44 and 0.11), 0 from 3 years on.
+    #[test]
+    fn semi_permanent_fading_keeps_the_documented_figures() {
+        let s = |t: f32| retention(Permanence::SemiPermanent, t) as f64;
+        for (t, want) in [(0.0, 1.0), (1.0, 4.0 / 9.0), (1.5, 0.25), (2.0, 1.0 / 9.0)] {
+            assert!((s(t) - want).abs() < 1e-5, "R({t}) = {}, want {want}", s(t));
+        }
+        for t in [3.0, 3.5, 10.0, MAX_YEARS] {
+            assert_eq!(s(t), 0.0, "{t} years");
+        }
+    }
+
+    /// The stage table of the README ("timeline"): fresh 1.25 × diameter,
+    /// 1.6 × optical density, 0.6 × halo, red skin; crusting 1.3 ×
+    /// diameter, 1.35 × density, less round, a crust's colour, fading
+    /// redness; healed as planned; years later the retention and 1.5 % a
+    /// year of growth; semi-permanent heals softer (1.25 × halo, 0.9 ×
+    /// density).
+    #[test]
+    fn stage_looks_follow_the_readme_table() {
+        let p = |s| StageLook::of(s, Permanence::Permanent);
+        let semi = |s| StageLook::of(s, Permanence::SemiPermanent);
+        let fresh = p(Stage::Fresh);
+        assert_eq!((fresh.size, fresh.density, fresh.halo), (1.25, 1.6, 0.6));
+        assert_eq!((fresh.fade, fresh.roughness, fresh.crust), (1.0, 0.0, 0.0));
+        let crust = p(Stage::Crusting);
+        assert_eq!((crust.size, crust.density, crust.fade), (1.3, 1.35, 1.0));
+        assert!(crust.halo < 1.0 && crust.roughness > 0.0, "{crust:?}");
+        assert!(crust.crust > 0.0 && crust.crust < 1.0, "{crust:?}");
+        assert!(fresh.redness > crust.redness && crust.redness > 0.0);
+        assert!(p(Stage::Healed).is_identity());
+        for look in [fresh, crust, semi(Stage::Healed), p(Stage::Years(1.0))] {
+            assert!(!look.is_identity(), "{look:?}");
+        }
+        for years in [2.0f32, 10.0] {
+            let y = p(Stage::Years(years));
+            assert!((y.size - (1.0 + 0.015 * years)).abs() < 1e-6, "{y:?}");
+            assert_eq!(y.fade, retention(Permanence::Permanent, years));
+            assert_eq!(
+                (y.density, y.halo, y.redness, y.crust),
+                (1.0, 1.0, 0.0, 0.0)
+            );
+            let s = semi(Stage::Years(years));
+            assert_eq!((s.density, s.halo), (0.9, 1.25), "{s:?}");
+            assert_eq!(s.fade, retention(Permanence::SemiPermanent, years));
+        }
+        let h = semi(Stage::Healed);
+        assert_eq!((h.size, h.density, h.halo, h.fade), (1.0, 0.9, 1.25, 1.0));
+        // Day 0 and the crusts are the same for either pigment.
+        assert_eq!(semi(Stage::Fresh), fresh);
+        assert_eq!(semi(Stage::Crusting), crust);
+    }
+
+    fn dot_at(x: f32, y: f32) -> Dot {
+        Dot {
+            x,
+            y,
+            session: 1,
+            diameter: 4.0,
+            elongation: 1.1,
+            angle: 0.0,
+            strength: 1.2,
+            weight: 1.0,
+            spacing: 3.0,
+            halo_radius: 5.0,
+            halo_mass: 1.5,
+        }
+    }
+
+    #[test]
+    fn a_look_scales_each_dot_and_healed_leaves_it_exactly() {
+        let shade = Shade::default();
+        let mut d = [dot_at(10.5, 20.25)];
+        StageLook::of(Stage::Healed, Permanence::Permanent).apply(&mut d, &shade, 3);
+        assert_eq!(d[0], dot_at(10.5, 20.25), "healed changes nothing");
+        let mut d = [dot_at(10.5, 20.25)];
+        StageLook::of(Stage::Fresh, Permanence::Permanent).apply(&mut d, &shade, 3);
+        let [d] = d;
+        assert!((d.diameter - 5.0).abs() < 1e-6, "{d:?}");
+        assert!((d.strength - 1.92).abs() < 1e-5, "{d:?}");
+        assert!((d.halo_mass - 0.9).abs() < 1e-6, "{d:?}");
+        assert_eq!(d.elongation, 1.1, "fresh dots stay round");
+        let mut d = [dot_at(10.5, 20.25)];
+        StageLook::of(Stage::Years(10.0), Permanence::Permanent).apply(&mut d, &shade, 3);
+        assert!((d[0].diameter - 4.6).abs() < 1e-5, "{:?}", d[0]);
+        assert!(d[0].strength < 1.2 && d[0].halo_mass == 1.5, "{:?}", d[0]);
+    }
+
+    #[test]
+    fn crusts_are_less_round_each_its_own_way() {
+        let shade = Shade::default();
+        let look = StageLook::of(Stage::Crusting, Permanence::Permanent);
+        let rough = |x: f32, y: f32, seed: u64| {
+            let mut d = [dot_at(x, y)];
+            look.apply(&mut d, &shade, seed);
+            d[0].elongation / 1.1
+        };
+        // Within 1 to 1 + roughness, and varying with x, with y and with the seed.
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        let mut seeds = Vec::new();
+        for i in 0..16 {
+            let f = i as f32 * 7.31 + 3.0;
+            for v in [rough(f, 50.0, 1), rough(50.0, f, 1), rough(50.0, 50.0, i)] {
+                assert!((1.0..=1.0 + look.roughness + 1e-6).contains(&v), "{v}");
+            }
+            xs.push(rough(f, 50.0, 1));
+            ys.push(rough(50.0, f, 1));
+            seeds.push(rough(50.0, 50.0, i));
+        }
+        for (what, v) in [("x", &xs), ("y", &ys), ("seed", &seeds)] {
+            let (lo, hi) = v
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            assert!(hi - lo > 0.1 * look.roughness, "{what}: {v:?}");
+        }
+        // The same dot and seed: the same crust.
+        assert_eq!(rough(12.0, 34.0, 9), rough(12.0, 34.0, 9));
+    }
+
+    #[test]
+    fn a_crust_is_red_brown_over_the_pigment() {
+        let shade = Shade::default();
+        let crust = StageLook::of(Stage::Crusting, Permanence::Permanent).shade(&shade);
+        let t = crust.transmittance;
+        assert!(t.red > t.green && t.red > t.blue, "{t:?}");
+        assert_ne!(crust, shade);
+        assert_eq!((crust.concentration, crust.dilution), (1.0, 1.0));
+        let healed = StageLook::of(Stage::Healed, Permanence::Permanent).shade(&shade);
+        assert_eq!(healed, shade);
+    }
+
+    #[test]
+    fn every_stage_and_pigment_parses_and_labels() {
+        for (text, stage, label) in [
+            ("fresh", Stage::Fresh, "Fresh (day 0)"),
+            ("crusting", Stage::Crusting, "Crusting (days 2-7)"),
+            ("healed", Stage::Healed, "Healed (4 weeks)"),
+            ("years:1", Stage::Years(1.0), "1 year later"),
+            ("years:2.5", Stage::Years(2.5), "2.5 years later"),
+        ] {
+            assert_eq!(Stage::parse(text, "t", "stage").unwrap(), stage);
+            assert_eq!(stage.label(), label);
+            assert_eq!(stage.to_string(), text);
+        }
+        assert_eq!(Stage::Crusting.file_stem(), "crusting");
+        for (text, p) in [
+            ("permanent", Permanence::Permanent),
+            ("Semi-Permanent", Permanence::SemiPermanent),
+            ("semi", Permanence::SemiPermanent),
+        ] {
+            assert_eq!(Permanence::parse(text, "t").unwrap(), p);
+        }
+        let e = Permanence::parse("forever", "plan.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("plan.toml") && e.contains("pigment"), "{e}");
+    }
+
     #[test]
     fn stages_parse_and_name_the_field() {
         assert_eq!(Stage::parse("Fresh", "x", "stage").unwrap(), Stage::Fresh);

@@ -744,3 +744,106 @@ fn shards_on_their_own_roots_merge_into_the_whole_batch() {
     let o = run(d, &["merge-reports", &reports[0], &reports[1], &reports[1]]);
     assert!(stderr(&o).contains("same shard"), "{}", stderr(&o));
 }
+
+/// A greyscale mask of `small_photo`'s size (400 × 300): white inside the
+/// rectangle `x0..x1 × y0..y1`, black elsewhere.
+fn rect_mask(path: &Path, x0: u32, y0: u32, x1: u32, y1: u32) {
+    image::GrayImage::from_fn(400, 300, |x, y| {
+        image::Luma([if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
+            255
+        } else {
+            0
+        }])
+    })
+    .save(path)
+    .unwrap();
+}
+
+/// What is edited, how, and the statuses the jobs must then have.
+type Edit<'a> = (&'a str, &'a dyn Fn(), [&'a str; 4]);
+
+#[test]
+fn a_job_whose_mask_changed_renders_again_and_the_others_do_not() {
+    // Every file a job reads is an input: its region mask, its scar mask,
+    // and a plan file with the mask that file names. Editing one renders
+    // the jobs that read it, and only those, with the new mask.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_photo(d, "a.png", 400);
+    rect_mask(&d.join("m.png"), 40, 40, 200, 260);
+    rect_mask(&d.join("s.png"), 150, 100, 250, 200);
+    rect_mask(&d.join("pm.png"), 100, 40, 360, 200);
+    std::fs::write(d.join("p.toml"), "region = \"pm.png\"\nseed = 5\n").unwrap();
+    let jobs = [
+        "[defaults]\ncamera_blur_px = 1.0\nsessions = 2\n".to_string(),
+        "[[job]]\nname = \"masked\"\nphoto = \"a.png\"\nregion = \"m.png\"\npx_per_mm = 4\n"
+            .to_string(),
+        job("scarred", "a.png", "scar = \"s.png\""),
+        job("plain", "a.png", "seed = 2"),
+        "[[job]]\nname = \"planned\"\nplan = \"p.toml\"\nphoto = \"a.png\"\npx_per_mm = 4\n"
+            .to_string(),
+    ]
+    .concat();
+    std::fs::write(d.join("jobs.toml"), jobs).unwrap();
+    let batch = || {
+        let o = run(
+            d,
+            &["batch", "jobs.toml", "--out", "o", "--report", "r.json"],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        statuses(&report(&d.join("r.json")))
+    };
+    let after = |j: &str| {
+        image::open(d.join("o").join(j).join("session-2.png"))
+            .unwrap()
+            .to_rgb8()
+    };
+    assert_eq!(batch(), ["rendered"; 4]);
+    assert_eq!(batch(), ["skipped"; 4]);
+
+    // Each edit, and the jobs it must render again (in the file's order:
+    // masked, scarred, plain, planned).
+    let edits: [Edit; 4] = [
+        (
+            "the region mask",
+            &|| rect_mask(&d.join("m.png"), 200, 40, 360, 260),
+            ["rendered", "skipped", "skipped", "skipped"],
+        ),
+        (
+            "the scar mask",
+            &|| rect_mask(&d.join("s.png"), 60, 60, 160, 160),
+            ["skipped", "rendered", "skipped", "skipped"],
+        ),
+        (
+            "the mask a plan file names",
+            &|| rect_mask(&d.join("pm.png"), 40, 100, 300, 260),
+            ["skipped", "skipped", "skipped", "rendered"],
+        ),
+        (
+            "the plan file",
+            &|| std::fs::write(d.join("p.toml"), "region = \"pm.png\"\nseed = 6\n").unwrap(),
+            ["skipped", "skipped", "skipped", "rendered"],
+        ),
+    ];
+    for (what, edit, want) in edits {
+        let images: Vec<_> = ["masked", "scarred", "plain", "planned"]
+            .iter()
+            .map(|j| after(j))
+            .collect();
+        // Past the file system's timestamp granularity.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        edit();
+        assert_eq!(batch(), want, "after editing {what}");
+        for (i, j) in ["masked", "scarred", "plain", "planned"].iter().enumerate() {
+            let same = after(j) == images[i];
+            assert_eq!(
+                same,
+                want[i] == "skipped",
+                "after editing {what}: job {j} {}",
+                if same { "kept its image" } else { "changed" }
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(batch(), ["skipped"; 4], "after editing {what}, again");
+    }
+}

@@ -148,6 +148,12 @@ fn the_default_plan_is_as_even_as_uniform_dots() {
         d / u
     );
     assert!(d <= 1.25 * u, "default {d:.3} vs uniform {u:.3}");
+    // README ("Even, not patchy"): 0.063, 0.057 and 0.143, to their
+    // printed 3 decimals with a little room (a CV over a 1.5 mm window of
+    // some 10⁴ dots moves in the third decimal from seed to seed).
+    for (got, want) in [(d, 0.063), (u, 0.057), (r, 0.143)] {
+        assert!((got - want).abs() <= 0.003, "CV {got:.4}, README {want}");
+    }
     assert!(
         r > 1.8 * u,
         "random {r:.3} vs uniform {u:.3}: the measure is blind"
@@ -254,5 +260,18 @@ fn a_sparse_dot_measures_its_planned_diameter() {
             "plan {planned} mm: FWHM {fwhm:.3} mm"
         );
         assert!(peak_cv > 0.1, "dots all alike: peaks vary by {peak_cv:.3}");
+        // README: 0.29, 0.47 and 0.64 mm; 190 dots' mean profile in
+        // 0.25 px bins at 20 px/mm, so within 0.01 mm.
+        let readme = if planned < 0.4 {
+            0.29
+        } else if planned < 0.6 {
+            0.47
+        } else {
+            0.64
+        };
+        assert!(
+            (fwhm - readme).abs() <= 0.01,
+            "plan {planned} mm: FWHM {fwhm:.3} mm, README {readme}"
+        );
     }
 }
