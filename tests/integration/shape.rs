@@ -244,9 +244,9 @@ fn stubble_ratio() -> (f64, f64) {
 }
 
 /// The seed-to-seed standard deviation of 037's treated top after/before:
-/// seeds 1-5 give 0.8078, 0.8079, 0.8077, 0.8090 and 0.8123
+/// seeds 1-5 give 0.7562, 0.7580, 0.7562, 0.7596 and 0.7619
 /// (`figures::figures_across_seeds`).
-const TREATED_SD: f64 = 0.0019;
+const TREATED_SD: f64 = 0.0024;
 
 #[test]
 fn the_default_plan_darkens_037s_top_like_his_own_stubble() {
@@ -263,13 +263,13 @@ fn the_default_plan_darkens_037s_top_like_his_own_stubble() {
     assert!(treated < 0.9, "the treatment barely shows: {treated:.3}");
     // README ("Calibration"): the stubble 0.766 (0.513 without the slope's
     // shading taken out), a measurement of the photos alone, to its
-    // printed 3 decimals; the treated top 0.808, within 3 σ of its
+    // printed 3 decimals; the treated top 0.756, within 3 σ of its
     // seed-to-seed noise (seeds 1-5, `figures::figures_across_seeds`).
     assert!((raw - 0.513).abs() <= 0.0006, "stubble raw {raw:.4}");
     assert!((stubble - 0.766).abs() <= 0.0006, "stubble {stubble:.4}");
     assert!(
-        (treated - 0.808).abs() <= (3.0 * TREATED_SD).max(0.0006),
-        "treated top {treated:.4}, README 0.808"
+        (treated - 0.756).abs() <= (3.0 * TREATED_SD).max(0.0006),
+        "treated top {treated:.4}, README 0.756"
     );
     assert!(
         (treated - stubble).abs() <= 0.15,
