@@ -314,7 +314,7 @@ mod tests {
     /// The permanent model against the figures it is documented by,
     /// computed here from the curve itself, not from the model's constants:
     /// README ("0.43 after 5 years, 0.24 after 10, never below 0.15",
-    /// printed to two decimals, so within 0.005) and DOMAIN.md ("fades
+    /// printed to two decimals, so within 0.005) and docs/domain.md ("fades
     /// slowly over about 4-6 years"): the fading part's e-folding time,
     /// measured at several ages, lies in 4-6 years.
     #[test]
