@@ -7,10 +7,14 @@
 //! cargo run --release --example batch [-- --out DIR]   # default: smp-out/examples/batch
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use smp_render::{run_batch, Batch, BatchEvent, BatchOptions};
+
+#[path = "shared/out_arg.rs"]
+mod out_arg;
+use out_arg::out_arg;
 
 fn main() -> ExitCode {
     let (out, _) = out_arg("smp-out/examples/batch");
@@ -55,21 +59,4 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
-/// other arguments, in order.
-fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
-    let (mut out, mut rest) = (None, Vec::new());
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
-            _ => match a.strip_prefix("--out=") {
-                Some(dir) => out = Some(dir.to_string()),
-                None => rest.push(a),
-            },
-        }
-    }
-    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -22,6 +22,10 @@ use smp_render::{encode_image, load_photo, write_atomic, Format};
 /// Side of the enlarged square photo, px (3464² ≈ 12.0 MP).
 const SIDE: u32 = 3464;
 
+#[path = "shared/out_arg.rs"]
+mod out_arg;
+use out_arg::out_arg;
+
 fn main() -> ExitCode {
     let (out, rest) = out_arg("smp-out/examples/bench_photo");
     let out = match &rest[..] {
@@ -93,21 +97,4 @@ fn run(out: &Path) -> smp_render::Result<f32> {
     wide(&assets, out)?;
     // The shipped plan's scale, enlarged with the photo.
     Ok(3.27 * SIDE as f32 / photo.width() as f32)
-}
-
-/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
-/// other arguments, in order.
-fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
-    let (mut out, mut rest) = (None, Vec::new());
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
-            _ => match a.strip_prefix("--out=") {
-                Some(dir) => out = Some(dir.to_string()),
-                None => rest.push(a),
-            },
-        }
-    }
-    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

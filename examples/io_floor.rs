@@ -21,6 +21,10 @@ use smp_render::{encode_image, load_photo, side_by_side, write_atomic, Format, D
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "shared/out_arg.rs"]
+mod out_arg;
+use out_arg::out_arg;
+
 fn main() -> ExitCode {
     let given = std::env::args().any(|a| a == "--out" || a == "-o" || a.starts_with("--out="));
     let (out_dir, mut args) = out_arg("smp-out/examples/io_floor");
@@ -79,21 +83,4 @@ fn run(photo_path: PathBuf, out_dir: PathBuf, n: usize) -> smp_render::Result<()
         })
         .collect::<smp_render::Result<Vec<()>>>()?;
     Ok(())
-}
-
-/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
-/// other arguments, in order.
-fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
-    let (mut out, mut rest) = (None, Vec::new());
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
-            _ => match a.strip_prefix("--out=") {
-                Some(dir) => out = Some(dir.to_string()),
-                None => rest.push(a),
-            },
-        }
-    }
-    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }

@@ -11,12 +11,16 @@
 //! `DIR` defaults to `smp-out/examples/preview`, its own folder, so that it
 //! never overwrites the README demo's outputs in `smp-out/`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use smp_render::{
     encode_image_meta, load_photo, render_preview, simulated_mark, write_atomic, Format, ImageMeta,
     Plan, Provenance, Region, Scale, DEFAULT_QUALITY,
 };
+
+#[path = "shared/out_arg.rs"]
+mod out_arg;
+use out_arg::out_arg;
 
 fn main() -> smp_render::Result<()> {
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
@@ -62,21 +66,4 @@ fn main() -> smp_render::Result<()> {
         out.display()
     );
     Ok(())
-}
-
-/// `--out DIR` (or `-o DIR`) among the arguments, else `default`; and the
-/// other arguments, in order.
-fn out_arg(default: &str) -> (PathBuf, Vec<String>) {
-    let (mut out, mut rest) = (None, Vec::new());
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--out" | "-o" => out = Some(args.next().expect("--out takes a folder")),
-            _ => match a.strip_prefix("--out=") {
-                Some(dir) => out = Some(dir.to_string()),
-                None => rest.push(a),
-            },
-        }
-    }
-    (PathBuf::from(out.unwrap_or_else(|| default.into())), rest)
 }
