@@ -1049,6 +1049,11 @@ impl RenderJob {
             _ => {}
         }
         pf.px_per_mm = Some(self.scale.px_per_mm());
+        // How the images were written, so the recorded plan renders the
+        // same bytes: their format, the before/after's frame, the quality.
+        pf.format = Some(self.format);
+        pf.frame = Some(self.frame);
+        pf.quality = Some(self.quality);
         pf
     }
 

@@ -48,6 +48,41 @@ fn png_text(bytes: &[u8]) -> Vec<(String, String)> {
     v
 }
 
+/// A JPEG render with the whole frame in its before/after: the recorded
+/// plan carries the format, the frame and the quality, so it renders the
+/// same bytes again (it rendered PNGs and a scalp-framed before/after when
+/// they were left out).
+#[test]
+fn a_jpeg_with_a_full_frame_renders_the_same_bytes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    render(
+        dir.path(),
+        "a",
+        &["--format", "jpg", "--frame", "full", "--quality", "72"],
+    );
+    let re = dir.path().join("re");
+    std::fs::create_dir(&re).unwrap();
+    std::fs::copy(root().join("assets/photos").join(PHOTO), re.join(PHOTO)).unwrap();
+    std::fs::copy(root().join("assets").join(MASK), re.join(MASK)).unwrap();
+    let o = run(dir.path(), &["provenance", "a/session-2.jpg"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(re.join("plan.toml"), &o.stdout).unwrap();
+    let o = run(
+        dir.path(),
+        &["render", "--plan", "re/plan.toml", "--out", "b"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in ["session-1.jpg", "session-2.jpg", "before-after.jpg"] {
+        let a = std::fs::read(dir.path().join("a").join(name)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(name))
+            .unwrap_or_else(|e| panic!("{name} not rendered again from its metadata: {e}"));
+        assert!(
+            a == b,
+            "{name} differs when rendered again from its metadata"
+        );
+    }
+}
+
 #[test]
 fn png_metadata_round_trips_and_renders_the_same_bytes_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -318,6 +353,9 @@ const RECORDED: &[&str] = &[
     "camera_blur_px",
     "pigment",
     "stage",
+    "format",
+    "frame",
+    "quality",
 ];
 /// Ways of giving the scale: recorded as the `px_per_mm` they make.
 const RECORDED_AS_SCALE: &[&str] = &[
@@ -326,17 +364,9 @@ const RECORDED_AS_SCALE: &[&str] = &[
     "scale_from_head",
     "head_breadth_mm",
 ];
-/// Where and how the files are written and what a render may cost: they
-/// do not change a rendered image's pixels, so the image does not carry them.
-const NOT_RECORDED: &[&str] = &[
-    "out",
-    "format",
-    "frame",
-    "quality",
-    "dots",
-    "max_dots",
-    "max_memory_mb",
-];
+/// Where the files are written and what a render may cost: they do not
+/// change a rendered image's bytes, so the image does not carry them.
+const NOT_RECORDED: &[&str] = &["out", "dots", "max_dots", "max_memory_mb"];
 
 fn table(pf: &PlanFile) -> toml::Table {
     toml::Table::try_from(pf).unwrap()
