@@ -48,6 +48,33 @@ fn png_text(bytes: &[u8]) -> Vec<(String, String)> {
     v
 }
 
+/// Prints the plan `image` (in `dir`'s folder `a`) records, puts it beside
+/// a copy of the photo and the mask, renders it into `b`, and checks that
+/// each of `names` comes out the same bytes as in `a`.
+fn renders_again(dir: &Path, image: &str, names: &[&str]) {
+    let re = dir.join("re");
+    std::fs::create_dir(&re).unwrap();
+    std::fs::copy(root().join("assets/photos").join(PHOTO), re.join(PHOTO)).unwrap();
+    std::fs::copy(root().join("assets").join(MASK), re.join(MASK)).unwrap();
+    // `smp-render provenance` prints it as a plan file.
+    let o = run(dir, &["provenance", &format!("a/{image}")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(printed.contains("# Simulated preview"), "{printed}");
+    std::fs::write(re.join("plan.toml"), &printed).unwrap();
+    let o = run(dir, &["render", "--plan", "re/plan.toml", "--out", "b"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in names {
+        let a = std::fs::read(dir.join("a").join(name)).unwrap();
+        let b = std::fs::read(dir.join("b").join(name))
+            .unwrap_or_else(|e| panic!("{name} not rendered again from its metadata: {e}"));
+        assert!(
+            a == b,
+            "{name} differs when rendered again from its metadata"
+        );
+    }
+}
+
 /// A JPEG render with the whole frame in its before/after: the recorded
 /// plan carries the format, the frame and the quality, so it renders the
 /// same bytes again (it rendered PNGs and a scalp-framed before/after when
@@ -60,27 +87,11 @@ fn a_jpeg_with_a_full_frame_renders_the_same_bytes_again() {
         "a",
         &["--format", "jpg", "--frame", "full", "--quality", "72"],
     );
-    let re = dir.path().join("re");
-    std::fs::create_dir(&re).unwrap();
-    std::fs::copy(root().join("assets/photos").join(PHOTO), re.join(PHOTO)).unwrap();
-    std::fs::copy(root().join("assets").join(MASK), re.join(MASK)).unwrap();
-    let o = run(dir.path(), &["provenance", "a/session-2.jpg"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    std::fs::write(re.join("plan.toml"), &o.stdout).unwrap();
-    let o = run(
+    renders_again(
         dir.path(),
-        &["render", "--plan", "re/plan.toml", "--out", "b"],
+        "session-2.jpg",
+        &["session-1.jpg", "session-2.jpg", "before-after.jpg"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    for name in ["session-1.jpg", "session-2.jpg", "before-after.jpg"] {
-        let a = std::fs::read(dir.path().join("a").join(name)).unwrap();
-        let b = std::fs::read(dir.path().join("b").join(name))
-            .unwrap_or_else(|e| panic!("{name} not rendered again from its metadata: {e}"));
-        assert!(
-            a == b,
-            "{name} differs when rendered again from its metadata"
-        );
-    }
 }
 
 #[test]
@@ -125,29 +136,11 @@ fn png_metadata_round_trips_and_renders_the_same_bytes_again() {
     assert_eq!(read_provenance(&before), None);
 
     // The recorded plan, beside the photo and the mask, renders the same bytes.
-    let re = dir.path().join("re");
-    std::fs::create_dir(&re).unwrap();
-    std::fs::copy(root().join("assets/photos").join(PHOTO), re.join(PHOTO)).unwrap();
-    std::fs::copy(root().join("assets").join(MASK), re.join(MASK)).unwrap();
-    // `smp-render provenance` prints it as a plan file.
-    let o = run(dir.path(), &["provenance", "a/session-2.png"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let printed = String::from_utf8(o.stdout).unwrap();
-    assert!(printed.contains("# Simulated preview"), "{printed}");
-    std::fs::write(re.join("plan.toml"), &printed).unwrap();
-    let o = run(
+    renders_again(
         dir.path(),
-        &["render", "--plan", "re/plan.toml", "--out", "b"],
+        "session-2.png",
+        &["session-1.png", "session-2.png", "before-after.png"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    for name in ["session-1.png", "session-2.png", "before-after.png"] {
-        let a = std::fs::read(dir.path().join("a").join(name)).unwrap();
-        let b = std::fs::read(dir.path().join("b").join(name)).unwrap();
-        assert!(
-            a == b,
-            "{name} differs when rendered again from its metadata"
-        );
-    }
 
     // A file without provenance is an error that names it.
     let o = run(dir.path(), &["provenance", "a/before.png"]);
