@@ -194,6 +194,13 @@ fn composite_row(
     let mut kept = region
         .kept()
         .map(|k| k.row(y, x0, x0 + wrow.len() as u32).peekable());
+    // A row that nothing darkens, reddens or mattes keeps its bytes.
+    if matte <= 0.0
+        && red.is_none_or(|red| red.iter().all(|&r| r <= 0.0))
+        && lrow.iter().all(|t| *t == [1.0; 3])
+    {
+        return;
+    }
     // The row's light as the photo has it, averaged over a few pixels to
     // each side: gloss is a smooth lobe, a camera's colour noise is not.
     let n = lrow.len().min(prow.len() / 3);
