@@ -119,12 +119,13 @@ pub struct StudioArgs {
 
 impl StudioArgs {
     /// The studio's options.
-    pub fn options(&self) -> smp_render::StudioOptions {
+    pub fn options(&self, quiet: bool) -> smp_render::StudioOptions {
         smp_render::StudioOptions {
             target: self.target.clone(),
             port: self.port,
             listen: self.listen,
             open: !self.no_open,
+            quiet,
         }
     }
 }

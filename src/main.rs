@@ -376,7 +376,7 @@ fn run(command: Command) -> Result<ExitCode, smp_render::Error> {
                 ));
             }
         }
-        Command::Studio(args) => smp_render::run_studio(args.options())?,
+        Command::Studio(args) => smp_render::run_studio(args.options(crate::quiet()))?,
         Command::Shades => {
             for n in smp_render::NAMED_SHADES {
                 let rgb = smp_render::Shade::parse(n.name, 1.0, "shades")?.swatch();

@@ -64,6 +64,9 @@ pub struct StudioOptions {
     pub listen: IpAddr,
     /// Open the page in the default browser.
     pub open: bool,
+    /// No notes on stderr (`-q`): only the address on stdout, errors, and
+    /// the warning when not on loopback.
+    pub quiet: bool,
 }
 
 impl Default for StudioOptions {
@@ -73,6 +76,7 @@ impl Default for StudioOptions {
             port: 0,
             listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
             open: true,
+            quiet: false,
         }
     }
 }
@@ -145,11 +149,16 @@ pub fn run_studio(opts: StudioOptions) -> Result<()> {
             studio,
             page: page(),
         });
+        // The address is the command's result (stdout, flushed at once so a
+        // script can read it); everything else is a note (stderr).
         println!("smp-render studio: {url}");
-        println!(
-            "smp-render studio: serving {}; Ctrl-C stops it",
-            shared.studio.describe()
-        );
+        let quiet = opts.quiet;
+        if !quiet {
+            eprintln!(
+                "smp-render studio: serving {}; Ctrl-C stops it",
+                shared.studio.describe()
+            );
+        }
         if opts.open {
             if let Err(e) = webbrowser::open(&url) {
                 eprintln!(
@@ -174,12 +183,16 @@ pub fn run_studio(opts: StudioOptions) -> Result<()> {
             _ = async {
                 signalled.notified().await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } => eprintln!(
-                "smp-render studio: connections still open after {} s; closing them",
-                SHUTDOWN_GRACE.as_secs()
-            ),
+            } => if !quiet {
+                eprintln!(
+                    "smp-render studio: connections still open after {} s; closing them",
+                    SHUTDOWN_GRACE.as_secs()
+                )
+            },
         }
-        println!("smp-render studio: stopped");
+        if !quiet {
+            eprintln!("smp-render studio: stopped");
+        }
         Ok(())
     })
 }

@@ -1190,14 +1190,14 @@ fn ctrl_c_stops_the_server_cleanly() {
     assert!(status.success(), "exit status {status:?}");
     assert_eq!(status.code(), Some(0));
     assert!(took < Duration::from_secs(5), "{took:?}");
-    assert!(stopped(&s), "{:?}", s.stdout.lock().unwrap());
+    assert!(stopped(&s), "{:?}", s.stderr.lock().unwrap());
 }
 
-/// Whether the server printed that it stopped (waiting a little for the
-/// thread that reads its output).
+/// Whether the server noted on stderr that it stopped (waiting a little
+/// for the thread that reads its output).
 fn stopped(s: &StudioServer) -> bool {
     for _ in 0..100 {
-        let out = s.stdout.lock().unwrap();
+        let out = s.stderr.lock().unwrap();
         if out.iter().any(|l| l == "smp-render studio: stopped") {
             return true;
         }
@@ -1237,6 +1237,39 @@ fn ctrl_c_stops_the_server_with_connections_open() {
     let status = status.unwrap_or_else(|| panic!("still running {took:?} after SIGINT"));
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(took < Duration::from_secs(8), "{took:?}");
-    assert!(stopped(&s), "{:?}", s.stdout.lock().unwrap());
+    assert!(stopped(&s), "{:?}", s.stderr.lock().unwrap());
     drop((kept, empty, half));
+}
+
+/// The address is the studio's one result (stdout); what it serves and
+/// that it stopped are notes (stderr), and `-q` silences them.
+#[cfg(unix)]
+#[test]
+fn the_address_goes_to_stdout_and_notes_to_stderr_unless_quiet() {
+    for quiet in [false, true] {
+        let global: &[&str] = if quiet { &["-q"] } else { &[] };
+        let mut s = StudioServer::start_with(global, &photos());
+        assert_eq!(s.call("GET", "/api/info", b"").status, 200);
+        let status = s.interrupt(Duration::from_secs(10)).expect("stops");
+        assert_eq!(status.code(), Some(0));
+        // The readers see end of file once the process is gone.
+        std::thread::sleep(Duration::from_millis(300));
+        let out = s.stdout.lock().unwrap().clone();
+        let err = s.stderr.lock().unwrap().clone();
+        assert_eq!(out.len(), 1, "stdout holds only the address: {out:?}");
+        assert!(out[0].contains("/?t="), "{out:?}");
+        if quiet {
+            assert!(err.is_empty(), "-q: stderr {err:?}");
+        } else {
+            assert!(
+                err.iter()
+                    .any(|l| l.starts_with("smp-render studio: serving ")),
+                "{err:?}"
+            );
+            assert!(
+                err.iter().any(|l| l == "smp-render studio: stopped"),
+                "{err:?}"
+            );
+        }
+    }
 }

@@ -21,20 +21,40 @@ pub struct StudioServer {
     pub url: String,
     /// Every line the server printed on stdout so far.
     pub stdout: Arc<Mutex<Vec<String>>>,
+    /// Every line the server printed on stderr so far.
+    pub stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl StudioServer {
     /// Starts the studio on `target` (a photo or a folder) and waits for
     /// its address.
     pub fn start(target: &Path) -> StudioServer {
+        StudioServer::start_with(&[], target)
+    }
+
+    /// The same, with `global` options before `studio` (e.g. `-q`).
+    pub fn start_with(global: &[&str], target: &Path) -> StudioServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_smp-render"))
+            .args(global)
             .args(["studio", "--no-open"])
             .arg(target)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the studio starts");
+        // Keep reading stderr (and echo it, as an inherited stderr would).
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let err_lines = stderr.clone();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            let mut next = String::new();
+            while err.read_line(&mut next).is_ok_and(|n| n > 0) {
+                eprint!("{next}");
+                err_lines.lock().unwrap().push(next.trim_end().to_string());
+                next.clear();
+            }
+        });
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
@@ -63,6 +83,7 @@ impl StudioServer {
             token: query.to_string(),
             url,
             stdout,
+            stderr,
         }
     }
 
