@@ -1265,6 +1265,382 @@ mod tests {
         assert!((absorbed(&l) - area).abs() < area * 0.01);
     }
 
+    /// A layer over a rectangle that does not start at the photo's origin:
+    /// `at` finds each photo pixel's own value, its first row and column
+    /// included, and is clear (1) on every side outside.
+    #[test]
+    fn layer_lookup_is_offset_and_clear_outside() {
+        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
+        let rect = Rect {
+            x0: 5,
+            y0: 7,
+            x1: 25,
+            y1: 17,
+        };
+        let mut l = PigmentLayer::new(rect);
+        // Sub-pixel squares, each inside one pixel: the corner, the first
+        // column one row down, an inner pixel, the last row and column.
+        let marks = [(5, 7, 0.5f32), (5, 12, 0.7), (12, 11, 0.9), (24, 16, 0.6)];
+        let dots: Vec<Dot> = marks
+            .iter()
+            .map(|&(x, y, d)| dot(x as f32 + 0.5, y as f32 + 0.5, d))
+            .collect();
+        l.draw(&dots, &shade, 0.0);
+        for y in 0..20 {
+            for x in 0..30 {
+                let want = marks
+                    .iter()
+                    .find(|m| (m.0, m.1) == (x, y))
+                    .map_or(1.0, |m| 1.0 - std::f32::consts::FRAC_PI_4 * m.2 * m.2);
+                let got = l.at(x, y);
+                assert!(
+                    got.iter().all(|&v| (v - want).abs() < 1e-5),
+                    "({x},{y}): {got:?} vs {want}"
+                );
+            }
+        }
+        // An empty rectangle draws nothing and does not fail.
+        for (x1, y1) in [(0, 5), (5, 0)] {
+            let mut e = PigmentLayer::new(Rect {
+                x0: 0,
+                y0: 0,
+                x1,
+                y1,
+            });
+            e.draw(&[dot(0.5, 0.5, 3.0)], &shade, 0.5);
+            assert!(e.data.is_empty() && e.at(0, 0) == [1.0; 3]);
+        }
+    }
+
+    /// Drawing band by band and tile by tile (dots binned, tiles cut short
+    /// at the layer's edge, dots reaching past it) gives what drawing every
+    /// dot alone over the whole layer at once gives.
+    #[test]
+    fn tiles_and_bands_draw_what_one_untiled_pass_draws() {
+        use rand::{RngExt, SeedableRng};
+        let shade = Shade::parse("soft-black", 0.8, "t").unwrap();
+        // A partial last tile (70 columns) and a partial last band (13 rows),
+        // away from the photo's origin.
+        let rect = Rect {
+            x0: 3,
+            y0: 5,
+            x1: 3 + TILE as u32 + 70,
+            y1: 5 + BAND as u32 + 13,
+        };
+        let (w, h) = (rect.width() as usize, rect.height() as usize);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        for blur in [0.0f32, 0.9] {
+            let dots: Vec<Dot> = (0..400)
+                .map(|i| {
+                    let diameter = rng.random_range(0.4f32..9.0);
+                    Dot {
+                        // Some reach past every side of the layer.
+                        x: rng.random_range(-4.0f32..(rect.x1 + 4) as f32),
+                        y: rng.random_range(0.0f32..(rect.y1 + 4) as f32),
+                        session: 1 + (i % 3) as u8,
+                        elongation: rng.random_range(1.0f32..2.5),
+                        angle: rng.random_range(0.0f32..std::f32::consts::PI),
+                        strength: rng.random_range(0.5f32..1.0),
+                        // Most halos share one radius (the precomputed
+                        // kernel); a few have their own.
+                        halo_radius: if i % 17 == 0 { 5.5 } else { 3.0 },
+                        halo_mass: if i % 3 == 0 { 0.8 } else { 0.0 },
+                        ..dot(0.0, 0.0, diameter)
+                    }
+                })
+                .collect();
+            let mut tiled = PigmentLayer::new(rect);
+            tiled.draw(&dots, &shade, blur);
+            let mut whole = vec![[1.0f32; 3]; w * h];
+            let painter = Painter::new(&dots, blur);
+            let mut scratch = Vec::new();
+            for d in &dots {
+                let mut band = Band {
+                    px: &mut whole,
+                    stride: w,
+                    w,
+                    x0: rect.x0 as usize,
+                    y0: rect.y0 as usize,
+                    rows: h,
+                };
+                painter.draw(d, shade.absorption(d.strength), &mut band, &mut scratch);
+            }
+            let mut worst = 0.0f32;
+            for (a, b) in tiled.data.iter().zip(&whole) {
+                for c in 0..3 {
+                    worst = worst.max((a[c] - b[c]).abs());
+                }
+            }
+            assert!(worst < 1e-5, "blur {blur}: tiles differ by {worst}");
+            assert!(absorbed(&tiled) > 100.0, "blur {blur}: nothing drawn");
+        }
+    }
+
+    /// An elongated dot keeps its area, lies along its angle and is
+    /// `elongation` times as long as it is wide (the spread of its pigment
+    /// along and across its axis, from its second moments).
+    #[test]
+    fn an_elongated_dot_lies_along_its_angle() {
+        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 80,
+            y1: 80,
+        };
+        for (elongation, angle) in [(2.0f32, 0.6f32), (1.5, 2.2), (3.0, 0.0)] {
+            let d = Dot {
+                elongation,
+                angle,
+                ..dot(40.3, 39.6, 16.0)
+            };
+            let mut l = PigmentLayer::new(rect);
+            l.draw(&[d], &shade, 0.0);
+            let (mut m, mut mx, mut my) = (0.0f64, 0.0f64, 0.0f64);
+            let mut px = Vec::new();
+            for y in 0..80u32 {
+                for x in 0..80u32 {
+                    let a = (1.0 - l.at(x, y)[0]) as f64;
+                    let (fx, fy) = (x as f64 + 0.5, y as f64 + 0.5);
+                    m += a;
+                    mx += a * fx;
+                    my += a * fy;
+                    px.push((fx, fy, a));
+                }
+            }
+            let area = std::f64::consts::FRAC_PI_4 * 256.0;
+            assert!((m - area).abs() < area * 0.01, "mass {m} vs {area}");
+            let (cx, cy) = (mx / m, my / m);
+            assert!((cx - 40.3).abs() < 0.02 && (cy - 39.6).abs() < 0.02);
+            let (u, v) = ((angle as f64).cos(), (angle as f64).sin());
+            let (mut along, mut across) = (0.0, 0.0);
+            for (x, y, a) in px {
+                let (dx, dy) = (x - cx, y - cy);
+                along += a * (dx * u + dy * v).powi(2);
+                across += a * (-dx * v + dy * u).powi(2);
+            }
+            let ratio = (along / across).sqrt();
+            assert!(
+                (ratio - elongation as f64).abs() < 0.06 * elongation as f64,
+                "elongation {elongation} at {angle}: long/wide {ratio:.3}"
+            );
+        }
+    }
+
+    /// On an even, gloss-free skin, compositing multiplies each pixel's
+    /// linear light by the layer's transmittance (the sRGB curve worked out
+    /// here from its definition); pixels of weight zero and pixels no dot
+    /// touched keep their bytes.
+    #[test]
+    fn compositing_multiplies_linear_light_by_the_transmittance() {
+        let to_lin = |v: u8| {
+            let c = v as f64 / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let to_srgb = |l: f64| {
+            let c = if l <= 0.0031308 {
+                12.92 * l
+            } else {
+                1.055 * l.powf(1.0 / 2.4) - 0.055
+            };
+            (c * 255.0).round()
+        };
+        let (w, h) = (40u32, 30u32);
+        let skin = [200u8, 150, 130];
+        let photo = RgbImage::from_fn(w, h, |_, _| image::Rgb(skin));
+        // Weight 1 but for the last 8 columns (0) and a column of 0.6.
+        let weights: Vec<f32> = (0..w * h)
+            .map(|i| match i % w {
+                32.. => 0.0,
+                20 => 0.6,
+                _ => 1.0,
+            })
+            .collect();
+        let region = Region::from_weights(w, h, weights, 0.0, "t").unwrap();
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        };
+        let mut layer = PigmentLayer::new(rect);
+        let t = [0.35f32, 0.5, 0.8];
+        for y in 5..25 {
+            for x in 10..36 {
+                layer.data[(y * w + x) as usize] = t;
+            }
+        }
+        let out = layer.apply(&photo, &region);
+        for (x, y, p) in out.enumerate_pixels() {
+            let darkened = (5..25).contains(&y) && (10..32).contains(&x);
+            for c in 0..3 {
+                let want = if darkened {
+                    to_srgb(to_lin(skin[c]) * t[c] as f64)
+                } else {
+                    skin[c] as f64
+                };
+                assert!(
+                    (p[c] as f64 - want).abs() <= 1.0,
+                    "({x},{y}) channel {c}: {} vs {want}",
+                    p[c]
+                );
+            }
+        }
+    }
+
+    /// A photo with some texture (a gradient and a fixed pattern), and a
+    /// region in a box away from the photo's edges, feathered.
+    fn textured_scene() -> (RgbImage, Region) {
+        let (w, h) = (300u32, 120u32);
+        let photo = RgbImage::from_fn(w, h, |x, y| {
+            let n = ((x * 7 + y * 13) % 11) as u8;
+            image::Rgb([170 + (x / 10) as u8 + n, 120 + (y / 8) as u8 + n, 100 + n])
+        });
+        let weights: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                ((37..290).contains(&x) && (9..100).contains(&y)) as u8 as f32
+            })
+            .collect();
+        let region = Region::from_weights(w, h, weights, 3.0, "t").unwrap();
+        (photo, region)
+    }
+
+    /// The session images made band by band from the region's bounds are
+    /// the photo with every dot of that session and the ones before drawn
+    /// into one layer and composited; the last one alone is the same.
+    #[test]
+    fn each_sessions_crop_is_its_dots_so_far_composited() {
+        use rand::{RngExt, SeedableRng};
+        let (photo, region) = textured_scene();
+        let shade = Shade::parse("black-brown", 1.0, "t").unwrap();
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let dots: Vec<Dot> = (0..600)
+            .map(|i| Dot {
+                session: 1 + (i % 3) as u8,
+                halo_radius: 3.0,
+                halo_mass: if i % 4 == 0 { 0.6 } else { 0.0 },
+                ..dot(
+                    rng.random_range(30.0f32..295.0),
+                    rng.random_range(5.0f32..105.0),
+                    rng.random_range(0.5f32..5.0),
+                )
+            })
+            .collect();
+        let (r, crops) = composite_crops(&photo, &region, &dots, &shade, 3, false, 0.7, None, 0.0);
+        assert_eq!(r, region.bounds());
+        assert_eq!(crops.len(), 3);
+        for (k, crop) in crops.iter().enumerate() {
+            let so_far: Vec<Dot> = dots
+                .iter()
+                .copied()
+                .filter(|d| d.session as usize <= k + 1)
+                .collect();
+            let mut layer = PigmentLayer::new(r);
+            layer.draw(&so_far, &shade, 0.7);
+            let whole = layer.apply(&photo, &region);
+            let want =
+                image::imageops::crop_imm(&whole, r.x0, r.y0, r.width(), r.height()).to_image();
+            assert_eq!(crop.dimensions(), want.dimensions());
+            let differ = crop
+                .pixels()
+                .zip(want.pixels())
+                .filter(|(a, b)| a != b)
+                .count();
+            assert_eq!(differ, 0, "session {}: {differ} pixels differ", k + 1);
+            // And pasted back, the photo outside the bounds is untouched.
+            let mut pasted = photo.clone();
+            paste(&mut pasted, crop, r);
+            assert!(pasted == whole, "session {}: pasted", k + 1);
+        }
+        let (_, last) = composite_crops(&photo, &region, &dots, &shade, 3, true, 0.7, None, 0.0);
+        assert_eq!(last.len(), 1);
+        assert!(last[0] == crops[2]);
+    }
+
+    /// Erythema reddens where the region's weight is: it takes green and
+    /// blue, never red, unevenly (in patches), and leaves pixels of weight
+    /// zero alone.
+    #[test]
+    fn erythema_takes_green_and_blue_in_patches_inside_the_region() {
+        let (photo, region) = textured_scene();
+        let shade = Shade::parse("jet-black", 1.0, "t").unwrap();
+        let e = Erythema {
+            strength: 0.8,
+            patch_px: 12.0,
+            seed: 3,
+        };
+        let (r, out) = composite_crops(&photo, &region, &[], &shade, 1, false, 0.5, Some(&e), 0.0);
+        let lut = srgb_to_linear_table();
+        let mut losses = Vec::new();
+        for (x, y, p) in out[0].enumerate_pixels() {
+            let (px, py) = (x + r.x0, y + r.y0);
+            let before = photo.get_pixel(px, py);
+            let w = region.weight_at(px as f32 + 0.5, py as f32 + 0.5);
+            assert_eq!(p[0], before[0], "red changed at ({px},{py})");
+            if w <= 0.0 {
+                assert_eq!(p, before, "weight 0 at ({px},{py})");
+            } else if w >= 1.0 {
+                let loss = 1.0 - lut[p[1] as usize] / lut[before[1] as usize];
+                let loss_b = 1.0 - lut[p[2] as usize] / lut[before[2] as usize];
+                assert!(
+                    loss > 0.05 && loss_b > 0.05,
+                    "({px},{py}): {loss}, {loss_b}"
+                );
+                losses.push(loss);
+            }
+        }
+        let lo = losses.iter().copied().fold(1.0f32, f32::min);
+        let hi = losses.iter().copied().fold(0.0f32, f32::max);
+        assert!(hi > 1.5 * lo, "not patchy: green loss {lo}..{hi}");
+        // Redness grows with the weight: none at 0, some where it starts.
+        let mut row = Vec::new();
+        e.row(50, 0, &[0.0, 0.25, 0.5, 1.0], &mut row);
+        assert_eq!(row[0], 0.0);
+        assert!(row[1] > 0.0 && row[1] < row[2] && row[2] < row[3] && row[3] <= 0.8);
+    }
+
+    /// A matte finish takes a highlight's gloss away (the highlight comes
+    /// down toward the skin's own colour) and leaves skin without gloss as
+    /// it was; without it the highlight stays.
+    #[test]
+    fn a_matte_finish_takes_the_gloss_away() {
+        let (w, h) = (120u32, 60u32);
+        let skin = [0.55f32, 0.30, 0.22];
+        let lut = srgb_to_linear_table();
+        let photo = RgbImage::from_fn(w, h, |x, y| {
+            // A highlight: the light's colour (white) added in a lobe.
+            let d2 = ((x as f32 - 80.0).powi(2) + (y as f32 - 30.0).powi(2)) / 100.0;
+            let g = 0.35 * (-d2).exp();
+            image::Rgb(std::array::from_fn(|c| linear_to_srgb(skin[c] + g)))
+        });
+        let region = Region::from_weights(w, h, vec![1.0; (w * h) as usize], 0.0, "t").unwrap();
+        let shade = Shade::parse("jet-black", 1.0, "t").unwrap();
+        let render = |matte: f32| {
+            composite_crops(&photo, &region, &[], &shade, 1, false, 0.5, None, matte).1
+        };
+        let (plain, matte) = (render(0.0), render(1.0));
+        let at = |img: &RgbImage, x: u32, y: u32| {
+            let p = img.get_pixel(x, y);
+            [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]]
+        };
+        // Far from the highlight nothing changes.
+        assert_eq!(matte[0].get_pixel(10, 30), photo.get_pixel(10, 30));
+        assert_eq!(plain[0].get_pixel(80, 30), photo.get_pixel(80, 30));
+        // At its centre most of the added light is gone.
+        let (before, after) = (at(&photo, 80, 30), at(&matte[0], 80, 30));
+        for c in 0..3 {
+            let added = before[c] - skin[c];
+            let left = after[c] - skin[c];
+            assert!(left < 0.5 * added, "channel {c}: {left} of {added} left");
+            assert!(after[c] > skin[c] - 0.03, "channel {c}: below the skin");
+        }
+    }
+
     /// Pale skin with the pixel-to-pixel colour noise of a camera, and a
     /// highlight (gloss of the light's colour added) on one side: the skin
     /// light finds the gloss there and almost none in the noise elsewhere

@@ -64,7 +64,9 @@ impl StdinPhoto {
     pub fn read() -> Result<StdinPhoto, Error> {
         let bytes = read_stdin("photo")?;
         let dir = TempDir::new()?;
-        let path = dir.path().join("stdin");
+        // Named `-`: the plan recorded in the images names the photo by
+        // file name, and `-` is how it was given.
+        let path = dir.path().join("-");
         std::fs::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
         let _ = STDIN_NAME.set(path);
         Ok(StdinPhoto { dir })
@@ -72,7 +74,7 @@ impl StdinPhoto {
 
     /// The temporary file holding it.
     pub fn path(&self) -> PathBuf {
-        self.dir.path().join("stdin")
+        self.dir.path().join("-")
     }
 }
 

@@ -447,6 +447,16 @@ mod tests {
     fn custom_and_bad_shades() {
         let s = Shade::parse("#808080", 1.0, "t").unwrap();
         assert!((s.transmittance.red - 0.2158).abs() < 1e-3);
+        // A custom colour is a full-strength dot's own: its swatch gives
+        // each channel back, in order.
+        for hex in ["#336699", "#c01a05", " #0A0b0C "] {
+            let s = Shade::parse(hex, 1.0, "t").unwrap();
+            let h = hex.trim();
+            let want: Vec<u8> = (0..3)
+                .map(|i| u8::from_str_radix(&h[1 + 2 * i..3 + 2 * i], 16).unwrap())
+                .collect();
+            assert_eq!(s.swatch().to_vec(), want, "{hex}");
+        }
         let e = Shade::parse("purple", 1.0, "plan.toml")
             .unwrap_err()
             .to_string();

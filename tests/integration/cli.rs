@@ -860,6 +860,17 @@ fn a_photo_on_stdin_renders_as_from_its_file() {
         let from_stdin = image::open(dir.path().join("stdin").join(f)).unwrap();
         assert!(from_file.as_bytes() == from_stdin.as_bytes(), "{f} differs");
     }
+    // The plan the images record names the photo as it was given, `-`,
+    // not the temporary file it passed through.
+    let o = run(
+        dir.path(),
+        &[
+            "provenance",
+            dir.path().join("stdin/session-1.png").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("photo = \"-\""), "{}", stdout(&o));
     // Not a photo, a cut-short one, nothing: named <stdin>, no temporary path.
     for (input, says) in [
         (&b"not a photo"[..], "could not be determined"),
