@@ -1602,6 +1602,32 @@ mod tests {
         e.row(50, 0, &[0.0, 0.25, 0.5, 1.0], &mut row);
         assert_eq!(row[0], 0.0);
         assert!(row[1] > 0.0 && row[1] < row[2] && row[2] < row[3] && row[3] <= 0.8);
+        // Patches are smooth: from one pixel to the next, down or across,
+        // redness changes little (a patch spans 12 px), though it does
+        // change over a few patches.
+        let ones = [1.0f32; 200];
+        let rows: Vec<Vec<f32>> = (0..200)
+            .map(|y| {
+                let mut r = Vec::new();
+                e.row(y, 7, &ones, &mut r);
+                r
+            })
+            .collect();
+        let (mut step, mut lo, mut hi) = (0.0f32, 1.0f32, 0.0f32);
+        for y in 0..200 {
+            for x in 0..200 {
+                let v = rows[y][x];
+                (lo, hi) = (lo.min(v), hi.max(v));
+                if x > 0 {
+                    step = step.max((v - rows[y][x - 1]).abs());
+                }
+                if y > 0 {
+                    step = step.max((v - rows[y - 1][x]).abs());
+                }
+            }
+        }
+        assert!(step < 0.12, "redness jumps by {step} between neighbours");
+        assert!(hi - lo > 0.25, "redness {lo}..{hi}: no patches");
     }
 
     /// A matte finish takes a highlight's gloss away (the highlight comes
@@ -1639,6 +1665,67 @@ mod tests {
             assert!(left < 0.5 * added, "channel {c}: {left} of {added} left");
             assert!(after[c] > skin[c] - 0.03, "channel {c}: below the skin");
         }
+    }
+
+    /// Where part of a pixel's light is kept (the backdrop's share of an
+    /// outline pixel, a strand over the skin), pigment darkens only the
+    /// rest: `kept + (light − kept) · t`; a kept pixel no dot touches
+    /// keeps its bytes.
+    #[test]
+    fn kept_light_is_not_darkened() {
+        let lut = srgb_to_linear_table();
+        let (w, h) = (24u32, 10u32);
+        let skin = [190u8, 140, 120];
+        let photo = RgbImage::from_fn(w, h, |_, _| image::Rgb(skin));
+        let lin: [f32; 3] = std::array::from_fn(|c| lut[skin[c] as usize]);
+        let share = [0.25f32, 0.5, 0.9];
+        let kept_px: Vec<(u32, u32, [f32; 3], f32)> = (0..3)
+            .flat_map(|i| {
+                let k = std::array::from_fn(|c| lin[c] * share[i]);
+                // Listed in the darkened half and in the clear half.
+                [
+                    (4 + i as u32, 3, k, 1.0 - share[i]),
+                    (18 + i as u32, 3, k, 1.0 - share[i]),
+                ]
+            })
+            .collect();
+        let region = Region::from_weights(w, h, vec![1.0; (w * h) as usize], 0.0, "t")
+            .unwrap()
+            .with_kept(crate::region::Kept::new(kept_px));
+        let mut layer = PigmentLayer::new(Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        });
+        let t = [0.3f32, 0.45, 0.6];
+        for y in 0..h {
+            for x in 0..12 {
+                layer.data[(y * w + x) as usize] = t;
+            }
+        }
+        let out = layer.apply(&photo, &region);
+        for (x, y, p) in out.enumerate_pixels() {
+            let keep = if y == 3 && (4..7).contains(&x) {
+                share[(x - 4) as usize]
+            } else {
+                0.0
+            };
+            for c in 0..3 {
+                let want = if x < 12 {
+                    let k = lin[c] * keep;
+                    linear_to_srgb(k + (lin[c] - k) * t[c])
+                } else {
+                    skin[c]
+                };
+                assert!(
+                    (p[c] as i32 - want as i32).abs() <= 1,
+                    "({x},{y}) channel {c}: {} vs {want}",
+                    p[c]
+                );
+            }
+        }
+        assert_eq!(out.get_pixel(19, 3), photo.get_pixel(19, 3));
     }
 
     /// Pale skin with the pixel-to-pixel colour noise of a camera, and a
