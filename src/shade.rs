@@ -431,6 +431,90 @@ mod tests {
         assert_eq!(at.hair, light.hair);
     }
 
+    /// The hair is looked for where it was asked for: in a ring `reach` px
+    /// wide around the region (about a third of its pixels are strands
+    /// here), or within `reach` of a point; and the shade chosen is the
+    /// one whose dot on this skin is closest to the hair, or on light skin
+    /// the least pigment within the leeway of the closest.
+    #[test]
+    fn auto_shade_looks_where_asked_and_takes_the_closest() {
+        use palette::color_difference::Ciede2000;
+        use palette::{FromColor, Lab};
+        let (photo, region) = scalp(Some([70, 60, 55]));
+        let ring = match_hair(&photo, &region, None, 30.0, "t").unwrap();
+        // The ring's area: the region grown by 30 px with rounded corners,
+        // less the region; a third of its columns are strands.
+        let grown = 140.0f32 * 140.0 - (4.0 - std::f32::consts::PI) * 900.0;
+        let want = (grown - 80.0 * 80.0) / 3.0;
+        let got = ring.hair_pixels as f32;
+        assert!(
+            (got - want).abs() < 0.1 * want,
+            "ring: {got} hair pixels, about {want}"
+        );
+        let point = match_hair(&photo, &region, Some([30.0, 100.0]), 10.0, "t").unwrap();
+        let want = std::f32::consts::PI * 100.0 / 3.0;
+        let got = point.hair_pixels as f32;
+        assert!(
+            (got - want).abs() < 0.2 * want,
+            "point: {got} hair pixels, about {want}"
+        );
+        // The choice, checked against every named shade and dilution.
+        let lut = crate::photo::srgb_to_linear_table();
+        for (skin_rgb, light) in [([200u8, 160, 140], true), ([110, 78, 62], false)] {
+            let photo = image::RgbImage::from_fn(200, 200, |x, y| {
+                let inside = (60..140).contains(&x) && (60..140).contains(&y);
+                image::Rgb(if !inside && x % 3 == 0 {
+                    [70, 60, 55]
+                } else {
+                    skin_rgb
+                })
+            });
+            let m = match_hair(&photo, &region, None, 30.0, "t").unwrap();
+            assert_eq!(m.skin, skin_rgb);
+            let skin: [f32; 3] = std::array::from_fn(|c| lut[skin_rgb[c] as usize]);
+            let hair = Lab::from_color(LinSrgb::new(lut[70], lut[60], lut[55]));
+            let de = |s: &Shade| {
+                let a = s.absorption(1.0);
+                let d = LinSrgb::new(
+                    skin[0] * (1.0 - a[0]),
+                    skin[1] * (1.0 - a[1]),
+                    skin[2] * (1.0 - a[2]),
+                );
+                Lab::from_color(d).difference(hair)
+            };
+            let mut all = Vec::new();
+            for n in NAMED_SHADES {
+                for k in 6..=20 {
+                    all.push(Shade::parse(n.name, k as f32 * 0.05, "t").unwrap());
+                }
+            }
+            let closest = all.iter().map(de).fold(f32::INFINITY, f32::min);
+            assert!((de(&m.shade) - m.delta_e).abs() < 1e-3);
+            if light {
+                assert!(m.delta_e <= closest + LIGHT_SKIN_LEEWAY + 1e-4);
+                let g = |s: &Shade| s.absorption(1.0)[1];
+                for s in all.iter().filter(|s| de(s) <= closest + LIGHT_SKIN_LEEWAY) {
+                    assert!(
+                        g(s) >= g(&m.shade) - 0.02,
+                        "{} {} absorbs less",
+                        s.name,
+                        s.dilution
+                    );
+                }
+                assert!(
+                    m.delta_e > closest + 1e-4,
+                    "light skin: the closest, not a lighter one"
+                );
+            } else {
+                assert!(
+                    (m.delta_e - closest).abs() < 1e-4,
+                    "{} vs {closest}",
+                    m.delta_e
+                );
+            }
+        }
+    }
+
     #[test]
     fn auto_shade_without_hair_asks_for_a_point() {
         let (photo, region) = scalp(None);
