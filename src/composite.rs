@@ -1728,6 +1728,90 @@ mod tests {
         assert_eq!(out.get_pixel(19, 3), photo.get_pixel(19, 3));
     }
 
+    /// A dot's halo is centred on the dot wherever the dot sits within its
+    /// pixel, has a hole under the deposit (scattered pigment lies around
+    /// it), and where it would absorb more than all the light it is capped
+    /// (transmittance never below 0).
+    #[test]
+    fn the_halo_is_centred_on_its_dot_with_a_hole() {
+        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: 60,
+            y1: 60,
+        };
+        let halo_only = |d: Dot, blur: f32| {
+            let mut a = PigmentLayer::new(rect);
+            a.draw(
+                &[Dot {
+                    halo_mass: 0.0,
+                    ..d
+                }],
+                &shade,
+                blur,
+            );
+            let mut b = PigmentLayer::new(rect);
+            b.draw(&[d], &shade, blur);
+            // What the halo takes of the light the core leaves.
+            let mut v = vec![0.0f64; 3600];
+            for y in 0..60 {
+                for x in 0..60 {
+                    v[(y * 60 + x) as usize] =
+                        (1.0 - (b.at(x, y)[0] / a.at(x, y)[0]).min(1.0)) as f64;
+                }
+            }
+            v
+        };
+        for (x, y) in [(30.1f32, 29.8f32), (30.85, 29.2), (29.4, 30.6)] {
+            let d = Dot {
+                halo_mass: 0.5,
+                halo_radius: 6.0,
+                ..dot(x, y, 1.2)
+            };
+            let v = halo_only(d, 0.0);
+            let m: f64 = v.iter().sum();
+            let cx = v
+                .iter()
+                .enumerate()
+                .map(|(i, a)| a * ((i % 60) as f64 + 0.5))
+                .sum::<f64>()
+                / m;
+            let cy = v
+                .iter()
+                .enumerate()
+                .map(|(i, a)| a * ((i / 60) as f64 + 0.5))
+                .sum::<f64>()
+                / m;
+            // Sub-pixel positions are precomputed in quarters of a pixel.
+            assert!(
+                (cx - x as f64).abs() < 0.15 && (cy - y as f64).abs() < 0.15,
+                "dot at ({x},{y}): halo centred at ({cx:.2},{cy:.2})"
+            );
+            // Less under the dot than 3 px out, none past its radius.
+            let at = |dx: i32, dy: i32| v[((y as i32 + dy) * 60 + x as i32 + dx) as usize];
+            assert!(
+                at(0, 0) < 0.5 * at(3, 0),
+                "no hole: {} vs {}",
+                at(0, 0),
+                at(3, 0)
+            );
+            assert!(at(0, 0) < 0.5 * at(0, -3) && at(0, 0) < 0.5 * at(-3, 0));
+            assert_eq!(at(8, 0) + at(0, 8) + at(-8, 0) + at(0, -8), 0.0);
+        }
+        // A halo holding far more pigment than its area: capped at all the
+        // light, never more.
+        let d = Dot {
+            halo_mass: 400.0,
+            halo_radius: 2.0,
+            ..dot(30.5, 30.5, 1.5)
+        };
+        let mut l = PigmentLayer::new(rect);
+        l.draw(&[d], &shade, 0.0);
+        let least = l.data.iter().map(|t| t[0]).fold(1.0f32, f32::min);
+        assert!((0.0..0.01).contains(&least), "transmittance {least}");
+    }
+
     /// Pale skin with the pixel-to-pixel colour noise of a camera, and a
     /// highlight (gloss of the light's colour added) on one side: the skin
     /// light finds the gloss there and almost none in the noise elsewhere
