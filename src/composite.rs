@@ -1452,10 +1452,11 @@ mod tests {
         let (w, h) = (40u32, 30u32);
         let skin = [200u8, 150, 130];
         let photo = RgbImage::from_fn(w, h, |_, _| image::Rgb(skin));
-        // Weight 1 but for the last 8 columns (0) and a column of 0.6.
+        // Weight 1 but for the last 8 columns (0), a column of 0 inside the
+        // region's bounds and a column of 0.6.
         let weights: Vec<f32> = (0..w * h)
             .map(|i| match i % w {
-                32.. => 0.0,
+                32.. | 25 => 0.0,
                 20 => 0.6,
                 _ => 1.0,
             })
@@ -1469,14 +1470,16 @@ mod tests {
         };
         let mut layer = PigmentLayer::new(rect);
         let t = [0.35f32, 0.5, 0.8];
-        for y in 5..25 {
-            for x in 10..36 {
+        // A block, and rows darkened from end to end.
+        for y in 5..28 {
+            for x in if y < 25 { 10..36 } else { 0..w } {
                 layer.data[(y * w + x) as usize] = t;
             }
         }
         let out = layer.apply(&photo, &region);
         for (x, y, p) in out.enumerate_pixels() {
-            let darkened = (5..25).contains(&y) && (10..32).contains(&x);
+            let darkened =
+                x < 32 && x != 25 && ((5..25).contains(&y) && x >= 10 || (25..28).contains(&y));
             for c in 0..3 {
                 let want = if darkened {
                     to_srgb(to_lin(skin[c]) * t[c] as f64)
@@ -1674,7 +1677,10 @@ mod tests {
     #[test]
     fn kept_light_is_not_darkened() {
         let lut = srgb_to_linear_table();
-        let (w, h) = (24u32, 10u32);
+        // The region starts at column 40 (so do its bounds, from which rows
+        // are handed over): columns are counted from there.
+        const O: u32 = 40;
+        let (w, h) = (O + 24, 10u32);
         let skin = [190u8, 140, 120];
         let photo = RgbImage::from_fn(w, h, |_, _| image::Rgb(skin));
         let lin: [f32; 3] = std::array::from_fn(|c| lut[skin[c] as usize]);
@@ -1684,12 +1690,13 @@ mod tests {
                 let k = std::array::from_fn(|c| lin[c] * share[i]);
                 // Listed in the darkened half and in the clear half.
                 [
-                    (4 + i as u32, 3, k, 1.0 - share[i]),
-                    (18 + i as u32, 3, k, 1.0 - share[i]),
+                    (O + 4 + i as u32, 3, k, 1.0 - share[i]),
+                    (O + 18 + i as u32, 3, k, 1.0 - share[i]),
                 ]
             })
             .collect();
-        let region = Region::from_weights(w, h, vec![1.0; (w * h) as usize], 0.0, "t")
+        let weights = (0..w * h).map(|i| (i % w >= O) as u8 as f32).collect();
+        let region = Region::from_weights(w, h, weights, 0.0, "t")
             .unwrap()
             .with_kept(crate::region::Kept::new(kept_px));
         let mut layer = PigmentLayer::new(Rect {
@@ -1700,19 +1707,19 @@ mod tests {
         });
         let t = [0.3f32, 0.45, 0.6];
         for y in 0..h {
-            for x in 0..12 {
+            for x in 0..O + 12 {
                 layer.data[(y * w + x) as usize] = t;
             }
         }
         let out = layer.apply(&photo, &region);
         for (x, y, p) in out.enumerate_pixels() {
-            let keep = if y == 3 && (4..7).contains(&x) {
-                share[(x - 4) as usize]
+            let keep = if y == 3 && (O + 4..O + 7).contains(&x) {
+                share[(x - O - 4) as usize]
             } else {
                 0.0
             };
             for c in 0..3 {
-                let want = if x < 12 {
+                let want = if (O..O + 12).contains(&x) {
                     let k = lin[c] * keep;
                     linear_to_srgb(k + (lin[c] - k) * t[c])
                 } else {
@@ -1725,7 +1732,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(out.get_pixel(19, 3), photo.get_pixel(19, 3));
+        assert_eq!(out.get_pixel(O + 19, 3), photo.get_pixel(O + 19, 3));
     }
 
     /// A dot's halo is centred on the dot wherever the dot sits within its
