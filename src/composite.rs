@@ -1631,6 +1631,35 @@ mod tests {
         }
         assert!(step < 0.12, "redness jumps by {step} between neighbours");
         assert!(hi - lo > 0.25, "redness {lo}..{hi}: no patches");
+        // Round patches: redness changes as much over 6 px down as across.
+        let (mut down, mut across) = (0.0f32, 0.0f32);
+        for y in 0..194 {
+            for x in 0..194 {
+                down += (rows[y + 6][x] - rows[y][x]).abs();
+                across += (rows[y][x + 6] - rows[y][x]).abs();
+            }
+        }
+        assert!(
+            (0.7..1.4).contains(&(down / across)),
+            "patches stretched: {}",
+            down / across
+        );
+        // Under a matte finish (nothing glossy here) the redness is the same.
+        let skin = RgbImage::from_fn(300, 120, |_, _| image::Rgb([190, 140, 120]));
+        let plain = composite_crops(&skin, &region, &[], &shade, 1, false, 0.5, Some(&e), 0.0).1;
+        let matte = composite_crops(&skin, &region, &[], &shade, 1, false, 0.5, Some(&e), 0.6).1;
+        let most = plain[0]
+            .as_raw()
+            .iter()
+            .zip(matte[0].as_raw())
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(most <= 1, "matte changes reddened skin by {most}");
+        assert!(
+            plain[0]
+                != image::imageops::crop_imm(&skin, r.x0, r.y0, r.width(), r.height()).to_image()
+        );
     }
 
     /// A matte finish takes a highlight's gloss away (the highlight comes
@@ -1667,6 +1696,107 @@ mod tests {
             let left = after[c] - skin[c];
             assert!(left < 0.5 * added, "channel {c}: {left} of {added} left");
             assert!(after[c] > skin[c] - 0.03, "channel {c}: below the skin");
+        }
+    }
+
+    /// Pigment lies under the skin's surface: it darkens the light that
+    /// went into the skin and leaves a highlight's gloss on top. A matte
+    /// finish takes the gloss away in proportion to the region's weight,
+    /// and brings a highlight clipped white down to the skin's colour,
+    /// never below it.
+    #[test]
+    fn gloss_stays_over_pigment_and_matte_takes_it_by_weight() {
+        let (w, h) = (120u32, 60u32);
+        let skin = [0.55f32, 0.30, 0.22];
+        let lut = srgb_to_linear_table();
+        // Highlights (white light added) at (30, 25) and (90, 25), and a
+        // disc clipped white at (30, 50).
+        let photo = RgbImage::from_fn(w, h, |x, y| {
+            let lobe = |cx: f32, cy: f32| {
+                0.35 * (-((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)) / 100.0).exp()
+            };
+            if (x as f32 - 30.0).powi(2) + (y as f32 - 50.0).powi(2) <= 9.0 {
+                return image::Rgb([255; 3]);
+            }
+            let g = lobe(30.0, 25.0) + lobe(90.0, 25.0);
+            image::Rgb(std::array::from_fn(|c| linear_to_srgb(skin[c] + g)))
+        });
+        let at = |img: &RgbImage, x: u32, y: u32| -> [f32; 3] {
+            let p = img.get_pixel(x, y);
+            std::array::from_fn(|c| lut[p[c] as usize])
+        };
+        // Weight 1 on the left half, 0.5 on the right.
+        let weights = (0..w * h)
+            .map(|i| if i % w < 60 { 1.0 } else { 0.5 })
+            .collect();
+        let region = Region::from_weights(w, h, weights, 0.0, "t").unwrap();
+        // Pigment everywhere: the highlight's gloss stays on top of it.
+        let t = [0.4f32, 0.45, 0.5];
+        let mut layer = PigmentLayer::new(region.bounds());
+        layer.data.iter_mut().for_each(|v| *v = t);
+        let dark = layer.apply(&photo, &region);
+        let (centre, away) = (at(&dark, 30, 25), at(&dark, 5, 5));
+        for c in 0..3 {
+            let want = skin[c] * t[c] + 0.35;
+            assert!(
+                (centre[c] - want).abs() < 0.03,
+                "channel {c}: {} vs {want}",
+                centre[c]
+            );
+            assert!(
+                (away[c] - skin[c] * t[c]).abs() < 0.01,
+                "channel {c} away: {}",
+                away[c]
+            );
+        }
+        // Matte: the gloss goes at weight 1, half of it at weight 0.5, and
+        // the clipped disc comes down to the skin.
+        let shade = Shade::parse("jet-black", 1.0, "t").unwrap();
+        let out = composite_crops(&photo, &region, &[], &shade, 1, false, 0.5, None, 1.0).1;
+        let (full, half, clipped) = (
+            at(&out[0], 30, 25),
+            at(&out[0], 90, 25),
+            at(&out[0], 30, 50),
+        );
+        for c in 0..3 {
+            assert!(
+                (full[c] - skin[c]).abs() < 0.05 * 0.35 + 0.01,
+                "channel {c} at weight 1: {}",
+                full[c]
+            );
+            let left = (half[c] - skin[c]) / 0.35;
+            assert!(
+                (0.35..0.65).contains(&left),
+                "channel {c} at weight 0.5: {left} of the gloss left"
+            );
+            assert!(
+                (clipped[c] - skin[c]).abs() < 0.06,
+                "channel {c} clipped: {} vs {}",
+                clipped[c],
+                skin[c]
+            );
+        }
+    }
+
+    /// The mean linear colour around each pixel of a row: itself and up to
+    /// 3 pixels to each side, fewer at the row's ends.
+    #[test]
+    fn around_in_row_is_the_mean_of_7_pixels() {
+        let lut = srgb_to_linear_table();
+        let row: Vec<u8> = (0..12)
+            .flat_map(|i| if i == 5 { [200u8; 3] } else { [100u8; 3] })
+            .collect();
+        let around = around_in_row(&row, lut);
+        let (lo, hi) = (lut[100], lut[200]);
+        for (i, a) in around.iter().enumerate() {
+            let (from, to) = (i.saturating_sub(3), (i + 4).min(12));
+            let n = (to - from) as f32;
+            let want = if (from..to).contains(&5) {
+                (hi + (n - 1.0) * lo) / n
+            } else {
+                lo
+            };
+            assert!((a[0] - want).abs() < 1e-6, "pixel {i}: {} vs {want}", a[0]);
         }
     }
 
