@@ -1563,6 +1563,16 @@ mod tests {
         let (_, last) = composite_crops(&photo, &region, &dots, &shade, 3, true, 0.7, None, 0.0);
         assert_eq!(last.len(), 1);
         assert!(last[0] == crops[2]);
+        // The whole-frame images are the crops pasted into the photo.
+        let whole = composite_sessions(&photo, &region, &dots, &shade, 3, 0.7, None, 0.0);
+        assert_eq!(whole.len(), 3);
+        for (image, crop) in whole.iter().zip(&crops) {
+            let mut pasted = photo.clone();
+            paste(&mut pasted, crop, r);
+            assert!(*image == pasted);
+        }
+        let upto = composite_upto(&photo, &region, &dots, &shade, 3, true, 0.7, None, 0.0);
+        assert!(upto.len() == 1 && upto[0] == whole[2]);
     }
 
     /// Erythema reddens where the region's weight is: it takes green and
