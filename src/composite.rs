@@ -1788,6 +1788,26 @@ mod tests {
         }
     }
 
+    /// `smoothstep`: 0 up to `a`, 1 from `b`, ½ halfway, rising smoothly
+    /// (3t² − 2t³) between.
+    #[test]
+    fn smoothstep_rises_from_a_to_b() {
+        for (x, want) in [
+            (0.0f32, 0.0f32),
+            (0.2, 0.0),
+            (0.35, 0.5),
+            (0.5, 1.0),
+            (0.9, 1.0),
+            (0.275, 0.15625),
+        ] {
+            assert!(
+                (smoothstep(0.2, 0.5, x) - want).abs() < 1e-6,
+                "{x}: {}",
+                smoothstep(0.2, 0.5, x)
+            );
+        }
+    }
+
     /// The mean linear colour around each pixel of a row: itself and up to
     /// 3 pixels to each side, fewer at the row's ends.
     #[test]
