@@ -2040,6 +2040,15 @@ mod tests {
         // A pixel clipped white: all of it but a trace of 0.05.
         let white = light.specular_around([1.0; 3], [1.0; 3]);
         assert!((white - 0.95).abs() < 0.01, "clipped: {white}");
+        assert!((light.specular([1.0; 3]) - 0.95).abs() < 0.01);
+        // In shade (half the skin's light) a sheen is gloss only as far as
+        // it rises above the skin's median colour: 0.2 of white light
+        // does not, 0.45 does by 0.45 − 0.5 · red.
+        let shade = |g: f32| std::array::from_fn(|c| 0.5 * skin[c] + g);
+        assert_eq!(light.specular(shade(0.2)), 0.0);
+        let want = 0.45 - 0.5 * skin[0];
+        let got = light.specular(shade(0.45));
+        assert!((got - want).abs() < 0.01, "sheen in shade: {got} vs {want}");
         // The light can never take more than the pixel has, less the trace.
         let dim = [0.2f32, 0.1, 0.04];
         assert_eq!(light.specular_around(dim, full), 0.0);
