@@ -1121,6 +1121,16 @@ mod tests {
         }
     }
 
+    /// The rectangle from the origin to `(x1, y1)`.
+    fn frame(x1: u32, y1: u32) -> Rect {
+        Rect {
+            x0: 0,
+            y0: 0,
+            x1,
+            y1,
+        }
+    }
+
     fn absorbed(layer: &PigmentLayer) -> f32 {
         layer.data.iter().map(|t| 1.0 - t[0]).sum()
     }
@@ -1128,12 +1138,7 @@ mod tests {
     #[test]
     fn coverage_mass_equals_area_at_every_size() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: 100,
-            y1: 100,
-        };
+        let rect = frame(100, 100);
         for diameter in [0.3f32, 0.8, 1.5, 2.5, 6.0, 15.0] {
             for (x, y) in [(50.0, 50.0), (50.37, 49.81), (31.5, 63.5)] {
                 let mut l = PigmentLayer::new(rect);
@@ -1151,12 +1156,7 @@ mod tests {
     #[test]
     fn blur_widens_a_dot_but_keeps_its_mass() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: 60,
-            y1: 60,
-        };
+        let rect = frame(60, 60);
         for diameter in [0.5f32, 1.5, 4.0, 10.0] {
             let mut sharp = PigmentLayer::new(rect);
             sharp.draw(&[dot(30.2, 29.7, diameter)], &shade, 0.0);
@@ -1174,12 +1174,7 @@ mod tests {
     #[test]
     fn halo_adds_its_mass_around_the_dot() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: 60,
-            y1: 60,
-        };
+        let rect = frame(60, 60);
         for (diameter, radius) in [(1.5f32, 4.0f32), (3.0, 6.5)] {
             let plain = dot(30.3, 29.6, diameter);
             let haloed = Dot {
@@ -1238,12 +1233,7 @@ mod tests {
     #[test]
     fn subpixel_dot_stays_in_its_pixel() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let mut l = PigmentLayer::new(Rect {
-            x0: 0,
-            y0: 0,
-            x1: 10,
-            y1: 10,
-        });
+        let mut l = PigmentLayer::new(frame(10, 10));
         l.draw(&[dot(4.5, 4.5, 0.5)], &shade, 0.0);
         let area = std::f32::consts::FRAC_PI_4 * 0.25;
         assert!((1.0 - l.at(4, 4)[0] - area).abs() < 1e-6);
@@ -1253,12 +1243,7 @@ mod tests {
     #[test]
     fn band_split_dots_are_whole() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let mut l = PigmentLayer::new(Rect {
-            x0: 0,
-            y0: 0,
-            x1: 40,
-            y1: 100,
-        });
+        let mut l = PigmentLayer::new(frame(40, 100));
         // Straddles the band border at row 32.
         l.draw(&[dot(20.0, 32.0, 9.0)], &shade, 0.0);
         let area = std::f32::consts::FRAC_PI_4 * 81.0;
@@ -1382,12 +1367,7 @@ mod tests {
     #[test]
     fn an_elongated_dot_lies_along_its_angle() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: 80,
-            y1: 80,
-        };
+        let rect = frame(80, 80);
         for (elongation, angle) in [(2.0f32, 0.6f32), (1.5, 2.2), (3.0, 0.0)] {
             let d = Dot {
                 elongation,
@@ -1462,12 +1442,7 @@ mod tests {
             })
             .collect();
         let region = Region::from_weights(w, h, weights, 0.0, "t").unwrap();
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: h,
-        };
+        let rect = frame(w, h);
         let mut layer = PigmentLayer::new(rect);
         let t = [0.35f32, 0.5, 0.8];
         // A block, and rows darkened from end to end.
@@ -1859,12 +1834,7 @@ mod tests {
         let region = Region::from_weights(w, h, weights, 0.0, "t")
             .unwrap()
             .with_kept(crate::region::Kept::new(kept_px));
-        let mut layer = PigmentLayer::new(Rect {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: h,
-        });
+        let mut layer = PigmentLayer::new(frame(w, h));
         let t = [0.3f32, 0.45, 0.6];
         for y in 0..h {
             for x in 0..O + 12 {
@@ -1902,12 +1872,7 @@ mod tests {
     #[test]
     fn the_halo_is_centred_on_its_dot_with_a_hole() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: 60,
-            y1: 60,
-        };
+        let rect = frame(60, 60);
         let halo_only = |d: Dot, blur: f32| {
             let mut a = PigmentLayer::new(rect);
             a.draw(
