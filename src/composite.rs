@@ -1359,6 +1359,19 @@ mod tests {
             assert!(worst < 1e-5, "blur {blur}: tiles differ by {worst}");
             assert!(absorbed(&tiled) > 100.0, "blur {blur}: nothing drawn");
         }
+        // A layer of exactly one tile and one band, and dots over its last
+        // corner and past it: binned into that tile and no further.
+        let mut one = PigmentLayer::new(frame(TILE as u32, BAND as u32));
+        let corner = (TILE as f32 - 0.5, BAND as f32 - 0.5);
+        one.draw(
+            &[
+                dot(corner.0, corner.1, 6.0),
+                dot(corner.0 + 2.5, corner.1 + 2.5, 6.0),
+            ],
+            &shade,
+            0.9,
+        );
+        assert!(one.at(TILE as u32 - 1, BAND as u32 - 1)[0] < 0.9);
     }
 
     /// An elongated dot keeps its area, lies along its angle and is
