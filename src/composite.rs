@@ -1484,9 +1484,10 @@ mod tests {
     }
 
     /// A photo with some texture (a gradient and a fixed pattern), and a
-    /// region in a box away from the photo's edges, feathered.
+    /// region in a box away from the photo's edges, feathered, three
+    /// tiles wide.
     fn textured_scene() -> (RgbImage, Region) {
-        let (w, h) = (300u32, 120u32);
+        let (w, h) = (620u32, 120u32);
         let photo = RgbImage::from_fn(w, h, |x, y| {
             let n = ((x * 7 + y * 13) % 11) as u8;
             image::Rgb([170 + (x / 10) as u8 + n, 120 + (y / 8) as u8 + n, 100 + n])
@@ -1494,7 +1495,7 @@ mod tests {
         let weights: Vec<f32> = (0..w * h)
             .map(|i| {
                 let (x, y) = (i % w, i / w);
-                ((37..290).contains(&x) && (9..100).contains(&y)) as u8 as f32
+                ((37..590).contains(&x) && (9..100).contains(&y)) as u8 as f32
             })
             .collect();
         let region = Region::from_weights(w, h, weights, 3.0, "t").unwrap();
@@ -1510,13 +1511,13 @@ mod tests {
         let (photo, region) = textured_scene();
         let shade = Shade::parse("black-brown", 1.0, "t").unwrap();
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
-        let dots: Vec<Dot> = (0..600)
+        let dots: Vec<Dot> = (0..1200)
             .map(|i| Dot {
                 session: 1 + (i % 3) as u8,
                 halo_radius: 3.0,
                 halo_mass: if i % 4 == 0 { 0.6 } else { 0.0 },
                 ..dot(
-                    rng.random_range(30.0f32..295.0),
+                    rng.random_range(30.0f32..595.0),
                     rng.random_range(5.0f32..105.0),
                     rng.random_range(0.5f32..5.0),
                 )
@@ -1643,7 +1644,8 @@ mod tests {
             down / across
         );
         // Under a matte finish (nothing glossy here) the redness is the same.
-        let skin = RgbImage::from_fn(300, 120, |_, _| image::Rgb([190, 140, 120]));
+        let (w, h) = photo.dimensions();
+        let skin = RgbImage::from_fn(w, h, |_, _| image::Rgb([190, 140, 120]));
         let plain = composite_crops(&skin, &region, &[], &shade, 1, false, 0.5, Some(&e), 0.0).1;
         let matte = composite_crops(&skin, &region, &[], &shade, 1, false, 0.5, Some(&e), 0.6).1;
         let most = plain[0]
@@ -2003,6 +2005,10 @@ mod tests {
         let faint = std::array::from_fn(|c| skin[c] + 0.01);
         assert_eq!(light.specular(faint), 0.0);
         assert_eq!(light.specular(skin), 0.0);
+        // A faint highlight (0.12) is believed in part: more than nothing,
+        // less than all of it.
+        let part = light.specular(std::array::from_fn(|c| skin[c] + 0.12));
+        assert!(part > 0.02 && part < 0.1, "faint highlight: {part} of 0.12");
         // Gloss is the light's colour, white: light added unevenly (one
         // channel, or red and one other fully) is not gloss; each
         // channel's estimate must agree.
