@@ -189,7 +189,7 @@ const MIN_HAIR_SHARE: f32 = 0.01;
 /// Picks the named shade and dilution whose dot, seen on the client's skin
 /// (the median colour under `region`), is closest in CIELAB (ΔE2000) to
 /// their hair: the dark pixels within `reach` px of `hair_at` if given,
-/// else the dark pixels in a ring `reach` px wide around the region (the
+/// else the dark pixels outside the region within `reach` px of it (the
 /// remaining hair beside a treated area). `source` names the input for
 /// errors.
 pub fn match_hair(
@@ -226,7 +226,10 @@ pub fn match_hair(
     let skin = median(&mut skin);
     // The hair: strands near a point, or in a ring around the region.
     let reach = reach.max(2.0);
+    // Every pixel whose centre may be within reach: from the floor of the
+    // least coordinate to past the ceiling of the greatest.
     let clip = |v: f32, n: u32| (v.max(0.0) as u32).min(n);
+    let clip_up = |v: f32, n: u32| (v.max(0.0).ceil() as u32).min(n);
     let (x0, y0, x1, y1) = match hair_at {
         Some([px, py]) => (px - reach, py - reach, px + reach, py + reach),
         None => (
@@ -239,32 +242,35 @@ pub fn match_hair(
     let window = crate::region::Rect {
         x0: clip(x0, w),
         y0: clip(y0, h),
-        x1: clip(x1, w),
-        y1: clip(y1, h),
-    };
-    // Within `reach` of a pixel of the region: probe 16 directions, at half
-    // the reach and at the reach (the probes' offsets worked out once).
-    let probes: Vec<[f32; 2]> = (0..16)
-        .flat_map(|k| {
-            let a = k as f32 * std::f32::consts::TAU / 16.0;
-            let (c, s) = (a.cos(), a.sin());
-            [0.5f32, 1.0].map(|f| [c * reach * f, s * reach * f])
-        })
-        .collect();
-    let near_region = |x: f32, y: f32| {
-        probes
-            .iter()
-            .any(|[dx, dy]| region.weight_at(x + dx, y + dy) > 0.0)
+        x1: clip_up(x1, w),
+        y1: clip_up(y1, h),
     };
     let strands = crate::hair::hair_pixels(photo, window, luma(skin));
     let ww = window.width() as usize;
-    let inside = |i: usize| {
-        let (x, y) = (window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32);
-        let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
-        match hair_at {
-            Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
-            None => region.weight_at(fx, fy) <= 0.0 && near_region(fx, fy),
+    // Around the region: the pixels outside it whose centre lies within
+    // `reach` of a region pixel's centre (an exact Euclidean distance
+    // transform over the window, which holds every region pixel).
+    let ring_d2 = hair_at.is_none().then(|| {
+        let mut treated = image::GrayImage::new(window.width(), window.height());
+        for (x, y, p) in treated.enumerate_pixels_mut() {
+            let (fx, fy) = ((window.x0 + x) as f32 + 0.5, (window.y0 + y) as f32 + 0.5);
+            if region.weight_at(fx, fy) > 0.0 {
+                p.0[0] = 255;
+            }
         }
+        imageproc::distance_transform::euclidean_squared_distance_transform(&treated)
+    });
+    let reach2 = f64::from(reach) * f64::from(reach);
+    let inside = |i: usize| match &ring_d2 {
+        Some(d2) => {
+            let d = d2.as_raw()[i];
+            d > 0.0 && d <= reach2
+        }
+        None => hair_at.is_some_and(|[px, py]| {
+            let (x, y) = (window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32);
+            let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+            (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach
+        }),
     };
     let looked: Vec<usize> = (0..strands.len())
         .into_par_iter()
@@ -413,6 +419,153 @@ mod tests {
         (photo, region)
     }
 
+    /// The scalp's photo with dark kept hair inside the region too: a
+    /// strand every fifth column.
+    fn with_strands_inside(photo: &image::RgbImage) -> image::RgbImage {
+        let mut photo = photo.clone();
+        for (x, y, p) in photo.enumerate_pixels_mut() {
+            if (60..140).contains(&x) && (60..140).contains(&y) && x % 5 == 0 {
+                *p = image::Rgb([20, 20, 20]);
+            }
+        }
+        photo
+    }
+
+    /// How many of the scalp's strand pixels (every third column outside
+    /// the region) have a centre where `at` holds.
+    fn strands_where(at: impl Fn(f32, f32) -> bool) -> usize {
+        (0..200u32)
+            .flat_map(|y| (0..200u32).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let inside = (60..140).contains(&x) && (60..140).contains(&y);
+                !inside && x % 3 == 0 && at(x as f32 + 0.5, y as f32 + 0.5)
+            })
+            .count()
+    }
+
+    /// The hair's colour is the median of the strands looked at, channel by
+    /// channel; a strand's colour here changes with its row.
+    #[test]
+    fn auto_shade_takes_the_median_hair_colour() {
+        let (mut photo, region) = scalp(Some([0, 0, 0]));
+        let hair = |y: u32| [30 + (y / 4) as u8, 25 + (y / 5) as u8, 20 + (y / 6) as u8];
+        for (x, y, p) in photo.enumerate_pixels_mut() {
+            if p.0 == [0, 0, 0] {
+                *p = image::Rgb(hair(y));
+            }
+            let _ = x;
+        }
+        let cases: [(Option<[f32; 2]>, f32); 3] = [
+            (None, 30.0),
+            (Some([30.0, 100.0]), 25.0),
+            (Some([100.0, 170.0]), 28.0),
+        ];
+        for (at, reach) in cases {
+            let m = match_hair(&photo, &region, at, reach, "t").unwrap();
+            let mut looked: Vec<[u8; 3]> = Vec::new();
+            for y in 0..200u32 {
+                for x in 0..200u32 {
+                    let inside = (60..140).contains(&x) && (60..140).contains(&y);
+                    let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+                    let near = match at {
+                        Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
+                        None => {
+                            let dx = (60.5 - fx).max(fx - 139.5).max(0.0);
+                            let dy = (60.5 - fy).max(fy - 139.5).max(0.0);
+                            dx * dx + dy * dy <= reach * reach
+                        }
+                    };
+                    if !inside && x % 3 == 0 && near {
+                        looked.push(hair(y));
+                    }
+                }
+            }
+            let want: [u8; 3] = std::array::from_fn(|c| {
+                let mut v: Vec<u8> = looked.iter().map(|p| p[c]).collect();
+                v.sort_unstable();
+                v[v.len() / 2]
+            });
+            assert_eq!(m.hair_pixels, looked.len(), "{at:?}");
+            assert_eq!(m.hair, want, "{at:?}");
+        }
+    }
+
+    /// A strand is hair when darker than 60 % of the skin's luminance
+    /// (Rec. 709 weights of linear light): a grey strand a little under
+    /// that is matched, one a little over is not.
+    #[test]
+    fn hair_is_darker_than_sixty_percent_of_the_skin() {
+        let lut = crate::photo::srgb_to_linear_table();
+        for skin in [[200u8, 160, 140], [120, 150, 230], [230, 200, 90]] {
+            let l = 0.2126 * lut[skin[0] as usize]
+                + 0.7152 * lut[skin[1] as usize]
+                + 0.0722 * lut[skin[2] as usize];
+            let under = (0..=255u8)
+                .rev()
+                .find(|&v| lut[v as usize] <= 0.98 * 0.6 * l)
+                .unwrap();
+            let over = (0..=255u8)
+                .find(|&v| lut[v as usize] >= 1.02 * 0.6 * l)
+                .unwrap();
+            let scene = |v: u8| {
+                let (photo, region) = scalp(Some([v, v, v]));
+                let photo = image::RgbImage::from_fn(200, 200, |x, y| {
+                    let p = photo.get_pixel(x, y).0;
+                    image::Rgb(if p == [v, v, v] { p } else { skin })
+                });
+                (photo, region)
+            };
+            let (photo, region) = scene(under);
+            let m = match_hair(&photo, &region, None, 30.0, "t")
+                .unwrap_or_else(|e| panic!("{skin:?}, strand {under}: {e}"));
+            assert_eq!(m.hair, [under; 3]);
+            let (photo, region) = scene(over);
+            assert!(
+                match_hair(&photo, &region, None, 30.0, "t").is_err(),
+                "{skin:?}: strand {over} is not hair"
+            );
+        }
+    }
+
+    /// A match needs at least 30 hair pixels and at least 1 % of the
+    /// pixels looked at: exactly enough is enough, one fewer is not.
+    #[test]
+    fn a_match_needs_enough_hair() {
+        let (_, region) = scalp(None);
+        let skin = [200u8, 160, 140];
+        let (px, py) = (30.0f32, 100.0f32);
+        for reach in [12.0f32, 40.0] {
+            let looked = (0..200u32)
+                .flat_map(|y| (0..200u32).map(move |x| (x, y)))
+                .filter(|&(x, y)| {
+                    (x as f32 + 0.5 - px).powi(2) + (y as f32 + 0.5 - py).powi(2) <= reach * reach
+                })
+                .count();
+            let needed = 30usize.max(looked / 100);
+            for n in [needed, needed - 1] {
+                // Vertical one-pixel strands 10 px long, 3 px apart,
+                // the last one shorter, all within 10 px of the point.
+                let photo = image::RgbImage::from_fn(200, 200, |x, y| {
+                    let (dx, dy) = (x as i64 - 30, y as i64 - 95);
+                    let k = (dx + 9) / 3;
+                    let on = dx >= -9 && (dx + 9) % 3 == 0 && (0..10).contains(&dy);
+                    image::Rgb(if on && (k * 10 + dy) < n as i64 {
+                        [40, 36, 34]
+                    } else {
+                        skin
+                    })
+                });
+                let m = match_hair(&photo, &region, Some([px, py]), reach, "t");
+                if n == needed {
+                    assert_eq!(m.unwrap().hair_pixels, n, "reach {reach}");
+                } else {
+                    let e = m.unwrap_err().to_string();
+                    assert!(e.contains(&format!("under {needed}")), "reach {reach}: {e}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn auto_shade_follows_the_hair() {
         let (photo, region) = scalp(Some([40, 36, 34]));
@@ -441,38 +594,66 @@ mod tests {
         use palette::color_difference::Ciede2000;
         use palette::{FromColor, Lab};
         let (photo, region) = scalp(Some([70, 60, 55]));
-        let ring = match_hair(&photo, &region, None, 30.0, "t").unwrap();
-        // The ring's area: the region grown by 30 px with rounded corners,
-        // less the region; a third of its columns are strands.
-        let grown = 140.0f32 * 140.0 - (4.0 - std::f32::consts::PI) * 900.0;
-        let want = (grown - 80.0 * 80.0) / 3.0;
-        let got = ring.hair_pixels as f32;
-        assert!(
-            (got - want).abs() < 0.1 * want,
-            "ring: {got} hair pixels, about {want}"
-        );
-        let point = match_hair(&photo, &region, Some([30.0, 100.0]), 10.0, "t").unwrap();
-        let want = std::f32::consts::PI * 100.0 / 3.0;
-        let got = point.hair_pixels as f32;
-        assert!(
-            (got - want).abs() < 0.2 * want,
-            "point: {got} hair pixels, about {want}"
-        );
-        // The choice, checked against every named shade and dilution.
+        // Around the region: every strand pixel outside it whose centre is
+        // within `reach` of a region pixel's centre (the region's pixel
+        // centres span 60.5..=139.5), counted here directly; strands inside
+        // the region (kept hair) are not looked at.
+        let photo = with_strands_inside(&photo);
+        for reach in [10.0f32, 20.0, 30.0] {
+            let ring = match_hair(&photo, &region, None, reach, "t").unwrap();
+            let want = strands_where(|fx, fy| {
+                let dx = (60.5 - fx).max(fx - 139.5);
+                let dy = (60.5 - fy).max(fy - 139.5);
+                (dx > 0.0 || dy > 0.0) && dx.max(0.0).powi(2) + dy.max(0.0).powi(2) <= reach * reach
+            });
+            assert_eq!(ring.hair_pixels, want, "ring {reach}");
+        }
+        // Within `reach` of a point: every strand pixel whose centre is
+        // within it.
+        for (px, py, reach) in [
+            (30.0f32, 100.0f32, 10.0f32),
+            (31.3, 97.6, 10.0),
+            (160.7, 20.2, 17.0),
+        ] {
+            let point = match_hair(&photo, &region, Some([px, py]), reach, "t").unwrap();
+            let want =
+                strands_where(|fx, fy| (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach);
+            assert_eq!(point.hair_pixels, want, "point {px},{py}");
+        }
+        // The choice, checked against every named shade and dilution, for
+        // hair of several colours on light and dark skin.
         let lut = crate::photo::srgb_to_linear_table();
-        for (skin_rgb, light) in [([200u8, 160, 140], true), ([110, 78, 62], false)] {
+        let lin = |c: [u8; 3]| -> [f32; 3] { std::array::from_fn(|i| lut[c[i] as usize]) };
+        let hairs = [
+            [70u8, 60, 55],
+            [40, 36, 34],
+            [110, 90, 70],
+            [90, 60, 40],
+            [60, 60, 75],
+        ];
+        let skins = [[200u8, 160, 140], [225, 190, 170], [110, 78, 62]];
+        let luminance = |c: [f32; 3]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        let pairs = skins
+            .into_iter()
+            .flat_map(|s| hairs.iter().map(move |&h| (s, h)));
+        // (Hair lighter than 60 % of the skin is not found as hair.)
+        for (skin_rgb, hair_rgb) in
+            pairs.filter(|&(s, h)| luminance(lin(h)) < 0.55 * luminance(lin(s)))
+        {
             let photo = image::RgbImage::from_fn(200, 200, |x, y| {
                 let inside = (60..140).contains(&x) && (60..140).contains(&y);
                 image::Rgb(if !inside && x % 3 == 0 {
-                    [70, 60, 55]
+                    hair_rgb
                 } else {
                     skin_rgb
                 })
             });
             let m = match_hair(&photo, &region, None, 30.0, "t").unwrap();
-            assert_eq!(m.skin, skin_rgb);
-            let skin: [f32; 3] = std::array::from_fn(|c| lut[skin_rgb[c] as usize]);
-            let hair = Lab::from_color(LinSrgb::new(lut[70], lut[60], lut[55]));
+            assert_eq!((m.skin, m.hair), (skin_rgb, hair_rgb));
+            let skin = lin(skin_rgb);
+            let [hr, hg, hb] = lin(hair_rgb);
+            let hair = Lab::from_color(LinSrgb::new(hr, hg, hb));
+            let light = Lab::from_color(LinSrgb::new(skin[0], skin[1], skin[2])).l >= 60.0;
             let de = |s: &Shade| {
                 let a = s.absorption(1.0);
                 let d = LinSrgb::new(
@@ -489,28 +670,35 @@ mod tests {
                 }
             }
             let closest = all.iter().map(de).fold(f32::INFINITY, f32::min);
-            assert!((de(&m.shade) - m.delta_e).abs() < 1e-3);
+            let case = format!(
+                "skin {skin_rgb:?}, hair {hair_rgb:?}: {} {}",
+                m.shade.name, m.shade.dilution
+            );
+            assert!((de(&m.shade) - m.delta_e).abs() < 1e-3, "{case}");
             if light {
-                assert!(m.delta_e <= closest + LIGHT_SKIN_LEEWAY + 1e-4);
-                let g = |s: &Shade| s.absorption(1.0)[1];
+                assert!(m.delta_e <= closest + LIGHT_SKIN_LEEWAY + 1e-4, "{case}");
+                // The least pigment: the least of the light a full dot
+                // takes, weighed as luminance (Rec. 709).
+                let g = |s: &Shade| {
+                    let a = s.absorption(1.0);
+                    0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]
+                };
                 for s in all.iter().filter(|s| de(s) <= closest + LIGHT_SKIN_LEEWAY) {
                     assert!(
-                        g(s) >= g(&m.shade) - 0.02,
-                        "{} {} absorbs less",
+                        g(s) >= g(&m.shade) - 1e-6,
+                        "{case}: {} {} absorbs less",
                         s.name,
                         s.dilution
                     );
                 }
-                assert!(
-                    m.delta_e > closest + 1e-4,
-                    "light skin: the closest, not a lighter one"
-                );
+                if (skin_rgb, hair_rgb) == (skins[0], hairs[0]) {
+                    assert!(
+                        m.delta_e > closest + 1e-4,
+                        "light skin: the closest, not a lighter one"
+                    );
+                }
             } else {
-                assert!(
-                    (m.delta_e - closest).abs() < 1e-4,
-                    "{} vs {closest}",
-                    m.delta_e
-                );
+                assert!((m.delta_e - closest).abs() < 1e-4, "{case} vs {closest}");
             }
         }
     }
