@@ -1315,7 +1315,7 @@ mod tests {
         let (w, h) = (rect.width() as usize, rect.height() as usize);
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
         for blur in [0.0f32, 0.9] {
-            let dots: Vec<Dot> = (0..400)
+            let mut dots: Vec<Dot> = (0..400)
                 .map(|i| {
                     let diameter = rng.random_range(0.4f32..9.0);
                     Dot {
@@ -1334,6 +1334,28 @@ mod tests {
                     }
                 })
                 .collect();
+            // Haloed dots just past a tile's and a band's first column and
+            // row, whose halos reach back over the boundary by a fraction of
+            // a pixel, and just before them.
+            let (tx, by) = (
+                (rect.x0 + TILE as u32) as f32,
+                (rect.y0 + BAND as u32) as f32,
+            );
+            for f in [0.1f32, 0.35, 0.6] {
+                let reach = 3.0 + 2.0 * blur;
+                for (x, y) in [
+                    (tx + reach - f, 40.0),
+                    (tx - reach + f, 60.0),
+                    (100.0, by + reach - f),
+                    (140.0, by - reach + f),
+                ] {
+                    dots.push(Dot {
+                        halo_radius: 3.0,
+                        halo_mass: 0.8,
+                        ..dot(x, y, 1.5)
+                    });
+                }
+            }
             let mut tiled = PigmentLayer::new(rect);
             tiled.draw(&dots, &shade, blur);
             let mut whole = vec![[1.0f32; 3]; w * h];
@@ -1372,6 +1394,72 @@ mod tests {
             0.9,
         );
         assert!(one.at(TILE as u32 - 1, BAND as u32 - 1)[0] < 0.9);
+    }
+
+    /// A round or elongated dot's coverage is its documented profile: 1
+    /// inside, falling as a smoothstep across a soft edge centred on its
+    /// radius (in the ellipse's metric, the long axis stretched by
+    /// √elongation), the edge `√(own² + optical²)` wide with own = 0.45 ×
+    /// the radius (at least 1 px) and optical = 4.2σ for blur σ (a
+    /// smoothstep of width W rises 10-90 % over 0.61 W, a Gaussian edge over
+    /// 2.56 σ); scaled so it sums to the dot's area, capped at 1. Computed
+    /// here pixel by pixel, the scale found by bisection.
+    #[test]
+    fn a_dot_is_its_documented_profile() {
+        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
+        let a = f64::from(shade.absorption(1.0)[0]);
+        let cases = [
+            (40.3f32, 39.6f32, 30.0f32, 1.0f32, 0.0f32, 0.0f32),
+            (40.0, 40.5, 30.0, 1.0, 0.0, 3.0),
+            (39.7, 40.2, 12.0, 2.0, 0.6, 0.0),
+            (40.2, 40.9, 9.0, 1.6, 2.2, 1.0),
+            (40.5, 39.5, 4.0, 1.0, 0.0, 0.4),
+        ];
+        for (x, y, diameter, elongation, angle, blur) in cases {
+            let d = Dot {
+                elongation,
+                angle,
+                ..dot(x, y, diameter)
+            };
+            let mut l = PigmentLayer::new(frame(80, 80));
+            l.draw(&[d], &shade, blur);
+            let r = f64::from(diameter) / 2.0;
+            let own = (0.45 * r).max(1.0);
+            let optical = 4.2 * f64::from(blur);
+            let w = (own * own + optical * optical).sqrt();
+            let e = f64::from(elongation).sqrt();
+            let (sn, cs) = f64::from(angle).sin_cos();
+            let profile: Vec<f64> = (0..6400)
+                .map(|i| {
+                    let dx = (i % 80) as f64 + 0.5 - f64::from(x);
+                    let dy = (i / 80) as f64 + 0.5 - f64::from(y);
+                    let u = (dx * cs + dy * sn) / e;
+                    let v = (-dx * sn + dy * cs) * e;
+                    let t = (((u * u + v * v).sqrt() - (r - w / 2.0)) / w).clamp(0.0, 1.0);
+                    1.0 - t * t * (3.0 - 2.0 * t)
+                })
+                .collect();
+            let area = std::f64::consts::PI * r * r;
+            let mass = |k: f64| profile.iter().map(|p| (p * k).min(1.0)).sum::<f64>();
+            let (mut lo, mut hi) = (0.5, 4.0);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if mass(mid) < area {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let mut worst = 0.0f64;
+            for (i, p) in profile.iter().enumerate() {
+                let got = (1.0 - f64::from(l.at(i as u32 % 80, i as u32 / 80)[0])) / a;
+                worst = worst.max((got - (p * lo).min(1.0)).abs());
+            }
+            assert!(
+                worst < 0.01,
+                "d {diameter} elongation {elongation} blur {blur}: off by {worst:.4}"
+            );
+        }
     }
 
     /// An elongated dot keeps its area, lies along its angle and is
@@ -1884,6 +1972,126 @@ mod tests {
     /// pixel, has a hole under the deposit (scattered pigment lies around
     /// it), and where it would absorb more than all the light it is capped
     /// (transmittance never below 0).
+    /// What the halo alone takes of the light, per pixel and channel, in a
+    /// 60 × 60 layer: `1 − with / without` (the core's part divides out).
+    fn halo_taken(dots: &[Dot], shade: &Shade, blur: f32) -> Vec<[f64; 3]> {
+        let rect = frame(60, 60);
+        let mut without = PigmentLayer::new(rect);
+        let bare: Vec<Dot> = dots
+            .iter()
+            .map(|d| Dot {
+                halo_mass: 0.0,
+                ..*d
+            })
+            .collect();
+        without.draw(&bare, shade, blur);
+        let mut with = PigmentLayer::new(rect);
+        with.draw(dots, shade, blur);
+        (0..3600u32)
+            .map(|i| {
+                let (b, a) = (with.at(i % 60, i / 60), without.at(i % 60, i / 60));
+                std::array::from_fn(|c| 1.0 - f64::from(b[c]) / f64::from(a[c]))
+            })
+            .collect()
+    }
+
+    /// The halo is the bump its docs give, `(1 − r²/R²)² · r²/(r² + h²)`
+    /// with R the halo radius + 2σ of blur and h = 0.4 × the halo radius,
+    /// centred on the dot's position rounded to a quarter pixel, holding
+    /// `halo_mass` × the dot's area of coverage: each pixel, each channel,
+    /// computed here from that formula.
+    #[test]
+    fn the_halo_is_the_documented_bump_with_its_mass() {
+        let shade = Shade::parse("#302820", 0.8, "t").unwrap();
+        let a = shade.absorption(1.0);
+        for (x, y, radius, blur) in [
+            (30.1f32, 29.8f32, 6.0f32, 0.0f32),
+            (30.85, 29.2, 6.0, 0.5),
+            (29.4, 30.6, 4.3, 1.2),
+            (31.0, 28.99, 9.0, 0.0),
+        ] {
+            let d = Dot {
+                halo_mass: 0.5,
+                halo_radius: radius,
+                ..dot(x, y, 1.2)
+            };
+            let got = halo_taken(&[d], &shade, blur);
+            let reach = f64::from(radius + 2.0 * blur);
+            let hole = 0.4 * f64::from(radius);
+            let quarter =
+                |v: f32| v.floor() as f64 + ((v - v.floor()) * 4.0).floor() as f64 / 4.0 + 0.125;
+            let (cx, cy) = (quarter(x), quarter(y));
+            let bump: Vec<f64> = (0..3600)
+                .map(|i| {
+                    let (px, py) = ((i % 60) as f64 + 0.5, (i / 60) as f64 + 0.5);
+                    let r2 = (px - cx).powi(2) + (py - cy).powi(2);
+                    let q = (1.0 - r2 / (reach * reach)).max(0.0);
+                    q * q * r2 / (r2 + hole * hole)
+                })
+                .collect();
+            let sum: f64 = bump.iter().sum();
+            let mass = 0.5 * std::f64::consts::FRAC_PI_4 * 1.2 * 1.2;
+            let mut worst = 0.0f64;
+            for (g, b) in got.iter().zip(&bump) {
+                for c in 0..3 {
+                    worst = worst.max((g[c] - mass * f64::from(a[c]) * b / sum).abs());
+                }
+            }
+            let peak = mass * bump.iter().fold(0.0f64, |m, &b| m.max(b)) / sum;
+            assert!(
+                worst < 2e-3 * peak,
+                "({x},{y}) radius {radius} blur {blur}: off by {worst:.2e} of a peak {peak:.2e}"
+            );
+        }
+    }
+
+    /// A halo whose coverage would pass 1 takes all the light there and no
+    /// more: a heavier halo is the lighter one scaled, capped at 1.
+    #[test]
+    fn a_heavy_halo_is_capped_at_all_the_light() {
+        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
+        let halo = |mass: f32| Dot {
+            halo_mass: mass,
+            halo_radius: 2.5,
+            ..dot(30.3, 29.6, 1.2)
+        };
+        let light = halo_taken(&[halo(0.5)], &shade, 0.0);
+        let heavy = halo_taken(&[halo(60.0)], &shade, 0.0);
+        let a = shade.absorption(1.0);
+        let mut capped = 0;
+        for (l, h) in light.iter().zip(&heavy) {
+            for c in 0..3 {
+                let cov = l[c] / f64::from(a[c]) * 120.0;
+                let want = (cov.min(1.0)) * f64::from(a[c]);
+                assert!((h[c] - want).abs() < 1e-4, "{h:?} vs {want}");
+                capped += usize::from(cov > 1.0);
+            }
+        }
+        assert!(capped >= 3 * 8, "only {capped} capped pixel channels");
+    }
+
+    /// The layer's shared halo kernel is made from the first dot that has a
+    /// halo, not from a dot without one that shares its radius.
+    #[test]
+    fn the_shared_halo_comes_from_a_haloed_dot() {
+        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
+        let first = Dot {
+            halo_radius: 6.0,
+            ..dot(8.0, 8.0, 1.2)
+        };
+        let haloed = Dot {
+            halo_mass: 0.5,
+            halo_radius: 6.0,
+            ..dot(30.1, 29.8, 1.2)
+        };
+        let alone = halo_taken(&[haloed], &shade, 0.0);
+        let after = halo_taken(&[first, haloed], &shade, 0.0);
+        for (p, q) in alone.iter().zip(&after) {
+            assert!((p[0] - q[0]).abs() < 1e-6, "{p:?} vs {q:?}");
+        }
+        assert!(alone.iter().map(|p| p[0]).sum::<f64>() > 0.1);
+    }
+
     #[test]
     fn the_halo_is_centred_on_its_dot_with_a_hole() {
         let shade = Shade::parse("#000000", 1.0, "t").unwrap();
