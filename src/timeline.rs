@@ -476,6 +476,70 @@ mod tests {
         assert_eq!(healed, shade);
     }
 
+    /// A crust's colour is a straight mix, by the crust's share, of the
+    /// dot's own colour (the shade as mixed and diluted) and one red-brown:
+    /// two shades' crusts differ by (1 − share) of what the shades differ by,
+    /// a diluted shade's crust is lighter by that much, and what a crusted
+    /// dot lets through is the same whatever its own dilution field says.
+    #[test]
+    fn a_crust_mixes_the_dots_own_colour_by_its_share() {
+        let look = StageLook::of(Stage::Crusting, Permanence::Permanent);
+        let c = look.crust;
+        let through = |s: &Shade| {
+            let a = s.absorption(1.0);
+            [1.0 - a[0], 1.0 - a[1], 1.0 - a[2]]
+        };
+        let shades = [
+            Shade::parse("jet-black", 1.0, "t").unwrap(),
+            Shade::parse("soft-black", 0.6, "t").unwrap(),
+            Shade::parse("black-brown", 0.35, "t").unwrap(),
+            Shade::parse("#5a4030", 0.8, "t").unwrap(),
+        ];
+        for (i, p) in shades.iter().enumerate() {
+            for q in &shades[i + 1..] {
+                let (tp, tq) = (through(p), through(q));
+                let (cp, cq) = (through(&look.shade(p)), through(&look.shade(q)));
+                for ch in 0..3 {
+                    let want = (1.0 - c) * (tp[ch] - tq[ch]);
+                    assert!(
+                        (cp[ch] - cq[ch] - want).abs() < 1e-5,
+                        "{} {} vs {} {}, channel {ch}: {} not {want}",
+                        p.name,
+                        p.dilution,
+                        q.name,
+                        q.dilution,
+                        cp[ch] - cq[ch]
+                    );
+                }
+            }
+            // The crust's own part: what is left once the dot's share is
+            // taken out, the same red-brown for every shade.
+            let own = through(p);
+            let crust: [f32; 3] =
+                std::array::from_fn(|ch| (through(&look.shade(p))[ch] - (1.0 - c) * own[ch]) / c);
+            assert!(
+                crust[0] > crust[1] && crust[1] > crust[2] - 1e-6,
+                "{crust:?}"
+            );
+            let first = through(&shades[0]);
+            let first: [f32; 3] = std::array::from_fn(|ch| {
+                (through(&look.shade(&shades[0]))[ch] - (1.0 - c) * first[ch]) / c
+            });
+            for ch in 0..3 {
+                assert!(
+                    (crust[ch] - first[ch]).abs() < 1e-4,
+                    "{crust:?} vs {first:?}"
+                );
+            }
+            // And the same red-brown at any share.
+            let thin = StageLook { crust: 0.2, ..look };
+            for ch in 0..3 {
+                let part = (through(&thin.shade(p))[ch] - 0.8 * own[ch]) / 0.2;
+                assert!((part - crust[ch]).abs() < 1e-4, "{part} vs {crust:?}");
+            }
+        }
+    }
+
     #[test]
     fn every_stage_and_pigment_parses_and_labels() {
         for (text, stage, label) in [
