@@ -538,6 +538,161 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
 mod tests {
     use super::*;
 
+    /// Whether a point is inside a polygon by the even-odd rule: the parity
+    /// of the edges a ray to +x crosses (written out here in f64).
+    fn inside_polygon(p: &[[f32; 2]], x: f64, y: f64) -> bool {
+        let mut inside = false;
+        for i in 0..p.len() {
+            let (a, b) = (p[i], p[(i + 1) % p.len()]);
+            let (ax, ay, bx, by) = (a[0] as f64, a[1] as f64, b[0] as f64, b[1] as f64);
+            if (ay > y) != (by > y) && x < ax + (y - ay) * (bx - ax) / (by - ay) {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    /// A polygon's region holds exactly the pixels whose centres lie inside
+    /// it (even-odd), away from the origin, for slanted and concave shapes;
+    /// its bounds are theirs and its size the photo's.
+    #[test]
+    fn a_polygon_is_the_pixel_centres_inside_it() {
+        let (w, h) = (120u32, 90u32);
+        let shapes: [&[[f32; 2]]; 4] = [
+            &[[30.3, 12.7], [97.1, 25.2], [60.4, 80.9]],
+            &[[20.6, 40.2], [55.5, 10.1], [101.8, 44.4], [58.2, 77.7]],
+            &[
+                [15.2, 15.2],
+                [95.7, 15.2],
+                [95.7, 70.3],
+                [60.1, 30.6],
+                [15.2, 70.3],
+            ],
+            &[[10.5, 20.5], [40.5, 20.5], [40.5, 50.5], [10.5, 50.5]],
+        ];
+        for shape in shapes {
+            let r = Region::from_polygon(shape, (w, h), 0.0).unwrap();
+            assert_eq!((r.width(), r.height()), (w, h));
+            let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+            for y in 0..h {
+                for x in 0..w {
+                    let (cx, cy) = (x as f64 + 0.5, y as f64 + 0.5);
+                    let want = inside_polygon(shape, cx, cy);
+                    let got = r.weight_at(cx as f32, cy as f32);
+                    assert_eq!(got, if want { 1.0 } else { 0.0 }, "{shape:?} at {x},{y}");
+                    if want {
+                        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
+                    }
+                }
+            }
+            assert_eq!(r.bounds(), Rect { x0, y0, x1, y1 }, "{shape:?}");
+        }
+        // A triangle is enough; a point within 10 times the photo's size
+        // of it is taken, one past that or not finite is refused.
+        let far = 10.0 * w as f32;
+        assert!(Region::from_polygon(
+            &[[10.0, 10.0], [far - 1.0, 20.0], [10.0, 30.0]],
+            (w, h),
+            0.0
+        )
+        .is_ok());
+        for bad in [far + 1.0, -far - 1.0, f32::NAN, f32::INFINITY] {
+            let e = Region::from_polygon(&[[10.0, 10.0], [bad, 20.0], [10.0, 30.0]], (w, h), 0.0)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("polygon") && e.contains("within 10 times"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(Region::from_polygon(&[[10.0, 10.0], [20.0, 20.0]], (w, h), 0.0).is_err());
+    }
+
+    /// A mask's weights are its grey levels over 255, from an image or its
+    /// file; the top rows' weights stop where they stop.
+    #[test]
+    fn a_mask_is_its_grey_levels() {
+        let mask = GrayImage::from_fn(60, 40, |x, y| {
+            image::Luma([if (20..50).contains(&x) && (10..30).contains(&y) {
+                ((x * 7 + y * 3) % 256) as u8
+            } else {
+                0
+            }])
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mask.png");
+        mask.save(&path).unwrap();
+        let from_image = Region::from_mask(&mask, (60, 40), 0.0, &path).unwrap();
+        let from_file = Region::load_mask(&path, (60, 40), 0.0).unwrap();
+        for r in [&from_image, &from_file] {
+            for (x, y, p) in mask.enumerate_pixels() {
+                let got = r.weight_at(x as f32 + 0.5, y as f32 + 0.5);
+                assert!((got - p.0[0] as f32 / 255.0).abs() < 1e-6, "{x},{y}: {got}");
+            }
+        }
+        assert_eq!(from_file.bounds(), from_image.bounds());
+        // Three rows of a 10 × 20 frame.
+        let top: Vec<f32> = (0..30).map(|i| (i % 7) as f32 / 6.0).collect();
+        let r = Region::from_top_rows(10, 20, top.clone(), "t").unwrap();
+        assert_eq!((r.width(), r.height(), r.bounds().y1), (10, 20, 3));
+        for (i, w) in top.iter().enumerate() {
+            let (x, y) = ((i % 10) as f32 + 0.5, (i / 10) as f32 + 0.5);
+            assert!((r.weight_at(x, y) - w).abs() < 1e-6);
+        }
+    }
+
+    /// Two regions intersected: each pixel's weight is the product of the
+    /// two weights at that pixel.
+    #[test]
+    fn times_multiplies_weights_pixel_by_pixel() {
+        let mask = GrayImage::from_fn(80, 60, |x, y| {
+            image::Luma([((x * 3 + y * 2) % 200 + 30) as u8])
+        });
+        let a = Region::from_mask(&mask, (80, 60), 0.0, Path::new("t")).unwrap();
+        let b = Region::from_polygon(&[[20.5, 10.5], [70.5, 15.5], [40.5, 55.5]], (80, 60), 0.0)
+            .unwrap();
+        let c = a.times(&b, "t").unwrap();
+        for y in 0..60 {
+            for x in 0..80 {
+                let (cx, cy) = (x as f32 + 0.5, y as f32 + 0.5);
+                let want = a.weight_at(cx, cy) * b.weight_at(cx, cy);
+                assert!((c.weight_at(cx, cy) - want).abs() < 1e-6, "{x},{y}");
+            }
+        }
+    }
+
+    /// Kept light is listed by row then column; a row's entries are those
+    /// from its first column up to (not including) its last; a pixel not
+    /// listed is all skin.
+    #[test]
+    fn kept_pixels_are_found_by_row_and_column() {
+        assert!(Kept::default().is_empty());
+        let light = |v: f32| [v, v, v];
+        let k = Kept::new(vec![
+            (5, 2, light(0.1), 0.5),
+            (3, 2, light(0.2), 0.6),
+            (9, 1, light(0.3), 0.7),
+            (4, 2, light(0.4), 0.8),
+            (7, 2, light(0.5), 0.9),
+            (0, 3, light(0.6), 0.4),
+        ]);
+        assert_eq!((k.len(), k.is_empty()), (6, false));
+        let xs = |y, x0, x1| k.row(y, x0, x1).map(|(x, _)| x).collect::<Vec<_>>();
+        assert_eq!(xs(2, 0, 100), vec![3, 4, 5, 7]);
+        assert_eq!(xs(2, 4, 7), vec![4, 5]);
+        assert_eq!(xs(2, 3, 8), vec![3, 4, 5, 7]);
+        assert_eq!(xs(2, 5, 5), Vec::<u32>::new());
+        assert_eq!(xs(1, 0, 9), Vec::<u32>::new());
+        assert_eq!(xs(1, 9, 10), vec![9]);
+        assert_eq!(k.row(2, 4, 5).next(), Some((4, light(0.4))));
+        for (x, y, share) in [(5, 2, 0.5), (3, 2, 0.6), (9, 1, 0.7), (0, 3, 0.4)] {
+            assert_eq!(k.skin_share(x, y), share);
+        }
+        for (x, y) in [(6, 2), (2, 2), (8, 2), (9, 2), (0, 2), (1, 3), (9, 0)] {
+            assert_eq!(k.skin_share(x, y), 1.0, "{x},{y}");
+        }
+    }
+
     #[test]
     fn polygon_fills_inside_only() {
         let r = Region::from_polygon(
