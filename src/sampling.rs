@@ -477,6 +477,97 @@ mod tests {
         }
     }
 
+    /// A region whose weight rises from 0 at the left to 1 at the right.
+    fn ramp(w: u32, h: u32) -> Region {
+        let weights = (0..w * h)
+            .map(|i| ((i % w) as f32 + 0.5) / w as f32)
+            .collect();
+        Region::from_weights(w, h, weights, 0.0, "t").unwrap()
+    }
+
+    /// Density follows the weight (`r(w) = r₁/√w`, and below the floor a
+    /// kept share of w/floor): on a ramp from 0 to 1, each sixth holds its
+    /// weight's share of the dots (±10 %; ±15 % in the second, ±35 % in the
+    /// faint first, whose mean weight is under the floor), for one session or two; and
+    /// no dot lies closer than its own spacing to one placed before it.
+    #[test]
+    fn density_follows_the_weight_on_a_ramp() {
+        let region = ramp(900, 300);
+        for seed in [1u64, 2, 3] {
+            for d in [vec![0.01], vec![0.004, 0.01]] {
+                let pts = sample(
+                    &region,
+                    &SamplerParams {
+                        densities: d.clone(),
+                        seed,
+                    },
+                );
+                let dens = *d.last().unwrap();
+                let share = |s: usize| {
+                    let n = pts.iter().filter(|p| (p.x / 150.0) as usize == s).count() as f64;
+                    let weight: f64 = (s * 150..s * 150 + 150)
+                        .map(|x| (x as f64 + 0.5) / 900.0 * 300.0)
+                        .sum();
+                    n / (weight * dens)
+                };
+                for s in 0..6 {
+                    let tol = [0.35, 0.15, 0.1, 0.1, 0.1, 0.1][s];
+                    assert!(
+                        (share(s) - 1.0).abs() < tol,
+                        "seed {seed} {d:?}: sixth {s} holds {:.2} of its share",
+                        share(s)
+                    );
+                }
+                for (i, p) in pts.iter().enumerate() {
+                    for q in &pts[..i] {
+                        let dist = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt();
+                        assert!(dist >= p.spacing * 0.9999, "{p:?} {q:?} {dist}");
+                    }
+                    assert!(
+                        (p.weight - (p.x / 900.0)).abs() < 1.0 / 900.0 + 1e-6,
+                        "{p:?}"
+                    );
+                    let k = p.session as usize - 1;
+                    let r1 = if k == 0 {
+                        first_session_radius(d[0])
+                    } else {
+                        full_weight_radius(d[k])
+                    };
+                    let r = r1 / p.weight.max(1.0 / 9.0).sqrt();
+                    assert!((p.spacing - r).abs() < 1e-3 * r, "{p:?}: spacing {r}");
+                }
+            }
+        }
+    }
+
+    /// Below the weight floor the dots thin out in proportion: half a
+    /// region at weight 0.03 (far under the floor of 1/9) beside half at 1
+    /// holds 0.03/1.03 of the dots (±30 %).
+    #[test]
+    fn under_the_floor_dots_are_kept_in_proportion() {
+        let (w, h) = (800u32, 400u32);
+        let weights = (0..w * h)
+            .map(|i| if i % w < w / 2 { 0.03 } else { 1.0 })
+            .collect();
+        let region = Region::from_weights(w, h, weights, 0.0, "t").unwrap();
+        for seed in [4u64, 5] {
+            let pts = sample(
+                &region,
+                &SamplerParams {
+                    densities: vec![0.004, 0.01],
+                    seed,
+                },
+            );
+            let faint = pts.iter().filter(|p| p.x < (w / 2) as f32).count() as f64;
+            let share = faint / pts.len() as f64;
+            let want = 0.03 / 1.03;
+            assert!(
+                (share / want - 1.0).abs() < 0.3,
+                "seed {seed}: {share:.4} vs {want:.4}"
+            );
+        }
+    }
+
     #[test]
     fn oversampling_leaves_room_to_thin() {
         // Without thinning, a session must produce more than planned.
