@@ -735,6 +735,39 @@ mod tests {
         assert_eq!(r.weight_at(50.5, 30.5), 0.0);
     }
 
+    /// A feathered rectangle's weight is smoothstep(distance to the nearest
+    /// pixel outside / feather) on every side, pixel by pixel.
+    #[test]
+    fn feather_is_the_smoothstep_of_the_distance_on_every_side() {
+        let (w, h) = (100u32, 60u32);
+        let (x0, x1, y0, y1) = (20u32, 80u32, 15u32, 45u32);
+        let weights = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let r = Region::from_weights(w, h, weights, 8.0, "t").unwrap();
+        for y in 0..h {
+            for x in 0..w {
+                let inside = (x0..x1).contains(&x) && (y0..y1).contains(&y);
+                let want = if inside {
+                    let d = (x + 1 - x0).min(x1 - x).min(y + 1 - y0).min(y1 - y) as f32;
+                    let t = (d / 8.0).min(1.0);
+                    t * t * (3.0 - 2.0 * t)
+                } else {
+                    0.0
+                };
+                let got = r.weight_at(x as f32 + 0.5, y as f32 + 0.5);
+                assert!((got - want).abs() < 1e-5, "{x},{y}: {got} not {want}");
+            }
+        }
+    }
+
     #[test]
     fn mask_polygon_and_full_weights_agree() {
         // The same square as a full-frame weight vector, a mask (stored
