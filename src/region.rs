@@ -605,7 +605,10 @@ mod tests {
                 "{bad}: {e}"
             );
         }
-        assert!(Region::from_polygon(&[[10.0, 10.0], [20.0, 20.0]], (w, h), 0.0).is_err());
+        let e = Region::from_polygon(&[[10.0, 10.0], [20.0, 20.0]], (w, h), 0.0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 3 points"), "{e}");
     }
 
     /// A mask's weights are its grey levels over 255, from an image or its
