@@ -1406,14 +1406,17 @@ mod tests {
     /// here pixel by pixel, the scale found by bisection.
     #[test]
     fn a_dot_is_its_documented_profile() {
-        let shade = Shade::parse("#000000", 1.0, "t").unwrap();
-        let a = f64::from(shade.absorption(1.0)[0]);
+        // A shade that does not take all the light: coverage scales each
+        // channel's absorption.
+        let shade = Shade::parse("#302820", 0.8, "t").unwrap();
+        let a = shade.absorption(1.0);
         let cases = [
             (40.3f32, 39.6f32, 30.0f32, 1.0f32, 0.0f32, 0.0f32),
             (40.0, 40.5, 30.0, 1.0, 0.0, 3.0),
             (39.7, 40.2, 12.0, 2.0, 0.6, 0.0),
             (40.2, 40.9, 9.0, 1.6, 2.2, 1.0),
             (40.5, 39.5, 4.0, 1.0, 0.0, 0.4),
+            (40.3, 40.1, 14.0, 2.5, 0.0, 0.0),
         ];
         for (x, y, diameter, elongation, angle, blur) in cases {
             let d = Dot {
@@ -1452,8 +1455,11 @@ mod tests {
             }
             let mut worst = 0.0f64;
             for (i, p) in profile.iter().enumerate() {
-                let got = (1.0 - f64::from(l.at(i as u32 % 80, i as u32 / 80)[0])) / a;
-                worst = worst.max((got - (p * lo).min(1.0)).abs());
+                let t = l.at(i as u32 % 80, i as u32 / 80);
+                for c in 0..3 {
+                    let got = (1.0 - f64::from(t[c])) / f64::from(a[c]);
+                    worst = worst.max((got - (p * lo).min(1.0)).abs());
+                }
             }
             assert!(
                 worst < 0.01,
