@@ -568,6 +568,47 @@ mod tests {
         }
     }
 
+    /// A uniform region gets its share of dots right up to each of its
+    /// four sides, from the photo's origin and away from it: every strip
+    /// 40 px wide along a side holds its area's share (±15 %).
+    #[test]
+    fn every_side_gets_its_share() {
+        let (w, h) = (700u32, 560u32);
+        for (x0, y0) in [(0u32, 0u32), (90, 70)] {
+            let (x1, y1) = (x0 + 480, y0 + 400);
+            let weights = (0..w * h)
+                .map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    f32::from((x0..x1).contains(&x) && (y0..y1).contains(&y))
+                })
+                .collect();
+            let region = Region::from_weights(w, h, weights, 0.0, "t").unwrap();
+            let pts = sample(
+                &region,
+                &SamplerParams {
+                    densities: vec![0.004, 0.01],
+                    seed: 8,
+                },
+            );
+            let per_px = pts.len() as f64 / (480.0 * 400.0);
+            let (fx0, fy0, fx1, fy1) = (x0 as f32, y0 as f32, x1 as f32, y1 as f32);
+            let strips: [(&str, Box<dyn Fn(&SamplePoint) -> bool>, f64); 4] = [
+                ("left", Box::new(move |p| p.x < fx0 + 40.0), 40.0 * 400.0),
+                ("right", Box::new(move |p| p.x >= fx1 - 40.0), 40.0 * 400.0),
+                ("top", Box::new(move |p| p.y < fy0 + 40.0), 480.0 * 40.0),
+                ("bottom", Box::new(move |p| p.y >= fy1 - 40.0), 480.0 * 40.0),
+            ];
+            for (side, on, area) in strips {
+                let n = pts.iter().filter(|p| on(p)).count() as f64;
+                let share = n / (per_px * area);
+                assert!(
+                    (share - 1.0).abs() < 0.15,
+                    "from ({x0},{y0}), {side}: {share:.2} of its share"
+                );
+            }
+        }
+    }
+
     #[test]
     fn oversampling_leaves_room_to_thin() {
         // Without thinning, a session must produce more than planned.
