@@ -592,18 +592,23 @@ mod tests {
             );
             let per_px = pts.len() as f64 / (480.0 * 400.0);
             let (fx0, fy0, fx1, fy1) = (x0 as f32, y0 as f32, x1 as f32, y1 as f32);
-            let strips: [(&str, Box<dyn Fn(&SamplePoint) -> bool>, f64); 4] = [
-                ("left", Box::new(move |p| p.x < fx0 + 40.0), 40.0 * 400.0),
-                ("right", Box::new(move |p| p.x >= fx1 - 40.0), 40.0 * 400.0),
-                ("top", Box::new(move |p| p.y < fy0 + 40.0), 480.0 * 40.0),
-                ("bottom", Box::new(move |p| p.y >= fy1 - 40.0), 480.0 * 40.0),
-            ];
-            for (side, on, area) in strips {
-                let n = pts.iter().filter(|p| on(p)).count() as f64;
-                let share = n / (per_px * area);
+            let on = |p: &SamplePoint| {
+                [
+                    p.x < fx0 + 40.0,
+                    p.x >= fx1 - 40.0,
+                    p.y < fy0 + 40.0,
+                    p.y >= fy1 - 40.0,
+                ]
+            };
+            let sides = ["left", "right", "top", "bottom"];
+            let areas = [40.0 * 400.0, 40.0 * 400.0, 480.0 * 40.0, 480.0 * 40.0];
+            for k in 0..4 {
+                let n = pts.iter().filter(|p| on(p)[k]).count() as f64;
+                let share = n / (per_px * areas[k]);
                 assert!(
                     (share - 1.0).abs() < 0.15,
-                    "from ({x0},{y0}), {side}: {share:.2} of its share"
+                    "from ({x0},{y0}), {}: {share:.2} of its share",
+                    sides[k]
                 );
             }
         }
