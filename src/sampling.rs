@@ -477,6 +477,16 @@ mod tests {
         }
     }
 
+    /// No point lies closer than its own spacing to any point before it.
+    fn assert_spaced(pts: &[SamplePoint]) {
+        for (i, p) in pts.iter().enumerate() {
+            for q in &pts[..i] {
+                let dist = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt();
+                assert!(dist >= p.spacing * 0.9999, "{p:?} {q:?} {dist}");
+            }
+        }
+    }
+
     /// A region whose weight rises from 0 at the left to 1 at the right.
     fn ramp(w: u32, h: u32) -> Region {
         let weights = (0..w * h)
@@ -518,11 +528,8 @@ mod tests {
                         share(s)
                     );
                 }
-                for (i, p) in pts.iter().enumerate() {
-                    for q in &pts[..i] {
-                        let dist = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt();
-                        assert!(dist >= p.spacing * 0.9999, "{p:?} {q:?} {dist}");
-                    }
+                assert_spaced(&pts);
+                for p in &pts {
                     assert!(
                         (p.weight - (p.x / 900.0)).abs() < 1.0 / 900.0 + 1e-6,
                         "{p:?}"
@@ -642,13 +649,7 @@ mod tests {
     fn min_spacing_holds_per_session() {
         let region = square(400);
         let d = [0.005, 0.012];
-        let pts = sample(&region, &params(&d));
-        for (i, p) in pts.iter().enumerate() {
-            for q in &pts[..i] {
-                let dist = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt();
-                assert!(dist >= p.spacing * 0.9999, "{p:?} {q:?} {dist}");
-            }
-        }
+        assert_spaced(&sample(&region, &params(&d)));
     }
 
     #[test]

@@ -431,16 +431,24 @@ mod tests {
         photo
     }
 
-    /// How many of the scalp's strand pixels (every third column outside
-    /// the region) have a centre where `at` holds.
-    fn strands_where(at: impl Fn(f32, f32) -> bool) -> usize {
+    /// The scalp's strand pixels (every third column outside the region)
+    /// whose centre is where `at` holds.
+    fn strands_where(at: impl Fn(f32, f32) -> bool) -> Vec<(u32, u32)> {
         (0..200u32)
             .flat_map(|y| (0..200u32).map(move |x| (x, y)))
             .filter(|&(x, y)| {
                 let inside = (60..140).contains(&x) && (60..140).contains(&y);
                 !inside && x % 3 == 0 && at(x as f32 + 0.5, y as f32 + 0.5)
             })
-            .count()
+            .collect()
+    }
+
+    /// Whether a point lies outside the scalp's region and within `reach`
+    /// of a region pixel's centre (the centres span 60.5..=139.5).
+    fn beside_region(fx: f32, fy: f32, reach: f32) -> bool {
+        let dx = (60.5 - fx).max(fx - 139.5);
+        let dy = (60.5 - fy).max(fy - 139.5);
+        (dx > 0.0 || dy > 0.0) && dx.max(0.0).powi(2) + dy.max(0.0).powi(2) <= reach * reach
     }
 
     /// The hair's colour is the median of the strands looked at, channel by
@@ -449,11 +457,10 @@ mod tests {
     fn auto_shade_takes_the_median_hair_colour() {
         let (mut photo, region) = scalp(Some([0, 0, 0]));
         let hair = |y: u32| [30 + (y / 4) as u8, 25 + (y / 5) as u8, 20 + (y / 6) as u8];
-        for (x, y, p) in photo.enumerate_pixels_mut() {
+        for (_, y, p) in photo.enumerate_pixels_mut() {
             if p.0 == [0, 0, 0] {
                 *p = image::Rgb(hair(y));
             }
-            let _ = x;
         }
         let cases: [(Option<[f32; 2]>, f32); 3] = [
             (None, 30.0),
@@ -462,24 +469,13 @@ mod tests {
         ];
         for (at, reach) in cases {
             let m = match_hair(&photo, &region, at, reach, "t").unwrap();
-            let mut looked: Vec<[u8; 3]> = Vec::new();
-            for y in 0..200u32 {
-                for x in 0..200u32 {
-                    let inside = (60..140).contains(&x) && (60..140).contains(&y);
-                    let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
-                    let near = match at {
-                        Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
-                        None => {
-                            let dx = (60.5 - fx).max(fx - 139.5).max(0.0);
-                            let dy = (60.5 - fy).max(fy - 139.5).max(0.0);
-                            dx * dx + dy * dy <= reach * reach
-                        }
-                    };
-                    if !inside && x % 3 == 0 && near {
-                        looked.push(hair(y));
-                    }
-                }
-            }
+            let looked: Vec<[u8; 3]> = strands_where(|fx, fy| match at {
+                Some([px, py]) => (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach,
+                None => beside_region(fx, fy, reach),
+            })
+            .into_iter()
+            .map(|(_, y)| hair(y))
+            .collect();
             let want: [u8; 3] = std::array::from_fn(|c| {
                 let mut v: Vec<u8> = looked.iter().map(|p| p[c]).collect();
                 v.sort_unstable();
@@ -601,11 +597,7 @@ mod tests {
         let photo = with_strands_inside(&photo);
         for reach in [10.0f32, 20.0, 30.0] {
             let ring = match_hair(&photo, &region, None, reach, "t").unwrap();
-            let want = strands_where(|fx, fy| {
-                let dx = (60.5 - fx).max(fx - 139.5);
-                let dy = (60.5 - fy).max(fy - 139.5);
-                (dx > 0.0 || dy > 0.0) && dx.max(0.0).powi(2) + dy.max(0.0).powi(2) <= reach * reach
-            });
+            let want = strands_where(|fx, fy| beside_region(fx, fy, reach)).len();
             assert_eq!(ring.hair_pixels, want, "ring {reach}");
         }
         // Within `reach` of a point: every strand pixel whose centre is
@@ -617,20 +609,18 @@ mod tests {
         ] {
             let point = match_hair(&photo, &region, Some([px, py]), reach, "t").unwrap();
             let want =
-                strands_where(|fx, fy| (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach);
+                strands_where(|fx, fy| (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach)
+                    .len();
             assert_eq!(point.hair_pixels, want, "point {px},{py}");
         }
         // The choice, checked against every named shade and dilution, for
-        // hair of several colours on light and dark skin.
+        // 65 hair colours on two light skins and a dark one.
         let lut = crate::photo::srgb_to_linear_table();
         let lin = |c: [u8; 3]| -> [f32; 3] { std::array::from_fn(|i| lut[c[i] as usize]) };
-        let hairs = [
-            [70u8, 60, 55],
-            [40, 36, 34],
-            [110, 90, 70],
-            [90, 60, 40],
-            [60, 60, 75],
-        ];
+        // [70, 60, 55], then a grid of browns, greys and blacks.
+        let grid =
+            (0..64u8).map(|i| [30 + 20 * (i % 4), 30 + 20 * (i / 4 % 4), 30 + 20 * (i / 16)]);
+        let hairs: Vec<[u8; 3]> = std::iter::once([70, 60, 55]).chain(grid).collect();
         let skins = [[200u8, 160, 140], [225, 190, 170], [110, 78, 62]];
         let luminance = |c: [f32; 3]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
         let pairs = skins
