@@ -489,6 +489,10 @@ mod tests {
             let a = s.absorption(1.0);
             [1.0 - a[0], 1.0 - a[1], 1.0 - a[2]]
         };
+        let crust_part = |look: &StageLook, s: &Shade| -> [f32; 3] {
+            let (own, crusted) = (through(s), through(&look.shade(s)));
+            std::array::from_fn(|ch| (crusted[ch] - (1.0 - look.crust) * own[ch]) / look.crust)
+        };
         let shades = [
             Shade::parse("jet-black", 1.0, "t").unwrap(),
             Shade::parse("soft-black", 0.6, "t").unwrap(),
@@ -513,29 +517,20 @@ mod tests {
                 }
             }
             // The crust's own part: what is left once the dot's share is
-            // taken out, the same red-brown for every shade.
-            let own = through(p);
-            let crust: [f32; 3] =
-                std::array::from_fn(|ch| (through(&look.shade(p))[ch] - (1.0 - c) * own[ch]) / c);
+            // taken out, the same red-brown for every shade and any share.
+            let crust = crust_part(&look, p);
             assert!(
                 crust[0] > crust[1] && crust[1] > crust[2] - 1e-6,
                 "{crust:?}"
             );
-            let first = through(&shades[0]);
-            let first: [f32; 3] = std::array::from_fn(|ch| {
-                (through(&look.shade(&shades[0]))[ch] - (1.0 - c) * first[ch]) / c
-            });
-            for ch in 0..3 {
-                assert!(
-                    (crust[ch] - first[ch]).abs() < 1e-4,
-                    "{crust:?} vs {first:?}"
-                );
-            }
-            // And the same red-brown at any share.
             let thin = StageLook { crust: 0.2, ..look };
-            for ch in 0..3 {
-                let part = (through(&thin.shade(p))[ch] - 0.8 * own[ch]) / 0.2;
-                assert!((part - crust[ch]).abs() < 1e-4, "{part} vs {crust:?}");
+            for other in [crust_part(&look, &shades[0]), crust_part(&thin, p)] {
+                for ch in 0..3 {
+                    assert!(
+                        (other[ch] - crust[ch]).abs() < 1e-4,
+                        "{other:?} vs {crust:?}"
+                    );
+                }
             }
         }
     }
