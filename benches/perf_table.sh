@@ -41,7 +41,8 @@ measure() {
   rm -rf "$DIR/out-$kind"
   local t; t=$(mktemp)
   local stages
-  stages=$(/usr/bin/time -o "$t" -f '%e %U %S %M %R %F' "$@" | sed -n 's/^time: //p' \
+  # The stage times are on stderr (stdout lists the files written).
+  stages=$(/usr/bin/time -o "$t" -f '%e %U %S %M %R %F' "$@" 2>&1 >/dev/null | sed -n 's/^time: //p' \
     | sed 's/[a-z]* \([0-9]*\) ms,\{0,1\}/\1/g')
   read -r e u s m r f < "$t"; rm -f "$t"
   printf '%s %s %s %s %s %.0f %s %s | %s\n' "$case" "$kind" "$e" "$u" "$s" "$(echo "$m/1024" | bc -l)" "$r" "$f" "${stages:--}"

@@ -90,11 +90,16 @@ pub struct HairCover {
 /// Which pixels of `rect` (row-major) are wholly hair, judged against a
 /// skin of luminance `skin` ([`hair_cover`] at full share).
 pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
-    hair_cover(photo, rect, skin)
-        .share
-        .iter()
-        .map(|&s| s >= 1.0)
-        .collect()
+    match find_hair(photo, rect, skin, false) {
+        Found::Strands(strand) => strand,
+        Found::Cover(_) => unreachable!("asked for the strands alone"),
+    }
+}
+
+/// What [`find_hair`] found: the strands alone, or their cover.
+enum Found {
+    Strands(Vec<bool>),
+    Cover(HairCover),
 }
 
 /// The hair over `rect`, judged against a skin of luminance `skin`.
@@ -107,6 +112,15 @@ pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
 /// wholly; a pixel beside one is hair by the share its luminance lies
 /// between its neighbourhood's (the skin) and the strand's.
 pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
+    match find_hair(photo, rect, skin, true) {
+        Found::Cover(cover) => cover,
+        Found::Strands(_) => unreachable!("asked for the cover"),
+    }
+}
+
+/// The strands over `rect` and, when `cover`, the share of the pixels
+/// beside them ([`hair_cover`]); the strands alone are [`hair_pixels`].
+fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     let (w, h) = (photo.width() as i64, photo.height() as i64);
     // Luminance over the rect grown by the neighbourhood.
     let gx0 = (rect.x0 as i64 - LOCAL).max(0);
@@ -187,6 +201,7 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
     let mut strand = vec![false; core.len()];
     let mut seen = vec![false; core.len()];
     let mut group = Vec::new();
+    let mut strand_px = Vec::new();
     for start in 0..core.len() {
         if !core[start] || seen[start] {
             continue;
@@ -215,8 +230,26 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
             for &i in &group {
                 strand[i] = true;
             }
+            strand_px.extend_from_slice(&group);
         }
     }
+    if !cover {
+        return Found::Strands(strand);
+    }
+    // The pixels beside a strand (the only ones a strand covers in part),
+    // marked from the few strand pixels rather than looked for around
+    // every pixel of the rectangle.
+    let mut near = vec![false; strand.len()];
+    for &i in &strand_px {
+        let (x, y) = ((i % rw) as i64, (i / rw) as i64);
+        for (dx, dy) in NEIGHBOURS {
+            let (nx, ny) = (x + dx, y + dy);
+            if nx >= 0 && ny >= 0 && nx < rw as i64 && ny < rh as i64 {
+                near[ny as usize * rw + nx as usize] = true;
+            }
+        }
+    }
+    drop(strand_px);
     // Beside a strand: the share of the pixel it covers.
     let lut = srgb_to_linear_table();
     let lin = |x: i64, y: i64| {
@@ -229,6 +262,9 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
     let fringe = |i: usize| -> (f32, Option<[f32; 3]>) {
         if strand[i] {
             return (1.0, None);
+        }
+        if !near[i] {
+            return (0.0, None);
         }
         let (x, y) = ((i % rw) as i64, (i / rw) as i64);
         let (mut hair, mut n) = ([0.0f32; 3], 0.0f32);
@@ -285,10 +321,10 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
             light
         })
         .collect();
-    HairCover {
+    Found::Cover(HairCover {
         share,
         light: light.into_iter().flatten().collect(),
-    }
+    })
 }
 
 /// The 8-connected neighbours' offsets.

@@ -492,6 +492,84 @@ fn rows_to_rect(rows: &[Option<(u32, u32)>]) -> Option<Rect> {
     Some(Rect { x0, y0, x1, y1 })
 }
 
+/// The exact squared Euclidean distance from each pixel of a row-major
+/// grid `width` wide to the nearest pixel where `set` is true (0 on those;
+/// `u64::MAX` everywhere when none is). Felzenszwalb and Huttenlocher's
+/// separable transform in integers: the distance down each column in two
+/// sweeps, then the lower envelope of parabolas along each row, the rows
+/// side by side. The same figures as `imageproc`'s
+/// `euclidean_squared_distance_transform`, which runs on one thread.
+pub(crate) fn squared_distances(width: usize, set: &[bool]) -> Vec<u64> {
+    const FAR: u32 = u32::MAX;
+    if width == 0 {
+        return Vec::new();
+    }
+    let height = set.len() / width;
+    // Rows away from the nearest set pixel in the column, down then up.
+    let mut col = vec![FAR; set.len()];
+    for i in 0..set.len() {
+        col[i] = if set[i] {
+            0
+        } else if i >= width {
+            col[i - width].saturating_add(1)
+        } else {
+            FAR
+        };
+    }
+    for y in (0..height.saturating_sub(1)).rev() {
+        let (row, below) = col[y * width..].split_at_mut(width);
+        for x in 0..width {
+            row[x] = row[x].min(below[x].saturating_add(1));
+        }
+    }
+    // Along each row: the least (x − q)² + col(q)² over the columns q.
+    let mut out = vec![u64::MAX; set.len()];
+    out.par_chunks_mut(width)
+        .zip(col.par_chunks(width))
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(v, z): &mut (Vec<usize>, Vec<f64>), (out, g)| {
+                let f = |q: usize| u64::from(g[q]) * u64::from(g[q]);
+                // The parabolas of the envelope (`v`) and where each
+                // begins to be the lowest (`z`).
+                v.clear();
+                z.clear();
+                for q in (0..width).filter(|&q| g[q] != FAR) {
+                    let cross = |p: usize| {
+                        let (fq, fp) = (
+                            (f(q) + (q * q) as u64) as f64,
+                            (f(p) + (p * p) as u64) as f64,
+                        );
+                        (fq - fp) / (2.0 * (q as f64 - p as f64))
+                    };
+                    while let Some(&p) = v.last() {
+                        if cross(p) <= *z.last().expect("a start for each parabola") {
+                            v.pop();
+                            z.pop();
+                        } else {
+                            break;
+                        }
+                    }
+                    let s = v.last().map_or(f64::NEG_INFINITY, |&p| cross(p));
+                    v.push(q);
+                    z.push(s);
+                }
+                if v.is_empty() {
+                    return;
+                }
+                let mut k = 0;
+                for (x, o) in out.iter_mut().enumerate() {
+                    while k + 1 < v.len() && z[k + 1] <= x as f64 {
+                        k += 1;
+                    }
+                    let q = v[k];
+                    *o = (x.abs_diff(q) as u64).pow(2) + f(q);
+                }
+            },
+        );
+    out
+}
+
 /// Multiplies each weight by smoothstep(distance to the nearest zero-weight
 /// pixel / feather). Works on the region's bounds plus a one-pixel ring:
 /// any zero pixel further out is further away than the ring.
@@ -501,21 +579,17 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
     let x1 = (b.x1 + 1).min(width);
     let y1 = (b.y1 + 1).min(height);
     let (cw, ch) = (x1 - x0, y1 - y0);
-    let mut zeros = GrayImage::new(cw, ch);
-    let mut any_zero = false;
-    for y in 0..ch {
-        for x in 0..cw {
-            if weights[(y + y0) as usize * width as usize + (x + x0) as usize] <= 0.0 {
-                zeros.put_pixel(x, y, image::Luma([255]));
-                any_zero = true;
-            }
-        }
-    }
-    if !any_zero {
+    let zeros: Vec<bool> = (0..cw as usize * ch as usize)
+        .into_par_iter()
+        .map(|i| {
+            let (x, y) = ((i % cw as usize) as u32, (i / cw as usize) as u32);
+            weights[(y + y0) as usize * width as usize + (x + x0) as usize] <= 0.0
+        })
+        .collect();
+    if !zeros.contains(&true) {
         return;
     }
-    let d2 = imageproc::distance_transform::euclidean_squared_distance_transform(&zeros);
-    let d2 = d2.as_raw();
+    let d2 = squared_distances(cw as usize, &zeros);
     weights
         .par_chunks_mut(width as usize)
         .enumerate()
@@ -537,6 +611,67 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `squared_distances` against the definition, pixel by pixel: the
+    /// least squared distance to any set pixel, found by trying them all.
+    /// Masks from one set pixel to half set, with whole rows and columns
+    /// empty, in strips one pixel wide and in squares; none set is all far.
+    #[test]
+    fn squared_distances_are_exact() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(17);
+        assert_eq!(squared_distances(5, &[false; 15]), vec![u64::MAX; 15]);
+        assert!(squared_distances(0, &[]).is_empty());
+        let mut cases = 0;
+        for &(w, h) in &[
+            (1, 1),
+            (1, 30),
+            (30, 1),
+            (7, 5),
+            (40, 33),
+            (64, 64),
+            (3, 50),
+        ] {
+            for &share in &[0.0, 0.002, 0.03, 0.2, 0.5] {
+                let mut set: Vec<bool> = (0..w * h).map(|_| rng.random::<f64>() < share).collect();
+                // One set pixel at least, at a random place.
+                set[rng.random_range(0..w * h)] = true;
+                if w > 4 && h > 4 {
+                    // An empty row and an empty column through the middle.
+                    set.iter_mut()
+                        .skip((h / 2) * w)
+                        .take(w)
+                        .for_each(|s| *s = false);
+                    set.iter_mut()
+                        .skip(w / 2)
+                        .step_by(w)
+                        .for_each(|s| *s = false);
+                    set[0] = true;
+                }
+                let got = squared_distances(w, &set);
+                for y in 0..h {
+                    for x in 0..w {
+                        let want = (0..w * h)
+                            .filter(|&j| set[j])
+                            .map(|j| {
+                                let (dx, dy) =
+                                    ((j % w).abs_diff(x) as u64, (j / w).abs_diff(y) as u64);
+                                dx * dx + dy * dy
+                            })
+                            .min()
+                            .unwrap();
+                        assert_eq!(
+                            got[y * w + x],
+                            want,
+                            "{w}x{h}, share {share}, at ({x}, {y})"
+                        );
+                    }
+                }
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 35);
+    }
 
     /// Whether a point is inside a polygon by the even-odd rule: the parity
     /// of the edges a ray to +x crosses (written out here in f64).

@@ -251,19 +251,19 @@ pub fn match_hair(
     // `reach` of a region pixel's centre (an exact Euclidean distance
     // transform over the window, which holds every region pixel).
     let ring_d2 = hair_at.is_none().then(|| {
-        let mut treated = image::GrayImage::new(window.width(), window.height());
-        for (x, y, p) in treated.enumerate_pixels_mut() {
-            let (fx, fy) = ((window.x0 + x) as f32 + 0.5, (window.y0 + y) as f32 + 0.5);
-            if region.weight_at(fx, fy) > 0.0 {
-                p.0[0] = 255;
-            }
-        }
-        imageproc::distance_transform::euclidean_squared_distance_transform(&treated)
+        let treated: Vec<bool> = (0..strands.len())
+            .into_par_iter()
+            .map(|i| {
+                let (x, y) = (window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32);
+                region.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.0
+            })
+            .collect();
+        crate::region::squared_distances(ww, &treated)
     });
     let reach2 = f64::from(reach) * f64::from(reach);
     let inside = |i: usize| match &ring_d2 {
         Some(d2) => {
-            let d = d2.as_raw()[i];
+            let d = d2[i] as f64;
             d > 0.0 && d <= reach2
         }
         None => hair_at.is_some_and(|[px, py]| {

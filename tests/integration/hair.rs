@@ -148,3 +148,44 @@ fn blown_out_pigment_leaves_no_specks_and_whole_strands_keep_their_bytes() {
         }
     }
 }
+
+/// On each shipped photo: the strands alone (`hair_pixels`, which skips the
+/// cover beside them) are the pixels the cover counts wholly hair, and a
+/// pixel is covered in part only when one of its 8 neighbours is a strand.
+#[test]
+fn the_strands_alone_agree_with_the_cover_and_part_cover_is_beside_them() {
+    for (stem, ppm, _) in crate::util::SHIPPED {
+        let photo = crate::util::shipped_photo(stem);
+        let region = shipped_region(stem, &photo, ppm);
+        let b = region.bounds();
+        let skin = smp_render::skin_luminance(&photo, &region);
+        let strands = smp_render::hair_pixels(&photo, b, skin);
+        let cover = smp_render::hair_cover(&photo, b, skin);
+        let whole: Vec<bool> = cover.share.iter().map(|&s| s >= 1.0).collect();
+        assert_eq!(strands, whole, "{stem}");
+        let (w, h) = (b.width() as i64, b.height() as i64);
+        let strand_at =
+            |x: i64, y: i64| x >= 0 && y >= 0 && x < w && y < h && strands[(y * w + x) as usize];
+        let mut part = 0;
+        for (i, &s) in cover.share.iter().enumerate() {
+            if s > 0.0 && s < 1.0 {
+                let (x, y) = (i as i64 % w, i as i64 / w);
+                let beside = (-1..=1)
+                    .flat_map(|dy| (-1..=1).map(move |dx| (dx, dy)))
+                    .any(|(dx, dy)| (dx, dy) != (0, 0) && strand_at(x + dx, y + dy));
+                assert!(
+                    beside,
+                    "{stem}: ({x}, {y}) covered {s} with no strand beside it"
+                );
+                part += 1;
+            }
+        }
+        eprintln!(
+            "{stem}: {} strand px, {part} px covered in part",
+            strands.iter().filter(|&&s| s).count()
+        );
+        if stem != "frl-london_021_03" {
+            assert!(part > 100, "{stem}: {part}");
+        }
+    }
+}
