@@ -307,3 +307,58 @@ fn the_crown_is_seen_edge_on_in_a_front_view() {
         "{said}"
     );
 }
+
+/// The mid-frontal point lies `frontal_mm` up the scalp's surface from the
+/// glabella, not up the picture: the arc of the fitted head's midline (an
+/// ellipse in height and depth, `y = cy + B cos θ`, `z = C sin θ`) from the
+/// glabella, integrated here over θ in 20,000 steps, reaches `frontal_mm`
+/// at the hairline's middle point (within 1.5 px); and the surface is
+/// foreshortened enough there that a flat measure would miss by over 5 px.
+#[test]
+fn the_mid_frontal_point_lies_frontal_mm_up_the_scalp() {
+    for (stem, ppm, g) in SHIPPED {
+        let img = shipped_photo(stem);
+        let scale = Scale::new(ppm, "t").unwrap();
+        for mm in [70.0f32, 90.0] {
+            let mut d = design("shaved", g);
+            d.frontal_mm = mm;
+            let layout = d.build(&img, scale, 1, "t").unwrap();
+            let got = layout.hairline.unwrap().design.points[1][1] as f64;
+            let h = layout.head;
+            let [a, b, c] = h.semi_axes.map(f64::from);
+            let u = (g[0] as f64 - h.centre[0] as f64) / a;
+            let k = (1.0 - u * u).sqrt();
+            let (bb, cc) = (b * k, c * k);
+            let cy = h.centre[1] as f64;
+            // θ from the glabella (below the centre, or above it) toward
+            // θ = π, the top of the head, where y = cy − B.
+            let theta_g = ((g[1] as f64 - cy) / bb).clamp(-1.0, 1.0).acos();
+            let want_px = mm as f64 * ppm as f64;
+            let steps = 20_000;
+            let dt = (std::f64::consts::PI - theta_g) / steps as f64;
+            let mut s = 0.0;
+            let mut want = None;
+            for i in 0..steps {
+                let t = theta_g + (i as f64 + 0.5) * dt;
+                s += (bb * bb * t.sin().powi(2) + cc * cc * t.cos().powi(2)).sqrt() * dt;
+                if s >= want_px {
+                    want = Some(cy + bb * (t + 0.5 * dt).cos());
+                    break;
+                }
+            }
+            let want = want.expect("the arc reaches frontal_mm below the top");
+            let flat = g[1] as f64 - want_px;
+            eprintln!(
+                "{stem}, {mm} mm: mid-frontal y {got:.1}, on the ellipse {want:.1}, flat {flat:.1}"
+            );
+            assert!(
+                (got - want).abs() <= 1.5,
+                "{stem}, {mm} mm: {got:.1} vs {want:.1}"
+            );
+            assert!(
+                (flat - want).abs() > 5.0,
+                "{stem}, {mm} mm: flat {flat:.1} vs {want:.1}"
+            );
+        }
+    }
+}
