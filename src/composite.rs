@@ -635,6 +635,19 @@ pub(crate) fn paste(out: &mut RgbImage, crop: &RgbImage, r: Rect) {
     }
 }
 
+/// The part of `img` at `r` (which lies within it) as an image of its own,
+/// copied a row at a time (`image`'s `crop_imm(…).to_image()` copies it a
+/// pixel at a time).
+pub(crate) fn crop(img: &RgbImage, r: Rect) -> RgbImage {
+    let (pw, cw) = (img.width() as usize * 3, r.width() as usize * 3);
+    let mut raw = Vec::with_capacity(cw * r.height() as usize);
+    for y in r.y0..r.y1 {
+        let start = y as usize * pw + r.x0 as usize * 3;
+        raw.extend_from_slice(&img.as_raw()[start..start + cw]);
+    }
+    RgbImage::from_raw(r.width(), r.height(), raw).expect("a row of the crop per row of r")
+}
+
 /// [`composite_upto`]'s images cut to the region's bounds (returned with
 /// them): every pixel outside has weight zero and is the photo's, so a
 /// caller that can take the photo's pixels from the photo holds a crop per
@@ -656,8 +669,7 @@ pub(crate) fn composite_crops(
     // Pixels outside the bounds have weight zero and are never changed, so
     // the bounds are all the layer needs.
     let r = region.bounds();
-    let crop = || image::imageops::crop_imm(photo, r.x0, r.y0, r.width(), r.height()).to_image();
-    let mut outs: Vec<RgbImage> = (0..images).map(|_| crop()).collect();
+    let mut outs: Vec<RgbImage> = (0..images).map(|_| crop(photo, r)).collect();
     // A crop's rows are the bounds' width.
     let (w, h) = (r.width() as usize, r.height() as usize);
     let pw = w;
@@ -1104,6 +1116,39 @@ impl Painter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `crop` is `image`'s crop: every rectangle of a 7 × 5 image with
+    /// distinct pixels, empty ones included, and back in place with `paste`.
+    #[test]
+    fn crop_is_the_pixels_of_the_rectangle() {
+        let img = RgbImage::from_fn(7, 5, |x, y| {
+            image::Rgb([x as u8, y as u8, (x * 5 + y) as u8])
+        });
+        let mut n = 0;
+        for (x0, y0) in (0..=7).flat_map(|x| (0..=5).map(move |y| (x, y))) {
+            for (x1, y1) in (x0..=7).flat_map(|x| (y0..=5).map(move |y| (x, y))) {
+                let r = Rect { x0, y0, x1, y1 };
+                let got = crop(&img, r);
+                let want = image::imageops::crop_imm(&img, x0, y0, x1 - x0, y1 - y0).to_image();
+                assert_eq!(got, want, "{r:?}");
+                let mut back = RgbImage::new(7, 5);
+                paste(&mut back, &got, r);
+                for (x, y, p) in back.enumerate_pixels() {
+                    let inside = (x0..x1).contains(&x) && (y0..y1).contains(&y);
+                    assert_eq!(
+                        *p,
+                        if inside {
+                            *img.get_pixel(x, y)
+                        } else {
+                            image::Rgb([0; 3])
+                        }
+                    );
+                }
+                n += 1;
+            }
+        }
+        assert_eq!(n, 36 * 21);
+    }
 
     fn dot(x: f32, y: f32, diameter: f32) -> Dot {
         Dot {

@@ -1270,9 +1270,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             .rect(photo.dimensions(), Some(region_bounds), "before-after")?,
         ),
     };
-    let crop_to = |img: &RgbImage, r: Rect| {
-        image::imageops::crop_imm(img, r.x0, r.y0, r.width(), r.height()).to_image()
-    };
+    let crop_to = crate::composite::crop;
     // `f` of the last session, unmarked: the photo's pixels there with the
     // part of the last crop that falls inside.
     let last_within = |f: Rect| {
@@ -1281,9 +1279,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
         let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
         if x0 < x1 && y0 < y1 {
-            let part =
-                image::imageops::crop_imm(last, x0 - within.x0, y0 - within.y0, x1 - x0, y1 - y0)
-                    .to_image();
+            let part = crop_to(
+                last,
+                Rect {
+                    x0: x0 - within.x0,
+                    y0: y0 - within.y0,
+                    x1: x1 - within.x0,
+                    y1: y1 - within.y0,
+                },
+            );
             let at = Rect {
                 x0: x0 - f.x0,
                 y0: y0 - f.y0,
