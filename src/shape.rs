@@ -571,4 +571,217 @@ mod tests {
             dots[3]
         );
     }
+    /// An ellipsoid with three different semi-axes, away from the origin
+    /// (the tests above use a sphere at the origin, where swapping the
+    /// axes or the coordinates changes nothing).
+    fn ellipsoid() -> HeadShape {
+        HeadShape {
+            centre: [200.0, 230.0],
+            semi_axes: [120.0, 150.0, 96.0],
+            residual: 0.0,
+            points: 0,
+        }
+    }
+
+    /// The depth at the picture point of each surface point of the
+    /// ellipsoid, made from its two angles, is that point's height; 0 off
+    /// the silhouette.
+    #[test]
+    fn depth_is_the_height_of_the_surface_point_seen_there() {
+        let s = ellipsoid();
+        for i in 0..12 {
+            for j in 0..7 {
+                let (theta, phi) = (i as f32 * 0.52, j as f32 * 0.22);
+                let (x, y) = (
+                    200.0 + 120.0 * phi.sin() * theta.cos(),
+                    230.0 + 150.0 * phi.sin() * theta.sin(),
+                );
+                let want = 96.0 * phi.cos();
+                let got = s.depth_at(x, y);
+                assert!((got - want).abs() < 0.05, "({x}, {y}): {got} vs {want}");
+            }
+        }
+        assert_eq!(s.depth_at(200.0 + 121.0, 230.0), 0.0);
+        assert_eq!(s.depth_at(200.0, 230.0 - 151.0), 0.0);
+    }
+
+    /// How the ellipsoid faces the camera, against its surface's slope
+    /// found by finite differences of its height: cos θ = 1/√(1 + z_x² +
+    /// z_y²), down the slope along −(z_x, z_y); held at 0.3 near the edge.
+    #[test]
+    fn the_view_is_the_slope_of_the_surface() {
+        let s = ellipsoid();
+        let z = |x: f64, y: f64| {
+            let (u, v) = ((x - 200.0) / 120.0, (y - 230.0) / 150.0);
+            96.0 * (1.0 - u * u - v * v).max(0.0).sqrt()
+        };
+        let mut checked = 0;
+        for (x, y) in [
+            (200.0, 230.0 - 60.0),
+            (250.0, 200.0),
+            (130.0, 150.0),
+            (280.0, 320.0),
+            (180.0, 110.0),
+            (240.0, 240.0),
+        ] {
+            let h = 1e-3;
+            let zx = (z(x + h, y) - z(x - h, y)) / (2.0 * h);
+            let zy = (z(x, y + h) - z(x, y - h)) / (2.0 * h);
+            let cos = (1.0 / (1.0 + zx * zx + zy * zy).sqrt()).max(0.3);
+            let view = s.view_at(x as f32, y as f32);
+            assert!(
+                (view.cos as f64 - cos).abs() < 1e-3,
+                "({x}, {y}): cos {} vs {cos}",
+                view.cos
+            );
+            let g = (zx * zx + zy * zy).sqrt();
+            if g > 1e-6 {
+                let want = [-zx / g, -zy / g];
+                assert!(
+                    (view.downhill[0] as f64 - want[0]).abs() < 1e-3
+                        && (view.downhill[1] as f64 - want[1]).abs() < 1e-3,
+                    "({x}, {y}): downhill {:?} vs {want:?}",
+                    view.downhill
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 6);
+    }
+
+    /// A dot seen on the slope is its own ellipse squeezed along the
+    /// downhill direction by √(cos²θ + 0.6² sin²θ) (the README's figure):
+    /// every point of the dot's outline, squeezed so in the test, lies on
+    /// the outline of the dot `foreshorten` gives. Dots at many angles and
+    /// elongations, where the slope runs diagonally across them.
+    #[test]
+    fn a_foreshortened_dot_is_its_outline_squeezed_down_the_slope() {
+        let s = ellipsoid();
+        let mut n = 0;
+        for (x, y) in [
+            (280.0f32, 320.0f32),
+            (130.0, 150.0),
+            (150.0, 310.0),
+            (260.0, 120.0),
+        ] {
+            for (e, angle) in [(1.0f32, 0.0f32), (1.6, 0.4), (2.2, 2.0), (1.3, 2.9)] {
+                let before = Dot {
+                    x,
+                    y,
+                    session: 1,
+                    diameter: 6.0,
+                    elongation: e,
+                    angle,
+                    strength: 1.0,
+                    weight: 1.0,
+                    spacing: 3.0,
+                    halo_radius: 1.0,
+                    halo_mass: 0.2,
+                };
+                let mut after = [before];
+                s.foreshorten(&mut after);
+                let after = after[0];
+                // The squeeze, from the geometry.
+                let view = s.view_at(x, y);
+                let sin2 = 1.0 - view.cos * view.cos;
+                let k = (view.cos * view.cos + 0.36 * sin2).sqrt();
+                let g = view.downhill;
+                assert!(k < 0.95, "({x}, {y}): a slope to test on");
+                let (sa, ca) = after.angle.sin_cos();
+                let (a_long, a_short) = (
+                    0.5 * after.diameter * after.elongation.sqrt(),
+                    0.5 * after.diameter / after.elongation.sqrt(),
+                );
+                for t in 0..24 {
+                    let t = t as f32 * std::f32::consts::TAU / 24.0;
+                    let (lx, ly) = (3.0 * e.sqrt() * t.cos(), 3.0 / e.sqrt() * t.sin());
+                    let (sb, cb) = angle.sin_cos();
+                    let p = [cb * lx - sb * ly, sb * lx + cb * ly];
+                    let along = p[0] * g[0] + p[1] * g[1];
+                    let q = [
+                        p[0] - (1.0 - k) * along * g[0],
+                        p[1] - (1.0 - k) * along * g[1],
+                    ];
+                    let (u, v) = (q[0] * ca + q[1] * sa, -q[0] * sa + q[1] * ca);
+                    let on = (u / a_long).powi(2) + (v / a_short).powi(2);
+                    assert!(
+                        (on - 1.0).abs() < 2e-3,
+                        "({x}, {y}) e {e} angle {angle}: {on} ({after:?})"
+                    );
+                }
+                assert!((0.0..std::f32::consts::PI).contains(&after.angle));
+                n += 1;
+            }
+        }
+        assert_eq!(n, 16);
+    }
+
+    /// A fitted ellipse is a head only within each bound of `plausible`:
+    /// up-down semi-axis over 0.5 and under 2.5 times the across one, the
+    /// centre's x on the photo and its y between its top and twice its
+    /// height, a residual under 5 % of the across semi-axis. Each bound is
+    /// crossed alone, just inside and just outside.
+    #[test]
+    fn a_head_is_plausible_only_within_each_bound() {
+        let photo = RgbImage::new(400, 300);
+        let ok = HeadShape {
+            centre: [200.0, 150.0],
+            semi_axes: [100.0, 130.0, 80.0],
+            residual: 1.0,
+            points: 50,
+        };
+        assert!(ok.plausible(&photo));
+        let with = |f: &dyn Fn(&mut HeadShape)| {
+            let mut s = ok;
+            f(&mut s);
+            s.plausible(&photo)
+        };
+        assert!(with(&|s| s.semi_axes[1] = 50.5));
+        assert!(!with(&|s| s.semi_axes[1] = 50.0));
+        assert!(!with(&|s| s.semi_axes[1] = 49.0));
+        assert!(with(&|s| s.semi_axes[1] = 249.0));
+        assert!(!with(&|s| s.semi_axes[1] = 250.0));
+        assert!(with(&|s| s.centre[0] = 0.0));
+        assert!(!with(&|s| s.centre[0] = -0.5));
+        assert!(with(&|s| s.centre[0] = 399.5));
+        assert!(!with(&|s| s.centre[0] = 400.0));
+        assert!(with(&|s| s.centre[1] = 0.5));
+        assert!(!with(&|s| s.centre[1] = 0.0));
+        assert!(with(&|s| s.centre[1] = 599.0));
+        assert!(!with(&|s| s.centre[1] = 600.0));
+        assert!(with(&|s| s.residual = 4.9));
+        assert!(!with(&|s| s.residual = 5.0));
+    }
+
+    /// The fit takes the outline's points within 95 mm below its top: at
+    /// two scales, as many as the outline has there (the drawn head is a
+    /// clean ellipse, so none is dropped as an outlier); and a head whose
+    /// half-width is under 40 or over 130 mm at the scale given is refused.
+    #[test]
+    fn the_fit_spans_95_mm_and_a_head_is_40_to_130_mm_across() {
+        let img = head();
+        for ppm in [1.2f32, 1.6] {
+            let (s, found) =
+                HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(ppm, "t").unwrap()).unwrap();
+            let within = found
+                .points
+                .iter()
+                .filter(|p| p[1] <= found.top + 95.0 * ppm)
+                .count();
+            assert_eq!(s.points, within, "{ppm} px/mm");
+            assert!(
+                within < found.points.len(),
+                "{ppm} px/mm: some points lie lower"
+            );
+        }
+        // 120 px across: 40 mm at 3 px/mm, 130 mm at 120/130.
+        assert!(
+            HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(2.95, "t").unwrap()).is_some()
+        );
+        assert!(HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(3.1, "t").unwrap()).is_none());
+        assert!(
+            HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(0.93, "t").unwrap()).is_some()
+        );
+        assert!(HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(0.9, "t").unwrap()).is_none());
+    }
 }
