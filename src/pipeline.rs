@@ -490,9 +490,10 @@ impl Pipeline {
         let scene = &self.analysis;
         check_limits(&estimate(scene.photo(), &stage, design), design)?;
         let clock = Instant::now();
-        let (plan, shade_match) =
-            resolve_shade(&design.plan, scene.photo(), &stage.region, design.scale)?;
-        let key = PointsKey::of(&plan);
+        // Matching the shade to the hair changes only the shade and the
+        // sessions' strengths, none of which the points or the blur depend
+        // on: the match runs beside them.
+        let key = PointsKey::of(&design.plan);
         let kept = self
             .points
             .lock()
@@ -501,30 +502,39 @@ impl Pipeline {
             .filter(|(r, k, _)| Arc::ptr_eq(r, &stage) && *k == key)
             .map(|(_, _, p)| p.clone());
         let points_fresh = kept.is_none();
-        let ((points, mut dots), blur) = rayon::join(
+        let (resolved, (points, blur)) = rayon::join(
+            || resolve_shade(&design.plan, scene.photo(), &stage.region, design.scale),
             || {
-                let points = kept.unwrap_or_else(|| {
-                    Arc::new(place_points(
-                        &stage.region,
-                        &plan,
-                        design.scale,
-                        stage.head.as_ref(),
-                    ))
-                });
-                let mut dots = stage_dots(&points, &plan, design.scale, stage.head.as_ref());
-                if let Some(scar) = &design.scar {
-                    hold_on_scar(
-                        &mut dots,
-                        scar,
-                        plan.scar_retention,
-                        design.scale,
-                        plan.seed,
-                    );
-                }
-                (points, dots)
+                rayon::join(
+                    || {
+                        kept.unwrap_or_else(|| {
+                            Arc::new(place_points(
+                                &stage.region,
+                                &design.plan,
+                                design.scale,
+                                stage.head.as_ref(),
+                            ))
+                        })
+                    },
+                    || pigment_blur(scene, &stage.region, &design.plan, design.scale),
+                )
             },
-            || pigment_blur(scene, &stage.region, &plan, design.scale),
         );
+        let (plan, shade_match) = resolved?;
+        debug_assert!(
+            PointsKey::of(&plan) == key,
+            "the shade match left the points' plan alone"
+        );
+        let mut dots = stage_dots(&points, &plan, design.scale, stage.head.as_ref());
+        if let Some(scar) = &design.scar {
+            hold_on_scar(
+                &mut dots,
+                scar,
+                plan.scar_retention,
+                design.scale,
+                plan.seed,
+            );
+        }
         let dots_time = clock.elapsed();
         if points_fresh {
             *self.points.lock().expect("points stage") = Some((stage.clone(), key, points));
