@@ -477,6 +477,9 @@ mod tests {
         };
         // A sphere: cos θ = z at unit radius.
         assert!((s.view_at(0.0, 0.0).cos - 1.0).abs() < 1e-6);
+        // At the apex, where no way is down, still a unit direction.
+        let apex = s.view_at(0.0, 0.0).downhill;
+        assert!((apex[0].hypot(apex[1]) - 1.0).abs() < 1e-6, "{apex:?}");
         assert!((s.view_at(60.0, 0.0).cos - 0.8).abs() < 1e-4);
         assert!((s.view_at(0.0, -80.0).cos - 0.6).abs() < 1e-4);
         assert_eq!(s.view_at(0.0, -99.9).cos, MIN_COS);
@@ -783,5 +786,158 @@ mod tests {
             HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(0.93, "t").unwrap()).is_some()
         );
         assert!(HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(0.9, "t").unwrap()).is_none());
+    }
+    /// The drawn head of [`head`] with ears: a block of skin 15 px out from
+    /// each side over rows 235-290, below its widest row (230).
+    fn head_with_ears() -> RgbImage {
+        let mut img = head();
+        for y in 235..290 {
+            for x in (65..95).chain(305..335) {
+                let (u, v) = (
+                    (x as f32 + 0.5 - 200.0) / 120.0,
+                    (y as f32 + 0.5 - 230.0) / 150.0,
+                );
+                let inside = u * u + v * v <= 1.0;
+                let near_side =
+                    (x as f32 + 0.5 - 200.0).abs() <= 120.0 * (1.0 - v * v).sqrt() + 15.0;
+                if !inside && near_side {
+                    img.put_pixel(x, y, image::Rgb([205, 160, 140]));
+                }
+            }
+        }
+        img
+    }
+
+    /// The distance of a point from the silhouette is the distance to the
+    /// ellipse's point in its direction from the centre, measured here as
+    /// the straight line between the two; at the centre, the lesser
+    /// semi-axis.
+    #[test]
+    fn distance_is_to_the_ellipse_point_in_the_same_direction() {
+        let s = ellipsoid();
+        for k in 0..16 {
+            let t = k as f32 * 0.39;
+            let on = [200.0 + 120.0 * t.cos(), 230.0 + 150.0 * t.sin()];
+            for r in [0.3f32, 0.9, 1.0, 1.2, 2.0] {
+                let p = [200.0 + r * 120.0 * t.cos(), 230.0 + r * 150.0 * t.sin()];
+                let want = (p[0] - on[0]).hypot(p[1] - on[1]);
+                let got = s.distance(p);
+                assert!(
+                    (got - want).abs() < 1e-3 * (1.0 + want),
+                    "angle {t}, r {r}: {got} vs {want}"
+                );
+            }
+        }
+        assert_eq!(s.distance([200.0, 230.0]), 120.0);
+    }
+
+    /// The report's line gives the centre in px and the sizes in mm at the
+    /// scale given: 240 × 300 px across at 2 px/mm is 120 × 150 mm, the
+    /// depth 2 × 96 px is 96 mm.
+    #[test]
+    fn describe_gives_the_centre_and_the_sizes_in_mm() {
+        let mut s = ellipsoid();
+        s.points = 77;
+        s.residual = 1.25;
+        let line = s.describe(Scale::new(2.0, "t").unwrap());
+        for part in [
+            "centre (200, 230) px",
+            "120 x 150 mm",
+            "77 outline points",
+            "1.2 px rms",
+            "depth 96 mm",
+        ] {
+            assert!(line.contains(part), "{line:?} lacks {part:?}");
+        }
+    }
+
+    /// The weighted centre of a region: two blocks, one at weight 1 and
+    /// one at ½, away from the photo's origin; their centres and areas
+    /// give it by hand (129, 70).
+    #[test]
+    fn the_centroid_weighs_the_pixel_centres() {
+        let (w, h) = (300u32, 200u32);
+        let weights = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                if (100..140).contains(&x) && (50..70).contains(&y) {
+                    1.0
+                } else if (160..170).contains(&x) && (90..130).contains(&y) {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let region = Region::from_weights(w, h, weights, 0.0, "t").unwrap();
+        let c = centroid(&region).unwrap();
+        // (800 × 120 + 200 × 165) / 1000, (800 × 60 + 200 × 110) / 1000.
+        assert!(
+            (c[0] - 129.0).abs() < 1e-3 && (c[1] - 70.0).abs() < 1e-3,
+            "{c:?}"
+        );
+    }
+
+    /// Ears are not the head: with ears drawn below its widest row, the
+    /// width above them is still the head's 240 px (the scale from a 155 mm
+    /// head 1.55 px/mm, not 270/155 = 1.74).
+    #[test]
+    fn ears_are_left_out_of_the_width() {
+        let (ppm, s) =
+            HeadShape::scale_from_outline(&head_with_ears(), [200.0, 200.0], 155.0).unwrap();
+        assert!((ppm - 240.0 / 155.0).abs() < 0.02, "{ppm} {s:?}");
+    }
+
+    /// A tuft sticking out 12 px from the outline's right side over rows
+    /// 160-190 (within the 95 mm the fit spans at 1.6 px/mm): its outline
+    /// points are dropped as outliers and the fit finds the drawn ellipse;
+    /// without the tuft every point within the span is kept.
+    #[test]
+    fn the_fit_drops_outliers_and_refits() {
+        let mut img = head();
+        for y in 160..190 {
+            let v = (y as f32 + 0.5 - 230.0) / 150.0;
+            let edge = 200.0 + 120.0 * (1.0 - v * v).sqrt();
+            for x in (edge as u32)..(edge as u32 + 12) {
+                img.put_pixel(x, y, image::Rgb([205, 160, 140]));
+            }
+        }
+        let scale = Scale::new(1.6, "t").unwrap();
+        let (s, found) = HeadShape::fit_near(&img, [200.0, 200.0], scale).unwrap();
+        let span = found.top + 95.0 * 1.6;
+        let within = found.points.iter().filter(|p| p[1] <= span).count();
+        let on_tuft = found
+            .points
+            .iter()
+            .filter(|p| p[1] <= span && (160.0..190.0).contains(&p[1]) && p[0] > 205.0)
+            .filter(|p| {
+                let v = (p[1] - 230.0) / 150.0;
+                p[0] - (200.0 + 120.0 * (1.0 - v * v).sqrt()) > 9.0
+            })
+            .count();
+        assert!(on_tuft >= 2, "{on_tuft} outline points on the tuft");
+        // One fit of every point within the span, and the refit without
+        // the points over 3 residuals out: fewer points, closer to the
+        // drawn ellipse, a smaller residual. (One refit does not drop
+        // all of the tuft: the fit is still pulled 7 px up.)
+        let pts: Vec<[f32; 2]> = found
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p[1] <= span)
+            .collect();
+        let first = fit_ellipse(&pts).unwrap();
+        assert_eq!(first.points, within);
+        assert!(s.points < within, "{} of {within} points kept", s.points);
+        assert!(s.residual < 0.8 * first.residual, "{s:?} {first:?}");
+        let off = |h: &HeadShape| (h.centre[1] - 230.0).abs() + (h.semi_axes[1] - 150.0).abs();
+        assert!(off(&s) < off(&first) - 1.0, "{s:?} {first:?}");
+        assert!(
+            (s.centre[0] - 200.0).abs() < 2.0 && (s.semi_axes[0] - 120.0).abs() < 3.0,
+            "{s:?}"
+        );
+        let (clean, found) = HeadShape::fit_near(&head(), [200.0, 200.0], scale).unwrap();
+        let within = found.points.iter().filter(|p| p[1] <= span).count();
+        assert_eq!(clean.points, within);
     }
 }
