@@ -940,4 +940,50 @@ mod tests {
         let within = found.points.iter().filter(|p| p[1] <= span).count();
         assert_eq!(clean.points, within);
     }
+    /// Points on an arc of an ellipse give back that ellipse: arcs on one
+    /// side only (so the points' mean is far from the centre), of an
+    /// ellipse away from the origin, from 8 points up; 7 points, points on
+    /// a hyperbola and points on a line give none.
+    #[test]
+    fn an_arc_of_an_ellipse_fits_that_ellipse() {
+        let (cx, cy, a, b) = (231.5f64, 412.25f64, 97.0f64, 133.0f64);
+        let arc = |from: f64, to: f64, n: usize| -> Vec<[f32; 2]> {
+            (0..n)
+                .map(|i| {
+                    let t = (from + (to - from) * i as f64 / (n - 1) as f64).to_radians();
+                    [(cx + a * t.cos()) as f32, (cy + b * t.sin()) as f32]
+                })
+                .collect()
+        };
+        for (from, to, n) in [
+            (-170.0, -40.0, 30),
+            (-160.0, -20.0, 8),
+            (-100.0, 60.0, 40),
+            (10.0, 150.0, 12),
+        ] {
+            let s = fit_ellipse(&arc(from, to, n)).unwrap();
+            let want = [cx as f32, cy as f32, a as f32, b as f32];
+            let got = [s.centre[0], s.centre[1], s.semi_axes[0], s.semi_axes[1]];
+            for k in 0..4 {
+                assert!(
+                    (got[k] - want[k]).abs() < 0.05,
+                    "arc {from}..{to}: {got:?} vs {want:?}"
+                );
+            }
+            // Depth from breadth by a cephalic index of 0.8: 1 / 0.8.
+            assert!((s.semi_axes[2] - 1.25 * a as f32).abs() < 0.05);
+            assert!(s.residual < 0.02, "{s:?}");
+            assert_eq!(s.points, n);
+        }
+        assert!(fit_ellipse(&arc(-160.0, -20.0, 7)).is_none());
+        let hyperbola: Vec<[f32; 2]> = (0..20)
+            .map(|i| {
+                let t = -1.0 + 0.1 * i as f64;
+                [(cx + a * t.cosh()) as f32, (cy + b * t.sinh()) as f32]
+            })
+            .collect();
+        assert!(fit_ellipse(&hyperbola).is_none());
+        let line: Vec<[f32; 2]> = (0..20).map(|i| [100.0 + 5.0 * i as f32, 300.0]).collect();
+        assert!(fit_ellipse(&line).is_none());
+    }
 }
