@@ -455,6 +455,15 @@ mod tests {
         // The drawn head is 240 px wide at its widest: at 155 mm, 1.55 px/mm.
         let (ppm, s) = HeadShape::scale_from_outline(&head(), [200.0, 200.0], 155.0).unwrap();
         assert!((ppm - 240.0 / 155.0).abs() < 0.02, "{ppm} {s:?}");
+        // Fitted to the outline's points within 95 mm (at that scale) of its top.
+        let found = crate::head::outline(&head(), [200.0, 200.0]).unwrap();
+        let within = found
+            .points
+            .iter()
+            .filter(|p| p[1] <= found.top + 95.0 * ppm)
+            .count();
+        assert_eq!(s.points, within);
+        assert!(within < found.points.len());
         let (ppm2, _) = HeadShape::scale_from_outline(&head(), [200.0, 200.0], 140.0).unwrap();
         assert!((ppm2 / ppm - 155.0 / 140.0).abs() < 0.01);
     }
@@ -929,6 +938,11 @@ mod tests {
         let first = fit_ellipse(&pts).unwrap();
         assert_eq!(first.points, within);
         assert!(s.points < within, "{} of {within} points kept", s.points);
+        // The outliers: the points over 3 residuals (at least 3 px) from
+        // the first fit.
+        let cut = 3.0 * first.residual.max(1.0);
+        let near = pts.iter().filter(|&&p| first.distance(p) <= cut).count();
+        assert_eq!(s.points, near, "cut at {cut} px");
         assert!(s.residual < 0.8 * first.residual, "{s:?} {first:?}");
         let off = |h: &HeadShape| (h.centre[1] - 230.0).abs() + (h.semi_axes[1] - 150.0).abs();
         assert!(off(&s) < off(&first) - 1.0, "{s:?} {first:?}");
