@@ -797,10 +797,10 @@ mod tests {
         assert!(HeadShape::fit_near(&img, [200.0, 200.0], Scale::new(0.9, "t").unwrap()).is_none());
     }
     /// The drawn head of [`head`] with ears: a block of skin 15 px out from
-    /// each side over rows 235-290, below its widest row (230).
+    /// each side over rows 190-250 (its widest row is 230).
     fn head_with_ears() -> RgbImage {
         let mut img = head();
-        for y in 235..290 {
+        for y in 190..250 {
             for x in (65..95).chain(305..335) {
                 let (u, v) = (
                     (x as f32 + 0.5 - 200.0) / 120.0,
@@ -887,14 +887,20 @@ mod tests {
         );
     }
 
-    /// Ears are not the head: with ears drawn below its widest row, the
-    /// width above them is still the head's 240 px (the scale from a 155 mm
-    /// head 1.55 px/mm, not 270/155 = 1.74).
+    /// Ears are not the head: with ears drawn from row 190 down, the
+    /// width is the head's above them, 2 × 120 × √(1 − (40/150)²) = 231.3
+    /// px at row 190 (the scale from a 155 mm head 1.49 px/mm), not the
+    /// 270 px across the ears (1.74).
     #[test]
     fn ears_are_left_out_of_the_width() {
         let (ppm, s) =
             HeadShape::scale_from_outline(&head_with_ears(), [200.0, 200.0], 155.0).unwrap();
-        assert!((ppm - 240.0 / 155.0).abs() < 0.02, "{ppm} {s:?}");
+        let above = 2.0 * 120.0 * (1.0f32 - (40.0f32 / 150.0).powi(2)).sqrt();
+        assert!(
+            (ppm - above / 155.0).abs() < 0.03,
+            "{ppm} vs {} {s:?}",
+            above / 155.0
+        );
     }
 
     /// A tuft sticking out 12 px from the outline's right side over rows
