@@ -538,19 +538,8 @@ mod tests {
             residual: 0.0,
             points: 0,
         };
-        let dot = |x: f32, y: f32, elongation: f32, angle: f32| Dot {
-            x,
-            y,
-            session: 1,
-            diameter: 2.0,
-            elongation,
-            angle,
-            strength: 1.0,
-            weight: 1.0,
-            spacing: 3.0,
-            halo_radius: 1.0,
-            halo_mass: 0.2,
-        };
+        let dot =
+            |x: f32, y: f32, elongation: f32, angle: f32| test_dot(x, y, 2.0, elongation, angle);
         let mut dots = vec![
             dot(0.0, 0.0, 1.0, 0.0),
             dot(0.0, -80.0, 1.0, 0.0),
@@ -583,6 +572,23 @@ mod tests {
             dots[3]
         );
     }
+    /// A session-1 dot of `diameter` px at (x, y) with its own shape.
+    fn test_dot(x: f32, y: f32, diameter: f32, elongation: f32, angle: f32) -> Dot {
+        Dot {
+            x,
+            y,
+            session: 1,
+            diameter,
+            elongation,
+            angle,
+            strength: 1.0,
+            weight: 1.0,
+            spacing: 3.0,
+            halo_radius: 1.0,
+            halo_mass: 0.2,
+        }
+    }
+
     /// An ellipsoid with three different semi-axes, away from the origin
     /// (the tests above use a sphere at the origin, where swapping the
     /// axes or the coordinates changes nothing).
@@ -677,19 +683,7 @@ mod tests {
             (260.0, 120.0),
         ] {
             for (e, angle) in [(1.0f32, 0.0f32), (1.6, 0.4), (2.2, 2.0), (1.3, 2.9)] {
-                let before = Dot {
-                    x,
-                    y,
-                    session: 1,
-                    diameter: 6.0,
-                    elongation: e,
-                    angle,
-                    strength: 1.0,
-                    weight: 1.0,
-                    spacing: 3.0,
-                    halo_radius: 1.0,
-                    halo_mass: 0.2,
-                };
+                let before = test_dot(x, y, 6.0, e, angle);
                 let mut after = [before];
                 s.foreshorten(&mut after);
                 let after = after[0];
