@@ -86,6 +86,7 @@ pub mod scar;
 pub mod shade;
 pub mod shape;
 pub mod sheet;
+mod strips;
 pub mod studio;
 pub mod timeline;
 pub mod units;

@@ -240,14 +240,31 @@ pub fn encode_image_meta(
     name: &Path,
     meta: &ImageMeta,
 ) -> Result<Vec<u8>> {
+    encode_image_coded(img, format, quality, name, meta, None).map(|(bytes, _)| bytes)
+}
+
+/// [`encode_image_meta`] that, for PNG, takes from `base` (an image of the
+/// same size and its code) every strip of rows the same in both, and gives
+/// the image's own code for later images to take from; the same bytes as
+/// without (see [`crate::strips`]).
+pub(crate) fn encode_image_coded(
+    img: &RgbImage,
+    format: Format,
+    quality: u8,
+    name: &Path,
+    meta: &ImageMeta,
+    base: Option<(&RgbImage, &crate::strips::Coded)>,
+) -> Result<(Vec<u8>, Option<crate::strips::Coded>)> {
     let err = |reason: String| Error::Encode {
         path: name.to_path_buf(),
         reason,
     };
     let mut buf = Vec::with_capacity(img.len() / 2 + 4096);
+    let mut coded = None;
     match format {
         Format::Png => {
-            crate::provenance::encode_png(img, meta, &mut buf).map_err(|e| err(e.to_string()))?;
+            coded = crate::provenance::encode_png_coded(img, meta, &mut buf, base)
+                .map_err(|e| err(e.to_string()))?;
         }
         Format::Jpeg => {
             let mut out = MetaWriter::new(&mut buf, format, meta);
@@ -272,7 +289,7 @@ pub fn encode_image_meta(
             out.finish();
         }
     }
-    Ok(buf)
+    Ok((buf, coded))
 }
 
 /// The width and height of an image file as decoded (after its EXIF

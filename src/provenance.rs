@@ -16,7 +16,7 @@
 //!   and the print resolution in the JFIF header.
 //!
 //! PNG chunks are written by the `png` encoder's own chunk writers (the
-//! encoder `image` uses, with its settings: `encode_png`); JPEG segments
+//! encoder `image` uses, with its settings: `encode_png_coded`); JPEG segments
 //! are spliced into `jpeg-encoder`'s bytes after `SOI` and the JFIF `APP0`,
 //! as it writes no comments. One reader ([`read_provenance`]) reads both.
 //!
@@ -164,11 +164,18 @@ pub struct ImageMeta {
 /// chunk writers: `pHYs` for the print resolution, then `tEXt` `Software`,
 /// and with a provenance `iTXt` `Description`, `tEXt` `smp-render.seed`,
 /// `iTXt` `smp-render.plan` and `iTXt` `XML:com.adobe.xmp`, in that order.
-pub(crate) fn encode_png(
+///
+/// The image data is coded in strips on every core ([`crate::strips`],
+/// the same bytes as `png`'s encoder), every strip that is the same as
+/// `base`'s taken from it (an image of the same size and its code); returns
+/// the image's code for later images to take from (`None` where `png`'s
+/// own encoder made it: see [`crate::strips::code`]).
+pub(crate) fn encode_png_coded(
     img: &image::RgbImage,
     meta: &ImageMeta,
     out: &mut Vec<u8>,
-) -> Result<(), png::EncodingError> {
+    base: Option<(&image::RgbImage, &crate::strips::Coded)>,
+) -> Result<Option<crate::strips::Coded>, png::EncodingError> {
     use png::text_metadata::{ITXtChunk, TEXtChunk};
     let mut enc = png::Encoder::new(out, img.width(), img.height());
     enc.set_color(png::ColorType::Rgb);
@@ -197,15 +204,25 @@ pub(crate) fn encode_png(
         }
         w.write_text_chunk(&ITXtChunk::new("XML:com.adobe.xmp", p.to_xmp()))?;
     }
-    w.write_image_data(img.as_raw())?;
-    w.finish()
+    let coded = crate::strips::code(img, base);
+    match coded.as_ref().and_then(|c| c.zlib()) {
+        // In chunks of at most 2^31 - 1 bytes, as `png` writes them.
+        Some(zlib) => {
+            for chunk in zlib.chunks((u32::MAX >> 1) as usize) {
+                w.write_chunk(png::chunk::IDAT, chunk)?;
+            }
+        }
+        None => w.write_image_data(img.as_raw())?,
+    }
+    w.finish()?;
+    Ok(coded)
 }
 
 /// Where in an encoded image of `format`, whose first bytes are `head`
 /// (at least [`META_HEAD`] of them, or all), the metadata goes.
 fn meta_offset(format: Format, head: &[u8]) -> usize {
     match format {
-        // PNG's metadata goes through its encoder ([`encode_png`]).
+        // PNG's metadata goes through its encoder ([`encode_png_coded`]).
         Format::Png => 0,
         // JFIF wants its APP0 right after SOI, so the new segments follow it.
         Format::Jpeg => {

@@ -18,7 +18,7 @@ use crate::follicle::{make_dots, pair_up, Dot};
 use crate::hair::{hair_cover, skin_luminance};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook, HairlineStyle};
 use crate::head::{fade_to_silhouette, head_cover, take_out, Clipped, SILHOUETTE_FEATHER_MM};
-use crate::photo::{encode_image, encode_image_meta, load_photo, write_atomic};
+use crate::photo::{encode_image_coded, encode_image_meta, load_photo, write_atomic};
 use crate::pipeline::{Design, Estimate, Limits, Pipeline, Scene, Sessions};
 use crate::plan::{Format, Frame, Plan, PlanFile};
 use crate::preset::{
@@ -31,6 +31,7 @@ use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
 use crate::shape::HeadShape;
 use crate::sheet::{side_by_side, simulated_mark, Crop, DEFAULT_SCALP_MARGIN};
+use crate::strips::Coded;
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
@@ -1171,15 +1172,19 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         }
     }
     let mut t = Timings::default();
-    let encode_write = |path: &Path, img: &RgbImage, what: &str| -> Result<()> {
+    // An image the same size as the photo takes from the photo's code
+    // every strip of rows it has unchanged (PNG: see `strips`).
+    let encode_write = |path: &Path,
+                        img: &RgbImage,
+                        what: &str,
+                        base: Option<(&RgbImage, &Coded)>|
+     -> Result<()> {
         let meta = ImageMeta {
             provenance: Some(job.provenance(what)),
             dpi: None,
         };
-        write_atomic(
-            path,
-            &encode_image_meta(img, job.format, job.quality, path, &meta)?,
-        )
+        let (bytes, _) = encode_image_coded(img, job.format, job.quality, path, &meta, base)?;
+        write_atomic(path, &bytes)
     };
 
     // The photo and the mask decode side by side.
@@ -1210,7 +1215,16 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         limits: job.limits,
     };
     let (before, rendered) = rayon::join(
-        || encode_image(pipeline.photo(), job.format, job.quality, &outputs[0]),
+        || {
+            encode_image_coded(
+                pipeline.photo(),
+                job.format,
+                job.quality,
+                &outputs[0],
+                &ImageMeta::default(),
+                None,
+            )
+        },
         || -> Result<_> {
             let r = pipeline.render_crops(&design)?;
             let (stage, _) = pipeline.region(&design)?;
@@ -1234,7 +1248,9 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let [region_time, dots_time, composite_time] = [r.region_time, r.dots_time, r.composite_time];
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
-    write_atomic(&outputs[0], &before?)?;
+    let (before, photo_code) = before?;
+    write_atomic(&outputs[0], &before)?;
+    let base = photo_code.as_ref().map(|c| (photo, c));
     t.region = region_time;
     t.dots = dots_time;
     t.composite = composite_time;
@@ -1311,6 +1327,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 path,
                 &whole(crop, job.simulated_label),
                 &format!("session {} of {n}", n + 1 - i),
+                base,
             ),
             None => {
                 let sheet = match frame {
@@ -1330,7 +1347,12 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                         &after_label,
                     ),
                 };
-                encode_write(path, &sheet, &format!("before and after {n} sessions"))
+                encode_write(
+                    path,
+                    &sheet,
+                    &format!("before and after {n} sessions"),
+                    None,
+                )
             }
         })
         .collect();

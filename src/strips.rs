@@ -1,0 +1,844 @@
+//! PNG image data made in strips of rows on every core, byte for byte what
+//! `png`'s encoder makes at the fast setting the outputs use
+//! (`Compression::Fast`: adaptive row filters, then `fdeflate`'s one
+//! Huffman block), and strips an earlier image already coded taken from it.
+//!
+//! `fdeflate` codes every byte with one fixed table and every run of zero
+//! bytes with a length back one byte, and it starts afresh at each row it is
+//! given: the code of a row depends on that row's filtered bytes alone, and
+//! the code of an image is its rows' codes one after the other. So strips of
+//! rows can be coded apart, side by side, and joined bit for bit; and a strip
+//! whose rows (and the row above, which the filters read) are the same in
+//! two images has the same code in both. Each session image differs from
+//! the photo only around the treated area, so most of its strips are the
+//! photo's, coded once for `before.png`.
+//!
+//! The table is read from the block header `fdeflate` itself writes, and
+//! checked: if it is ever not what this module codes with (a new
+//! `fdeflate`), [`code`] says so and the caller uses `png`'s own encoder.
+
+use std::sync::{Arc, OnceLock};
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+/// Filtered bytes a strip holds, about: enough strips for both cores and
+/// for reuse to be fine-grained, few enough that joining them is nothing.
+const STRIP_BYTES: usize = 192 * 1024;
+
+/// The adler-32 modulus.
+const ADLER_MOD: u64 = 65521;
+
+/// Bits, first bit lowest in the first byte.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Bits {
+    /// `len` bits and then zero bits to the byte.
+    bytes: Vec<u8>,
+    /// Bits held.
+    len: u64,
+}
+
+/// Writes codes a word at a time into bytes.
+struct BitWriter {
+    bytes: Vec<u8>,
+    acc: u64,
+    /// Bits in `acc`, below 64.
+    n: u32,
+}
+
+impl BitWriter {
+    fn with_capacity(bytes: usize) -> Self {
+        BitWriter {
+            bytes: Vec::with_capacity(bytes + 8),
+            acc: 0,
+            n: 0,
+        }
+    }
+
+    /// Writes the low `n` bits of `bits` (nothing above them set), `n` < 64.
+    #[inline(always)]
+    fn put(&mut self, bits: u64, n: u32) {
+        debug_assert!(n < 64 && bits >> n == 0);
+        self.acc |= bits << self.n;
+        let total = self.n + n;
+        if total >= 64 {
+            self.bytes.extend_from_slice(&self.acc.to_le_bytes());
+            // `self.n` > 0 here, as `n` < 64: the shift is below 64.
+            self.acc = bits >> (64 - self.n);
+            self.n = total - 64;
+        } else {
+            self.n = total;
+        }
+    }
+
+    /// Writes all of `bits`.
+    fn append(&mut self, bits: &Bits) {
+        let whole = (bits.len / 64) as usize * 8;
+        for w in bits.bytes[..whole].chunks_exact(8) {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            self.put(w & 0xffff_ffff, 32);
+            self.put(w >> 32, 32);
+        }
+        let mut left = bits.len % 64;
+        for &b in &bits.bytes[whole..] {
+            let n = left.min(8) as u32;
+            // Bits past the end are zero.
+            self.put(b as u64, n);
+            left -= n as u64;
+        }
+    }
+
+    /// The bits written, the last byte padded with zero bits.
+    fn finish(mut self) -> Bits {
+        let len = self.bytes.len() as u64 * 8 + self.n as u64;
+        let tail = self.acc.to_le_bytes();
+        self.bytes
+            .extend_from_slice(&tail[..(self.n as usize).div_ceil(8)]);
+        Bits {
+            bytes: self.bytes,
+            len,
+        }
+    }
+}
+
+/// Reads bits, first bit lowest in the first byte.
+struct BitReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl BitReader<'_> {
+    fn bit(&mut self) -> Option<u32> {
+        let b = *self.bytes.get(self.pos / 8)?;
+        let v = (b >> (self.pos % 8)) & 1;
+        self.pos += 1;
+        Some(v as u32)
+    }
+
+    /// `n` bits, the first lowest (deflate's order for numbers).
+    fn bits(&mut self, n: u32) -> Option<u32> {
+        let mut v = 0;
+        for i in 0..n {
+            v |= self.bit()? << i;
+        }
+        Some(v)
+    }
+
+    /// One symbol of the canonical code of `lens` (Huffman codes are read
+    /// first bit highest).
+    fn symbol(&mut self, lens: &[u8]) -> Option<usize> {
+        let codes = canonical(lens)?;
+        let (mut code, mut len) = (0u32, 0u8);
+        while len < 16 {
+            code = (code << 1) | self.bit()?;
+            len += 1;
+            if let Some(s) = (0..lens.len()).find(|&s| lens[s] == len && codes[s] == code) {
+                return Some(s);
+            }
+        }
+        None
+    }
+}
+
+/// The canonical Huffman codes of code lengths `lens` (RFC 1951, 3.2.2),
+/// most significant bit first; `None` if the lengths over-fill the code.
+fn canonical(lens: &[u8]) -> Option<Vec<u32>> {
+    let mut count = [0u32; 17];
+    for &l in lens {
+        if l > 16 {
+            return None;
+        }
+        count[l as usize] += 1;
+    }
+    count[0] = 0;
+    let mut next = [0u32; 17];
+    let mut code = 0u32;
+    for bits in 1..17 {
+        code = (code + count[bits - 1]) << 1;
+        next[bits] = code;
+        if code + count[bits] > (1 << bits) {
+            return None;
+        }
+    }
+    Some(
+        lens.iter()
+            .map(|&l| {
+                if l == 0 {
+                    0
+                } else {
+                    let c = next[l as usize];
+                    next[l as usize] += 1;
+                    c
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `code` of `len` bits, reversed: Huffman codes go out first bit highest,
+/// into a stream whose bits are written lowest first.
+fn reversed(code: u32, len: u8) -> u64 {
+    (code.reverse_bits() >> (32 - len as u32)) as u64
+}
+
+/// The code `fdeflate` writes with, read from its own output.
+struct Table {
+    /// The zlib header and the block header, before the first symbol.
+    head: Bits,
+    /// Byte `b` as a literal: its code, reversed.
+    code: [u16; 256],
+    /// And the code's length.
+    len: [u8; 256],
+    /// A length of `l` (3..=258) back one byte, as one string of bits: the
+    /// length's code, its extra bits and distance code 0 (one 0 bit).
+    back: [(u32, u8); 259],
+    /// The end of the block: its code, reversed, and its length.
+    end: (u16, u8),
+}
+
+/// Deflate's length symbols 257..=285: the smallest length of each and its
+/// extra bits (RFC 1951, 3.2.5).
+fn length_symbol(len: u32) -> (usize, u32, u32) {
+    const BASE: [u32; 29] = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+        131, 163, 195, 227, 258,
+    ];
+    const EXTRA: [u32; 29] = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ];
+    let i = BASE.partition_point(|&b| b <= len) - 1;
+    (257 + i, len - BASE[i], EXTRA[i])
+}
+
+impl Table {
+    /// Reads the table from what `fdeflate` makes of no data: the zlib
+    /// header, one dynamic block header, the end of block and the checksum.
+    /// `None` unless it is one final dynamic block coding every literal and
+    /// length, with distance 1 as the one bit 0, and then nothing else.
+    fn read() -> Option<Table> {
+        let empty = fdeflate::compress_to_vec(&[]);
+        let mut r = BitReader {
+            bytes: &empty,
+            pos: 16,
+        };
+        if r.bits(1)? != 1 || r.bits(2)? != 2 {
+            return None;
+        }
+        let hlit = r.bits(5)? as usize + 257;
+        let hdist = r.bits(5)? as usize + 1;
+        let hclen = r.bits(4)? as usize + 4;
+        const ORDER: [usize; 19] = [
+            16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+        ];
+        let mut cl = [0u8; 19];
+        for &o in &ORDER[..hclen] {
+            cl[o] = r.bits(3)? as u8;
+        }
+        let mut lens: Vec<u8> = Vec::with_capacity(hlit + hdist);
+        while lens.len() < hlit + hdist {
+            match r.symbol(&cl)? {
+                s @ 0..=15 => lens.push(s as u8),
+                16 => {
+                    let prev = *lens.last()?;
+                    let n = 3 + r.bits(2)?;
+                    lens.extend(std::iter::repeat_n(prev, n as usize));
+                }
+                17 => {
+                    let n = 3 + r.bits(3)?;
+                    lens.extend(std::iter::repeat_n(0, n as usize));
+                }
+                _ => {
+                    let n = 11 + r.bits(7)?;
+                    lens.extend(std::iter::repeat_n(0, n as usize));
+                }
+            }
+        }
+        if lens.len() != hlit + hdist || hlit < 286 {
+            return None;
+        }
+        let (lit_lens, dist_lens) = lens.split_at(hlit);
+        // Every literal and length coded, four literals fitting a word.
+        if lit_lens[..286].iter().any(|&l| l == 0 || l > 15) {
+            return None;
+        }
+        let dist_codes = canonical(dist_lens)?;
+        if dist_lens[0] != 1 || dist_codes[0] != 0 {
+            return None;
+        }
+        let codes = canonical(lit_lens)?;
+        let head_len = r.pos as u64;
+        if r.symbol(lit_lens)? != 256 {
+            return None;
+        }
+        // Then padding to the byte and the checksum of nothing, 1.
+        let end = r.pos.div_ceil(8);
+        if empty.len() != end + 4 || empty[end..] != [0, 0, 0, 1] {
+            return None;
+        }
+        let sym = |s: usize| (reversed(codes[s], lit_lens[s]) as u16, lit_lens[s]);
+        let (mut code, mut len) = ([0u16; 256], [0u8; 256]);
+        for b in 0..256 {
+            (code[b], len[b]) = sym(b);
+        }
+        let mut back = [(0u32, 0u8); 259];
+        for (l, b) in back.iter_mut().enumerate().skip(3) {
+            let (s, extra, extra_bits) = length_symbol(l as u32);
+            let (c, n) = sym(s);
+            *b = (c as u32 | (extra << n), n + extra_bits as u8 + 1);
+        }
+        let mut w = BitWriter::with_capacity(64);
+        let mut rd = BitReader {
+            bytes: &empty,
+            pos: 0,
+        };
+        for _ in 0..head_len {
+            w.put(rd.bit()? as u64, 1);
+        }
+        Some(Table {
+            head: w.finish(),
+            code,
+            len,
+            back,
+            end: sym(256),
+        })
+    }
+
+    /// The table, read once.
+    fn get() -> Option<&'static Table> {
+        static TABLE: OnceLock<Option<Table>> = OnceLock::new();
+        TABLE.get_or_init(Table::read).as_ref()
+    }
+
+    #[inline(always)]
+    fn literals(&self, w: &mut BitWriter, bytes: &[u8]) {
+        for &b in bytes {
+            w.put(self.code[b as usize] as u64, self.len[b as usize] as u32);
+        }
+    }
+
+    /// Four literals as one string of bits (at most 60).
+    #[inline(always)]
+    fn four(&self, w: &mut BitWriter, bytes: &[u8]) {
+        let mut bits = 0u64;
+        let mut n = 0u32;
+        for &b in &bytes[..4] {
+            bits |= (self.code[b as usize] as u64) << n;
+            n += self.len[b as usize] as u32;
+        }
+        w.put(bits, n);
+    }
+
+    /// A run of `run` zero bytes: one literal zero, then lengths back one
+    /// byte (258 at a time, then the rest if over 4, else literal zeros).
+    fn run(&self, w: &mut BitWriter, run: u32) {
+        let (zero, zn) = (self.code[0] as u64, self.len[0] as u32);
+        w.put(zero, zn);
+        let mut left = run - 1;
+        let (c258, n258) = self.back[258];
+        while left >= 258 {
+            w.put(c258 as u64, n258 as u32);
+            left -= 258;
+        }
+        if left > 4 {
+            let (c, n) = self.back[left as usize];
+            w.put(c as u64, n as u32);
+        } else {
+            for _ in 0..left {
+                w.put(zero, zn);
+            }
+        }
+    }
+
+    /// Codes one row as `fdeflate` does when given it alone: eight bytes
+    /// at a time, zero bytes gathered into runs across them, the last
+    /// fewer-than-eight bytes as literals after any run.
+    fn row(&self, w: &mut BitWriter, row: &[u8]) {
+        let mut run = 0u32;
+        let mut chunks = row.chunks_exact(8);
+        for chunk in &mut chunks {
+            let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            if v == 0 {
+                run += 8;
+                continue;
+            }
+            if run > 0 {
+                let lead = v.trailing_zeros() / 8;
+                self.run(w, run + lead);
+                run = 0;
+                if lead > 0 {
+                    let tail = v.leading_zeros() / 8;
+                    self.literals(w, &chunk[lead as usize..8 - tail as usize]);
+                    run = tail;
+                    continue;
+                }
+            }
+            let tail = v.leading_zeros() / 8;
+            if tail > 0 {
+                self.literals(w, &chunk[..8 - tail as usize]);
+                run = tail;
+                continue;
+            }
+            self.four(w, &chunk[..4]);
+            self.four(w, &chunk[4..]);
+        }
+        if run > 0 {
+            self.run(w, run);
+        }
+        self.literals(w, chunks.remainder());
+    }
+}
+
+/// The PNG Paeth predictor of `a` (left), `b` (above), `c` (above left).
+#[inline(always)]
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let (ia, ib, ic) = (a as i16, b as i16, c as i16);
+    let pa = (ib - ic).abs();
+    let pb = (ia - ic).abs();
+    let pc = (ia + ib - 2 * ic).abs();
+    let (m, v) = if pb < pa { (pb, b) } else { (pa, a) };
+    if pc < m {
+        c
+    } else {
+        v
+    }
+}
+
+/// PNG filter `f` (1 Sub, 2 Up, 3 Average, 4 Paeth) of row `cur` below
+/// `prev`, 3 bytes a pixel, into `out`.
+fn filter(f: u8, prev: &[u8], cur: &[u8], out: &mut [u8]) {
+    const BPP: usize = 3;
+    let n = cur.len();
+    let head = BPP.min(n);
+    // Each byte less its prediction from `left` (the byte a pixel back),
+    // `up` and `corner` (up's left), all of the unfiltered rows.
+    let (out_head, out_rest) = out.split_at_mut(head);
+    let (cur_head, rest) = cur.split_at(head);
+    let left = &cur[..n - head];
+    let (prev_head, up) = prev.split_at(head);
+    let corner = &prev[..n - head];
+    match f {
+        1 => {
+            out_head.copy_from_slice(cur_head);
+            for ((o, &c), &a) in out_rest.iter_mut().zip(rest).zip(left) {
+                *o = c.wrapping_sub(a);
+            }
+        }
+        2 => {
+            for ((o, &c), &b) in out.iter_mut().zip(cur).zip(prev) {
+                *o = c.wrapping_sub(b);
+            }
+        }
+        3 => {
+            for ((o, &c), &b) in out_head.iter_mut().zip(cur_head).zip(prev_head) {
+                *o = c.wrapping_sub(b / 2);
+            }
+            for (((o, &c), &a), &b) in out_rest.iter_mut().zip(rest).zip(left).zip(up) {
+                *o = c.wrapping_sub((a & b) + ((a ^ b) >> 1));
+            }
+        }
+        _ => {
+            for ((o, &c), &b) in out_head.iter_mut().zip(cur_head).zip(prev_head) {
+                *o = c.wrapping_sub(b);
+            }
+            for ((((o, &c), &a), &b), &d) in
+                out_rest.iter_mut().zip(rest).zip(left).zip(up).zip(corner)
+            {
+                *o = c.wrapping_sub(paeth(a, b, d));
+            }
+        }
+    }
+}
+
+/// `png`'s measure of a filtered row: the sum of its bytes' sizes as signed.
+fn cost(row: &[u8]) -> u64 {
+    // 32 bytes of at most 128 each fit 16 bits: the sums run side by side.
+    let mut chunks = row.chunks_exact(32);
+    let mut sum = 0u64;
+    for chunk in &mut chunks {
+        let mut acc = 0u16;
+        for &b in chunk {
+            acc += (b as i8).unsigned_abs() as u16;
+        }
+        sum += acc as u64;
+    }
+    sum + chunks
+        .remainder()
+        .iter()
+        .map(|&b| (b as i8).unsigned_abs() as u64)
+        .sum::<u64>()
+}
+
+/// Filters `cur` as `png` does when adaptive: Up, Sub, Average and Paeth
+/// tried in that order, the least [`cost`] kept (a later one on a tie),
+/// the first of cost 0 at once. `best` gets the filter's number and then
+/// the filtered row; `trial` is scratch of the same length.
+fn adaptive<'a>(
+    prev: &[u8],
+    cur: &[u8],
+    mut best: &'a mut Vec<u8>,
+    mut trial: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    let mut least = u64::MAX;
+    for f in [2u8, 1, 3, 4] {
+        trial[0] = f;
+        filter(f, prev, cur, &mut trial[1..]);
+        let c = cost(&trial[1..]);
+        if c <= least {
+            least = c;
+            std::mem::swap(&mut best, &mut trial);
+            if c == 0 {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// The code of one strip of rows.
+#[derive(Debug, PartialEq, Eq)]
+struct Strip {
+    bits: Bits,
+    /// Adler-32 of the strip's filtered bytes (filter numbers included).
+    adler: u32,
+    /// Those bytes' count.
+    len: u64,
+}
+
+/// The adler-32 of `x` then `y`, from theirs and `y`'s length.
+fn adler_join(x: u32, y: u32, y_len: u64) -> u32 {
+    let m = ADLER_MOD;
+    let (ax, bx) = ((x & 0xffff) as u64, (x >> 16) as u64);
+    let (ay, by) = ((y & 0xffff) as u64, (y >> 16) as u64);
+    let n = y_len % m;
+    let a = (ax + ay + m - 1) % m;
+    let b = (bx + n * ax + by + m - n) % m;
+    ((b << 16) | a) as u32
+}
+
+/// An image's rows, filtered and coded in strips of `rows` rows.
+#[derive(Debug)]
+pub(crate) struct Coded {
+    width: u32,
+    height: u32,
+    rows: usize,
+    strips: Vec<Arc<Strip>>,
+}
+
+impl Coded {
+    /// Strips of this image the same as (shared with) `other`'s.
+    #[cfg(test)]
+    fn shared_with(&self, other: &Coded) -> usize {
+        self.strips
+            .iter()
+            .zip(&other.strips)
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count()
+    }
+
+    /// The zlib stream of the image data, as `png` makes it at its fast
+    /// setting; `None` where `png` stores the rows uncompressed instead
+    /// (when coding would make them larger).
+    pub(crate) fn zlib(&self) -> Option<Vec<u8>> {
+        let table = Table::get().expect("a Coded is only made with the table");
+        let bits: u64 = self.strips.iter().map(|s| s.bits.len).sum();
+        let mut all = BitWriter::with_capacity(((table.head.len + bits) / 8) as usize + 8);
+        all.append(&table.head);
+        let mut adler = 1u32;
+        let mut raw = 0u64;
+        for s in &self.strips {
+            all.append(&s.bits);
+            adler = adler_join(adler, s.adler, s.len);
+            raw += s.len;
+        }
+        all.put(table.end.0 as u64, table.end.1 as u32);
+        let mut out = all.finish().bytes;
+        out.extend_from_slice(&adler.to_be_bytes());
+        let stored = fdeflate::StoredOnlyCompressor::<()>::compressed_size(raw as usize);
+        (out.len() <= stored).then_some(out)
+    }
+}
+
+/// Filters and codes `img`'s rows in strips on every core, taking from
+/// `base` (an image of the same size and its code) every strip whose rows
+/// and the row above are the same in both. `None` if `fdeflate`'s table is
+/// not the one this module codes with (see the module's notes).
+pub(crate) fn code(img: &RgbImage, base: Option<(&RgbImage, &Coded)>) -> Option<Coded> {
+    let table = Table::get()?;
+    let (width, height) = img.dimensions();
+    let row_len = width as usize * 3;
+    let rows = (STRIP_BYTES / (row_len + 1)).max(1);
+    let raw = img.as_raw();
+    let base = base.filter(|(b, c)| {
+        b.dimensions() == (width, height) && (c.width, c.height, c.rows) == (width, height, rows)
+    });
+    let n = (height as usize).div_ceil(rows);
+    let strips = (0..n)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|i| {
+            let (y0, y1) = (i * rows, ((i + 1) * rows).min(height as usize));
+            if let Some((b, c)) = base {
+                let from = y0.saturating_sub(1) * row_len;
+                if raw[from..y1 * row_len] == b.as_raw()[from..y1 * row_len] {
+                    return c.strips[i].clone();
+                }
+            }
+            Arc::new(code_strip(table, raw, row_len, y0, y1))
+        })
+        .collect();
+    Some(Coded {
+        width,
+        height,
+        rows,
+        strips,
+    })
+}
+
+/// Filters and codes rows `y0..y1` of the rows in `raw`, `row_len` bytes each.
+fn code_strip(table: &Table, raw: &[u8], row_len: usize, y0: usize, y1: usize) -> Strip {
+    let zeros = vec![0u8; row_len];
+    let mut best = vec![0u8; row_len + 1];
+    let mut trial = vec![0u8; row_len + 1];
+    let mut w = BitWriter::with_capacity((y1 - y0) * row_len / 4);
+    let mut adler = simd_adler32::Adler32::new();
+    for y in y0..y1 {
+        let cur = &raw[y * row_len..(y + 1) * row_len];
+        let prev = if y == 0 {
+            &zeros[..]
+        } else {
+            &raw[(y - 1) * row_len..y * row_len]
+        };
+        let row = adaptive(prev, cur, &mut best, &mut trial);
+        adler.write(row);
+        table.row(&mut w, row);
+    }
+    let mut bits = w.finish();
+    bits.bytes.shrink_to_fit();
+    Strip {
+        bits,
+        adler: adler.finish(),
+        len: ((y1 - y0) * (row_len + 1)) as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    /// `png`'s own image data for `img` at the outputs' setting.
+    fn png_idat(img: &RgbImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        enc.set_filter(png::Filter::Adaptive);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(img.as_raw()).unwrap();
+        w.finish().unwrap();
+        // The IDAT chunks' data, joined.
+        let mut data = Vec::new();
+        let mut at = 8;
+        while at < out.len() {
+            let len = u32::from_be_bytes(out[at..at + 4].try_into().unwrap()) as usize;
+            if &out[at + 4..at + 8] == b"IDAT" {
+                data.extend_from_slice(&out[at + 8..at + 8 + len]);
+            }
+            at += 12 + len;
+        }
+        data
+    }
+
+    /// Images of many widths and contents: noise, flat, runs of zeros of
+    /// every length across the 8-byte steps, smooth gradients, stripes.
+    fn images() -> Vec<RgbImage> {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        let mut out = Vec::new();
+        for &(w, h) in &[
+            (1, 1),
+            (1, 9),
+            (2, 3),
+            (3, 5),
+            (5, 2),
+            (7, 11),
+            (16, 4),
+            (33, 17),
+        ] {
+            out.push(RgbImage::from_fn(w, h, |_, _| {
+                image::Rgb([rng.random(), rng.random(), rng.random()])
+            }));
+        }
+        for &(w, h) in &[(300, 700), (1000, 80), (4000, 60)] {
+            // Smooth with noise: a photo's statistics.
+            out.push(RgbImage::from_fn(w, h, |x, y| {
+                let n: i32 = rng.random_range(-3..=3);
+                let v = |k: u32| ((x * k + y * 2) / 7 % 256) as i32;
+                image::Rgb([
+                    (v(1) + n).clamp(0, 255) as u8,
+                    (v(2) + n).clamp(0, 255) as u8,
+                    v(3) as u8,
+                ])
+            }));
+            // Flat areas (long runs, over 258) broken by dots of every
+            // spacing (runs of 1-20 zero bytes).
+            let mut img = RgbImage::from_pixel(w, h, image::Rgb([90, 60, 50]));
+            for _ in 0..(w * h / 9) {
+                let (x, y) = (rng.random_range(0..w), rng.random_range(0..h));
+                img.put_pixel(x, y, image::Rgb([rng.random(), 0, rng.random()]));
+            }
+            out.push(img);
+            out.push(RgbImage::from_pixel(w, h, image::Rgb([0, 0, 0])));
+            out.push(RgbImage::from_fn(w, h, |x, _| {
+                image::Rgb([(x % 5 * 40) as u8, 0, (x % 3) as u8])
+            }));
+        }
+        out
+    }
+
+    #[test]
+    fn the_code_is_pngs_byte_for_byte() {
+        let mut coded_here = 0;
+        for img in images() {
+            let coded = code(&img, None).expect("fdeflate's table is the one coded with");
+            let png = png_idat(&img);
+            match coded.zlib() {
+                Some(ours) => {
+                    let at = ours.iter().zip(&png).position(|(a, b)| a != b);
+                    assert!(
+                        ours == png,
+                        "{} x {}: {} bytes against png's {}, first differing at {at:?}",
+                        img.width(),
+                        img.height(),
+                        ours.len(),
+                        png.len()
+                    );
+                    coded_here += 1;
+                }
+                // Noise codes larger than it is: `png` stores it.
+                None => {
+                    let raw = (img.width() as usize * 3 + 1) * img.height() as usize;
+                    let stored = fdeflate::StoredOnlyCompressor::<()>::compressed_size(raw);
+                    assert_eq!(png.len(), stored, "{} x {}", img.width(), img.height());
+                }
+            }
+        }
+        assert!(coded_here >= 12, "{coded_here}");
+    }
+
+    #[test]
+    fn strips_of_the_same_rows_come_from_the_base() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
+        let base = RgbImage::from_fn(4000, 300, |x, y| {
+            let n: u8 = rng.random_range(0..4);
+            image::Rgb([(x / 16) as u8 + n, (y / 2) as u8, n])
+        });
+        let (w, h) = base.dimensions();
+        let coded = code(&base, None).unwrap();
+        assert!(coded.strips.len() > 10, "{} strips", coded.strips.len());
+        // A band of rows changed in the middle, and one pixel at the foot.
+        let mut img = base.clone();
+        for y in h / 3..h / 2 {
+            for x in w / 4..w / 2 {
+                img.put_pixel(x, y, image::Rgb([1, 2, 3]));
+            }
+        }
+        img.put_pixel(w - 1, h - 1, image::Rgb([9, 9, 9]));
+        let reused = code(&img, Some((&base, &coded))).unwrap();
+        let fresh = code(&img, None).unwrap();
+        assert!(reused.zlib() == fresh.zlib());
+        assert!(reused.zlib().unwrap() == png_idat(&img));
+        // Shared: the strips above the band (not the one whose next row
+        // starts it... the strip after the band reads the band's last row).
+        let rows = coded.rows;
+        let changed = |i: usize| {
+            let (y0, y1) = (i * rows, ((i + 1) * rows).min(h as usize));
+            let from = y0.saturating_sub(1) as u32;
+            (from < h / 2 && y1 as u32 > h / 3) || y1 as u32 == h
+        };
+        let expect = (0..coded.strips.len()).filter(|&i| !changed(i)).count();
+        assert!(expect > 5);
+        assert_eq!(reused.shared_with(&coded), expect);
+        assert_eq!(fresh.shared_with(&coded), 0);
+        // Another size is never taken from.
+        let small = RgbImage::new(w, h - 1);
+        let other = code(&small, Some((&base, &coded))).unwrap();
+        assert_eq!(other.shared_with(&coded), 0);
+        assert!(other.zlib().unwrap() == png_idat(&small));
+    }
+
+    #[test]
+    fn adler_of_joined_data_is_joined_from_the_parts() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        for &(nx, ny) in &[(0, 5), (5, 0), (1, 1), (1000, 70_000), (65_521, 65_522)] {
+            let x: Vec<u8> = (0..nx).map(|_| rng.random()).collect();
+            let y: Vec<u8> = (0..ny).map(|_| rng.random()).collect();
+            let whole = simd_adler32::adler32(&[x.clone(), y.clone()].concat().as_slice());
+            let joined = adler_join(
+                simd_adler32::adler32(&x.as_slice()),
+                simd_adler32::adler32(&y.as_slice()),
+                ny as u64,
+            );
+            assert_eq!(joined, whole, "{nx} + {ny}");
+        }
+    }
+
+    #[test]
+    fn bits_join_at_any_offset_and_pad_with_zeros() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+        for _ in 0..200 {
+            let mut parts = Vec::new();
+            let mut all_bits = Vec::new();
+            for _ in 0..rng.random_range(1..5) {
+                let mut w = BitWriter::with_capacity(16);
+                for _ in 0..rng.random_range(0..40) {
+                    let n = rng.random_range(1..64u32);
+                    let v: u64 = rng.random::<u64>() >> (64 - n);
+                    w.put(v, n);
+                    all_bits.extend((0..n).map(|i| (v >> i) & 1));
+                }
+                parts.push(w.finish());
+            }
+            let mut joined = BitWriter::with_capacity(0);
+            for p in &parts {
+                joined.append(p);
+            }
+            let joined = joined.finish();
+            assert_eq!(joined.len, all_bits.len() as u64);
+            let back: Vec<u64> = (0..joined.len)
+                .map(|i| (joined.bytes[(i / 8) as usize] as u64 >> (i % 8)) & 1)
+                .collect();
+            assert_eq!(back, all_bits);
+            assert_eq!(joined.bytes.len() as u64, joined.len.div_ceil(8));
+            if !joined.len.is_multiple_of(8) {
+                let last = *joined.bytes.last().unwrap();
+                assert_eq!(last >> (joined.len % 8), 0, "bits past the end are zero");
+            }
+        }
+    }
+
+    #[test]
+    fn the_paeth_predictor_is_the_specs() {
+        // PNG spec, 9.4: the nearest of a, b, c to a + b - c, ties in that order.
+        for a in (0..=255u8).step_by(5) {
+            for b in (0..=255u8).step_by(7) {
+                for c in (0..=255u8).step_by(3) {
+                    let p = a as i32 + b as i32 - c as i32;
+                    let (pa, pb, pc) = (
+                        (p - a as i32).abs(),
+                        (p - b as i32).abs(),
+                        (p - c as i32).abs(),
+                    );
+                    let want = if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    };
+                    assert_eq!(paeth(a, b, c), want, "{a} {b} {c}");
+                }
+            }
+        }
+    }
+}
