@@ -1,8 +1,12 @@
 //! The I/O floor of `smp-render render`: what the same run costs with no
 //! rendering at all. It decodes the photo and writes the same outputs
 //! (`before.png`, one image per session, the labelled before/after sheet)
-//! with the same encoder, in parallel and atomically, with the same
-//! allocator; the session images are the photo itself. A full render is
+//! in parallel and atomically, with the same allocator; the session images
+//! are the photo itself. Each file is encoded whole on one core by `png`'s
+//! own encoder at the renderer's setting (fast, adaptive filters): the same
+//! bytes the renderer's strip encoder makes, at `png`'s cost per core, a
+//! little below the strips' (which pay for being split; the renderer gains
+//! from it where a core would idle, and by reusing the photo's strips). A full render is
 //! measured against this (see the README's performance section).
 //!
 //! ```text
@@ -16,7 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use smp_render::{encode_image, load_photo, side_by_side, write_atomic, Format, DEFAULT_QUALITY};
+use smp_render::{load_photo, side_by_side, write_atomic};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -74,13 +78,30 @@ fn run(photo_path: PathBuf, out_dir: PathBuf, n: usize) -> smp_render::Result<()
         .with_max_len(1)
         .map(|(path, sheet)| {
             let bytes = if *sheet {
-                let s = side_by_side(&photo, "Before", &photo, &label);
-                encode_image(&s, Format::Png, DEFAULT_QUALITY, path)?
+                encode(&side_by_side(&photo, "Before", &photo, &label), path)?
             } else {
-                encode_image(&photo, Format::Png, DEFAULT_QUALITY, path)?
+                encode(&photo, path)?
             };
             write_atomic(path, &bytes)
         })
         .collect::<smp_render::Result<Vec<()>>>()?;
     Ok(())
+}
+
+/// `img` as PNG by `png`'s own encoder, fast compression, adaptive filters.
+fn encode(img: &image::RgbImage, path: &std::path::Path) -> smp_render::Result<Vec<u8>> {
+    let err = |e: png::EncodingError| smp_render::Error::Encode {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut out = Vec::with_capacity(img.len() / 2);
+    let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Adaptive);
+    let mut w = enc.write_header().map_err(err)?;
+    w.write_image_data(img.as_raw()).map_err(err)?;
+    w.finish().map_err(err)?;
+    Ok(out)
 }
