@@ -492,81 +492,108 @@ fn rows_to_rect(rows: &[Option<(u32, u32)>]) -> Option<Rect> {
     Some(Rect { x0, y0, x1, y1 })
 }
 
-/// The exact squared Euclidean distance from each pixel of a row-major
-/// grid `width` wide to the nearest pixel where `set` is true (0 on those;
-/// `u64::MAX` everywhere when none is). Felzenszwalb and Huttenlocher's
-/// separable transform in integers: the distance down each column in two
-/// sweeps, then the lower envelope of parabolas along each row, the rows
-/// side by side. The same figures as `imageproc`'s
-/// `euclidean_squared_distance_transform`, which runs on one thread.
-pub(crate) fn squared_distances(width: usize, set: &[bool]) -> Vec<u64> {
-    const FAR: u32 = u32::MAX;
+/// The squared Euclidean distance from each pixel of a row-major grid
+/// `width` wide to the nearest pixel where `set` is true (0 on those),
+/// exact wherever it is at most `cap`² (`cap` below 65,535) and
+/// `u32::MAX` wherever it is more (everywhere when none is set).
+/// Felzenszwalb and Huttenlocher's separable transform in integers: the
+/// distance down each column in two sweeps (columns in blocks side by side),
+/// then the lower envelope of parabolas along each row (the rows side by
+/// side). A column further than `cap` from a set pixel holds no parabola
+/// that could bring a pixel within `cap`, so it is left out: the envelope
+/// is only as long as the edges are near. Up to `cap`, the same figures as
+/// `imageproc`'s `euclidean_squared_distance_transform`.
+pub(crate) fn squared_distances(width: usize, set: &[bool], cap: u32) -> Vec<u32> {
+    /// Columns of a block: a row of a block is two cache lines of `u16`.
+    const BLOCK: usize = 64;
+    const FAR: u16 = u16::MAX;
+    let cap = cap.min(u16::MAX as u32 - 1);
     if width == 0 {
         return Vec::new();
     }
     let height = set.len() / width;
-    // Rows away from the nearest set pixel in the column, down then up.
-    let mut col = vec![FAR; set.len()];
-    for i in 0..set.len() {
-        col[i] = if set[i] {
-            0
-        } else if i >= width {
-            col[i - width].saturating_add(1)
-        } else {
-            FAR
-        };
-    }
-    for y in (0..height.saturating_sub(1)).rev() {
-        let (row, below) = col[y * width..].split_at_mut(width);
-        for x in 0..width {
-            row[x] = row[x].min(below[x].saturating_add(1));
-        }
-    }
-    // Along each row: the least (x − q)² + col(q)² over the columns q.
-    let mut out = vec![u64::MAX; set.len()];
-    out.par_chunks_mut(width)
-        .zip(col.par_chunks(width))
-        .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(v, z): &mut (Vec<usize>, Vec<f64>), (out, g)| {
-                let f = |q: usize| u64::from(g[q]) * u64::from(g[q]);
-                // The parabolas of the envelope (`v`) and where each
-                // begins to be the lowest (`z`).
-                v.clear();
-                z.clear();
-                for q in (0..width).filter(|&q| g[q] != FAR) {
-                    let cross = |p: usize| {
-                        let (fq, fp) = (
-                            (f(q) + (q * q) as u64) as f64,
-                            (f(p) + (p * p) as u64) as f64,
-                        );
-                        (fq - fp) / (2.0 * (q as f64 - p as f64))
+    // Rows away from the nearest set pixel in the column (if within
+    // `cap`), down then up; a block of columns at a time.
+    let blocks: Vec<Vec<u16>> = (0..width.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let (x0, x1) = (b * BLOCK, ((b + 1) * BLOCK).min(width));
+            let bw = x1 - x0;
+            let mut col = vec![FAR; bw * height];
+            let step = |above: u16| if (above as u32) < cap { above + 1 } else { FAR };
+            for y in 0..height {
+                let (done, row) = col.split_at_mut(y * bw);
+                let row = &mut row[..bw];
+                let above = y.checked_sub(1).map(|_| &done[done.len() - bw..]);
+                for (k, g) in row.iter_mut().enumerate() {
+                    *g = if set[y * width + x0 + k] {
+                        0
+                    } else {
+                        above.map_or(FAR, |a| step(a[k]))
                     };
-                    while let Some(&p) = v.last() {
-                        if cross(p) <= *z.last().expect("a start for each parabola") {
-                            v.pop();
-                            z.pop();
-                        } else {
-                            break;
-                        }
+                }
+            }
+            for y in (0..height.saturating_sub(1)).rev() {
+                let (row, below) = col[y * bw..].split_at_mut(bw);
+                for (g, &b) in row.iter_mut().zip(&below[..bw]) {
+                    *g = (*g).min(step(b));
+                }
+            }
+            col
+        })
+        .collect();
+    // Along each row: the least (x − q)² + col(q)² over the columns q.
+    let cap2 = (cap as u64).pow(2);
+    let mut out = vec![u32::MAX; set.len()];
+    out.par_chunks_mut(width).enumerate().for_each_init(
+        || (Vec::new(), Vec::new(), Vec::new()),
+        |(v, z, g): &mut (Vec<usize>, Vec<f64>, Vec<u16>), (y, out)| {
+            g.clear();
+            for (b, col) in blocks.iter().enumerate() {
+                let bw = (width - b * BLOCK).min(BLOCK);
+                g.extend_from_slice(&col[y * bw..(y + 1) * bw]);
+            }
+            let f = |q: usize| u64::from(g[q]) * u64::from(g[q]);
+            // The parabolas of the envelope (`v`) and where each begins to
+            // be the lowest (`z`).
+            v.clear();
+            z.clear();
+            for q in (0..width).filter(|&q| g[q] != FAR) {
+                let cross = |p: usize| {
+                    let (fq, fp) = (
+                        (f(q) + (q * q) as u64) as f64,
+                        (f(p) + (p * p) as u64) as f64,
+                    );
+                    (fq - fp) / (2.0 * (q as f64 - p as f64))
+                };
+                while let Some(&p) = v.last() {
+                    if cross(p) <= *z.last().expect("a start for each parabola") {
+                        v.pop();
+                        z.pop();
+                    } else {
+                        break;
                     }
-                    let s = v.last().map_or(f64::NEG_INFINITY, |&p| cross(p));
-                    v.push(q);
-                    z.push(s);
                 }
-                if v.is_empty() {
-                    return;
+                let s = v.last().map_or(f64::NEG_INFINITY, |&p| cross(p));
+                v.push(q);
+                z.push(s);
+            }
+            if v.is_empty() {
+                return;
+            }
+            let mut k = 0;
+            for (x, o) in out.iter_mut().enumerate() {
+                while k + 1 < v.len() && z[k + 1] <= x as f64 {
+                    k += 1;
                 }
-                let mut k = 0;
-                for (x, o) in out.iter_mut().enumerate() {
-                    while k + 1 < v.len() && z[k + 1] <= x as f64 {
-                        k += 1;
-                    }
-                    let q = v[k];
-                    *o = (x.abs_diff(q) as u64).pow(2) + f(q);
+                let q = v[k];
+                let d2 = (x.abs_diff(q) as u64).pow(2) + f(q);
+                if d2 <= cap2 {
+                    *o = d2 as u32;
                 }
-            },
-        );
+            }
+        },
+    );
     out
 }
 
@@ -589,7 +616,8 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
     if !zeros.contains(&true) {
         return;
     }
-    let d2 = squared_distances(cw as usize, &zeros);
+    // Beyond the feather every weight stays as it is.
+    let d2 = squared_distances(cw as usize, &zeros, feather_px.ceil() as u32);
     weights
         .par_chunks_mut(width as usize)
         .enumerate()
@@ -613,15 +641,16 @@ mod tests {
     use super::*;
 
     /// `squared_distances` against the definition, pixel by pixel: the
-    /// least squared distance to any set pixel, found by trying them all.
+    /// least squared distance to any set pixel, found by trying them all,
+    /// and `u32::MAX` past the cap.
     /// Masks from one set pixel to half set, with whole rows and columns
     /// empty, in strips one pixel wide and in squares; none set is all far.
     #[test]
     fn squared_distances_are_exact() {
         use rand::{RngExt, SeedableRng};
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(17);
-        assert_eq!(squared_distances(5, &[false; 15]), vec![u64::MAX; 15]);
-        assert!(squared_distances(0, &[]).is_empty());
+        assert_eq!(squared_distances(5, &[false; 15], 100), vec![u32::MAX; 15]);
+        assert!(squared_distances(0, &[], 100).is_empty());
         let mut cases = 0;
         for &(w, h) in &[
             (1, 1),
@@ -631,6 +660,9 @@ mod tests {
             (40, 33),
             (64, 64),
             (3, 50),
+            // Past one block of columns.
+            (150, 20),
+            (129, 9),
         ] {
             for &share in &[0.0, 0.002, 0.03, 0.2, 0.5] {
                 let mut set: Vec<bool> = (0..w * h).map(|_| rng.random::<f64>() < share).collect();
@@ -648,7 +680,10 @@ mod tests {
                         .for_each(|s| *s = false);
                     set[0] = true;
                 }
-                let got = squared_distances(w, &set);
+                // Exact within the cap, beyond it `u32::MAX`: caps past
+                // every distance, and caps that cut the far pixels off.
+                let cap = [65_534, 4, 9, 1, 0][(cases + cases / 5) % 5];
+                let got = squared_distances(w, &set, cap);
                 for y in 0..h {
                     for x in 0..w {
                         let want = (0..w * h)
@@ -660,6 +695,11 @@ mod tests {
                             })
                             .min()
                             .unwrap();
+                        let want = if want <= (cap as u64).pow(2) {
+                            want as u32
+                        } else {
+                            u32::MAX
+                        };
                         assert_eq!(
                             got[y * w + x],
                             want,
@@ -670,7 +710,7 @@ mod tests {
                 cases += 1;
             }
         }
-        assert_eq!(cases, 35);
+        assert_eq!(cases, 45);
     }
 
     /// Whether a point is inside a polygon by the even-odd rule: the parity

@@ -258,7 +258,7 @@ pub fn match_hair(
                 region.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.0
             })
             .collect();
-        crate::region::squared_distances(ww, &treated)
+        crate::region::squared_distances(ww, &treated, reach.ceil() as u32)
     });
     let reach2 = f64::from(reach) * f64::from(reach);
     let inside = |i: usize| match &ring_d2 {
