@@ -142,10 +142,17 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                 let y = gy0 + j as i64;
                 row_lum.clear();
                 row_lum.extend((gx0..gx1).map(|x| luminance(photo.get_pixel(x as u32, y as u32))));
-                for (x, o) in out.iter_mut().enumerate() {
-                    let x0 = (x as i64 - LOCAL).max(0) as usize;
-                    let x1 = (x as i64 + LOCAL + 1).min(gw as i64) as usize;
-                    *o = row_lum[x0..x1].iter().sum::<f32>();
+                // Each pixel's 9 added left to right, a column of the
+                // neighbourhood at a time across the row (for the cores
+                // to do side by side): the same additions in the same order.
+                out.fill(0.0);
+                for d in -LOCAL..=LOCAL {
+                    let (from, to) = ((-d).max(0) as usize, (gw as i64 - d.max(0)).max(0) as usize);
+                    let from = from.min(to);
+                    let src = &row_lum[(from as i64 + d) as usize..(to as i64 + d) as usize];
+                    for (o, &l) in out[from..to].iter_mut().zip(src) {
+                        *o += l;
+                    }
                 }
             },
         );
@@ -171,32 +178,60 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
         )
     };
     let (dark, light) = (HAIR_DARKER * skin, HAIR_LIGHTER * skin);
-    let core: Vec<bool> = (0..rw * rh)
-        .into_par_iter()
-        .map(|i| {
-            let (x, y) = grid(i);
-            let l = at(x, y);
-            // Most pixels are skin and fail here, so the neighbourhood is
-            // looked at only for the few dark or light ones.
-            if l < dark {
-                return l < HAIR_LOCAL * local(x, y);
+    // Whether the pixel at grid (x, y) is a strand's core, given its
+    // neighbourhood's mean.
+    let strand_core = |x: i64, y: i64, local: &dyn Fn() -> f32| {
+        let l = at(x, y);
+        // Most pixels are skin and fail here, so the neighbourhood is
+        // looked at only for the few dark or light ones.
+        if l < dark {
+            return l < HAIR_LOCAL * local();
+        }
+        // Outside highlights only: on a shiny scalp a glint on stubble
+        // is a light ridge too, and cannot be told from a grey hair.
+        if l > light && local() < HAIR_LIGHT_SURROUND * skin {
+            let v = |x: i64, y: i64| {
+                (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y))
+            };
+            return [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
+                match (v(x - dx, y - dy), v(x + dx, y + dy)) {
+                    (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
+                    _ => false,
+                }
+            });
+        }
+        false
+    };
+    // Row by row: the neighbourhood sums of a row added a row of `hsum` at
+    // a time (each pixel's 9 in the same order as `local`, so the same
+    // means), then each pixel judged.
+    let mut core = vec![false; rw * rh];
+    core.par_chunks_mut(rw.max(1)).enumerate().for_each_init(
+        Vec::new,
+        |vsum: &mut Vec<f32>, (r, out)| {
+            let y = rect.y0 as i64 + r as i64 - gy0;
+            let gx = (rect.x0 as i64 - gx0) as usize;
+            let (y0, y1) = (
+                (y - LOCAL).max(0) as usize,
+                (y + LOCAL + 1).min(gh as i64) as usize,
+            );
+            vsum.clear();
+            vsum.resize(rw, 0.0);
+            for yy in y0..y1 {
+                for (s, &h) in vsum.iter_mut().zip(&hsum[yy * gw + gx..][..rw]) {
+                    *s += h;
+                }
             }
-            // Outside highlights only: on a shiny scalp a glint on stubble
-            // is a light ridge too, and cannot be told from a grey hair.
-            if l > light && local(x, y) < HAIR_LIGHT_SURROUND * skin {
-                let v = |x: i64, y: i64| {
-                    (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y))
+            for (c, o) in out.iter_mut().enumerate() {
+                let x = (gx + c) as i64;
+                let local = || {
+                    let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
+                    vsum[c] / ((x1 - x0) as usize * (y1 - y0)) as f32
                 };
-                return [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
-                    match (v(x - dx, y - dy), v(x + dx, y + dy)) {
-                        (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
-                        _ => false,
-                    }
-                });
+                *o = strand_core(x, y, &local);
             }
-            false
-        })
-        .collect();
+        },
+    );
     // Groups of at most MAX_SPECK_PX strand pixels are not strands.
     let mut strand = vec![false; core.len()];
     let mut seen = vec![false; core.len()];
