@@ -240,26 +240,29 @@ pub fn encode_image_meta(
     name: &Path,
     meta: &ImageMeta,
 ) -> Result<Vec<u8>> {
-    encode_image_coded(img, format, quality, name, meta, None).map(|(bytes, _)| bytes)
+    let img = crate::strips::Layered::plain(img);
+    encode_image_coded(&img, format, quality, name, meta, None).map(|(bytes, _)| bytes)
 }
 
-/// [`encode_image_meta`] that, for PNG, takes from `base` (an image of the
-/// same size and its code) every strip of rows the same in both, and gives
-/// the image's own code for later images to take from; the same bytes as
-/// without (see [`crate::strips`]).
+/// [`encode_image_meta`] of a base image with patches over it, made a row
+/// at a time as it is coded; for PNG every strip of rows no patch touches
+/// is taken from `base` (the code of the base image), and the image's own
+/// code is given back for later images to take from; the same bytes as
+/// the whole image encoded (see [`crate::strips`]).
 pub(crate) fn encode_image_coded(
-    img: &RgbImage,
+    img: &crate::strips::Layered,
     format: Format,
     quality: u8,
     name: &Path,
     meta: &ImageMeta,
-    base: Option<(&RgbImage, &crate::strips::Coded)>,
+    base: Option<&crate::strips::Coded>,
 ) -> Result<(Vec<u8>, Option<crate::strips::Coded>)> {
     let err = |reason: String| Error::Encode {
         path: name.to_path_buf(),
         reason,
     };
-    let mut buf = Vec::with_capacity(img.len() / 2 + 4096);
+    let (w, h) = img.dimensions();
+    let mut buf = Vec::with_capacity(w as usize * h as usize * 3 / 2 + 4096);
     let mut coded = None;
     match format {
         Format::Png => {
@@ -267,6 +270,14 @@ pub(crate) fn encode_image_coded(
                 .map_err(|e| err(e.to_string()))?;
         }
         Format::Jpeg => {
+            // The JPEG encoder takes a whole image.
+            let whole;
+            let img = if img.patches.is_empty() {
+                img.base
+            } else {
+                whole = img.to_image();
+                &whole
+            };
             let mut out = MetaWriter::new(&mut buf, format, meta);
             let (w, h) = (img.width(), img.height());
             if w > u16::MAX as u32 || h > u16::MAX as u32 {

@@ -165,19 +165,20 @@ pub struct ImageMeta {
 /// and with a provenance `iTXt` `Description`, `tEXt` `smp-render.seed`,
 /// `iTXt` `smp-render.plan` and `iTXt` `XML:com.adobe.xmp`, in that order.
 ///
-/// The image data is coded in strips on every core ([`crate::strips`],
-/// the same bytes as `png`'s encoder), every strip that is the same as
-/// `base`'s taken from it (an image of the same size and its code); returns
-/// the image's code for later images to take from (`None` where `png`'s
-/// own encoder made it: see [`crate::strips::code`]).
+/// The image (a base image with patches over it) is coded in strips on
+/// every core ([`crate::strips`], the same bytes as `png`'s encoder), every
+/// strip no patch touches taken from `base`, the code of the base image;
+/// returns the image's code for later images to take from (`None` where
+/// `png`'s own encoder made it: see [`crate::strips::code`]).
 pub(crate) fn encode_png_coded(
-    img: &image::RgbImage,
+    img: &crate::strips::Layered,
     meta: &ImageMeta,
     out: &mut Vec<u8>,
-    base: Option<(&image::RgbImage, &crate::strips::Coded)>,
+    base: Option<&crate::strips::Coded>,
 ) -> Result<Option<crate::strips::Coded>, png::EncodingError> {
     use png::text_metadata::{ITXtChunk, TEXtChunk};
-    let mut enc = png::Encoder::new(out, img.width(), img.height());
+    let (width, height) = img.dimensions();
+    let mut enc = png::Encoder::new(out, width, height);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     enc.set_compression(png::Compression::Fast);
@@ -212,7 +213,8 @@ pub(crate) fn encode_png_coded(
                 w.write_chunk(png::chunk::IDAT, chunk)?;
             }
         }
-        None => w.write_image_data(img.as_raw())?,
+        None if img.patches.is_empty() => w.write_image_data(img.base.as_raw())?,
+        None => w.write_image_data(img.to_image().as_raw())?,
     }
     w.finish()?;
     Ok(coded)

@@ -30,8 +30,11 @@ use crate::sampling::{sample, SamplePoint, SamplerParams};
 use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
 use crate::shape::HeadShape;
-use crate::sheet::{side_by_side, simulated_mark, Crop, DEFAULT_SCALP_MARGIN};
-use crate::strips::Coded;
+use crate::sheet::{
+    side_by_side, simulated_mark, simulated_mark_bounds, simulated_mark_part, Crop,
+    DEFAULT_SCALP_MARGIN,
+};
+use crate::strips::{Coded, Layered};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
@@ -1174,18 +1177,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let mut t = Timings::default();
     // An image the same size as the photo takes from the photo's code
     // every strip of rows it has unchanged (PNG: see `strips`).
-    let encode_write = |path: &Path,
-                        img: &RgbImage,
-                        what: &str,
-                        base: Option<(&RgbImage, &Coded)>|
-     -> Result<()> {
-        let meta = ImageMeta {
-            provenance: Some(job.provenance(what)),
-            dpi: None,
+    let encode_write =
+        |path: &Path, img: &Layered, what: &str, base: Option<&Coded>| -> Result<()> {
+            let meta = ImageMeta {
+                provenance: Some(job.provenance(what)),
+                dpi: None,
+            };
+            let (bytes, _) = encode_image_coded(img, job.format, job.quality, path, &meta, base)?;
+            write_atomic(path, &bytes)
         };
-        let (bytes, _) = encode_image_coded(img, job.format, job.quality, path, &meta, base)?;
-        write_atomic(path, &bytes)
-    };
 
     // The photo and the mask decode side by side.
     let clock = Instant::now();
@@ -1217,7 +1217,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let (before, rendered) = rayon::join(
         || {
             encode_image_coded(
-                pipeline.photo(),
+                &Layered::plain(pipeline.photo()),
                 job.format,
                 job.quality,
                 &outputs[0],
@@ -1250,7 +1250,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     let (before, photo_code) = before?;
     write_atomic(&outputs[0], &before)?;
-    let base = photo_code.as_ref().map(|c| (photo, c));
+    let base = photo_code.as_ref();
     t.region = region_time;
     t.dots = dots_time;
     t.composite = composite_time;
@@ -1263,10 +1263,36 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         if n == 1 { "" } else { "s" }
     );
     // Each session's image is the photo with its crop of the region's
-    // bounds pasted in, made whole only while it is encoded: two whole
-    // frames at a time on two threads rather than every session's and a
-    // copy, and no fresh pages for the rest. The notice is drawn on it
-    // there; the sheet shows it on its after-half too.
+    // bounds pasted over it, and the notice drawn on a copy of the few
+    // pixels under it: made a row at a time as it is encoded, and every
+    // strip of rows neither touches taken from the photo's code. The
+    // sheet shows the notice on its after-half too.
+    let crop_to = crate::composite::crop;
+    let (width, height) = photo.dimensions();
+    let mark_at = simulated_mark_bounds(width, height);
+    let mark_part = |crop: &RgbImage| -> Option<(u32, u32, RgbImage)> {
+        let [x0, y0, x1, y1] = mark_at;
+        if !job.simulated_label || x0 >= x1 || y0 >= y1 {
+            return None;
+        }
+        let mut part = crop_to(photo, Rect { x0, y0, x1, y1 });
+        let (ix0, iy0) = (x0.max(within.x0), y0.max(within.y0));
+        let (ix1, iy1) = (x1.min(within.x1), y1.min(within.y1));
+        if ix0 < ix1 && iy0 < iy1 {
+            let over = crop_to(
+                crop,
+                Rect {
+                    x0: ix0 - within.x0,
+                    y0: iy0 - within.y0,
+                    x1: ix1 - within.x0,
+                    y1: iy1 - within.y0,
+                },
+            );
+            image::imageops::replace(&mut part, &over, (ix0 - x0) as i64, (iy0 - y0) as i64);
+        }
+        simulated_mark_part(&mut part, (width, height), (x0, y0));
+        Some((x0, y0, part))
+    };
     let whole = |crop: &RgbImage, mark: bool| {
         let mut img = photo.clone();
         crate::composite::paste(&mut img, crop, within);
@@ -1286,7 +1312,6 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             .rect(photo.dimensions(), Some(region_bounds), "before-after")?,
         ),
     };
-    let crop_to = crate::composite::crop;
     // `f` of the last session, unmarked: the photo's pixels there with the
     // part of the last crop that falls inside.
     let last_within = |f: Rect| {
@@ -1323,12 +1348,17 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         .with_max_len(1)
         .enumerate()
         .map(|(i, (path, crop))| match crop {
-            Some(crop) => encode_write(
-                path,
-                &whole(crop, job.simulated_label),
-                &format!("session {} of {n}", n + 1 - i),
-                base,
-            ),
+            Some(crop) => {
+                let mark = mark_part(crop);
+                let mut img = Layered {
+                    base: photo,
+                    patches: vec![(within.x0, within.y0, crop)],
+                };
+                if let Some((x, y, part)) = &mark {
+                    img.patches.push((*x, *y, part));
+                }
+                encode_write(path, &img, &format!("session {} of {n}", n + 1 - i), base)
+            }
             None => {
                 let sheet = match frame {
                     Some(f) => {
@@ -1349,7 +1379,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 };
                 encode_write(
                     path,
-                    &sheet,
+                    &Layered::plain(&sheet),
                     &format!("before and after {n} sessions"),
                     None,
                 )

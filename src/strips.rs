@@ -558,32 +558,89 @@ impl Coded {
     }
 }
 
+/// An image as rows: `base` with `patches` pasted over it in order, each
+/// at its top-left corner and wholly inside. A session image is the photo
+/// with the treated area's crop (and the notice) pasted over it: its rows
+/// are made one at a time as they are coded, never the whole image.
+#[derive(Debug, Clone)]
+pub(crate) struct Layered<'a> {
+    /// The image under the patches.
+    pub(crate) base: &'a RgbImage,
+    /// Top-left corner and pixels of each patch.
+    pub(crate) patches: Vec<(u32, u32, &'a RgbImage)>,
+}
+
+impl<'a> Layered<'a> {
+    /// `img` alone.
+    pub(crate) fn plain(img: &'a RgbImage) -> Self {
+        Layered {
+            base: img,
+            patches: Vec::new(),
+        }
+    }
+
+    /// Width and height.
+    pub(crate) fn dimensions(&self) -> (u32, u32) {
+        self.base.dimensions()
+    }
+
+    /// Whether a patch covers any of rows `y0..y1`.
+    fn touches(&self, y0: usize, y1: usize) -> bool {
+        self.patches.iter().any(|&(_, py, p)| {
+            let (a, b) = (py as usize, (py + p.height()) as usize);
+            a < y1 && y0 < b
+        })
+    }
+
+    /// Row `y`: the base's own, or made in `scratch` when a patch covers it.
+    fn row<'s>(&'s self, y: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        let n = self.base.width() as usize * 3;
+        let own = &self.base.as_raw()[y * n..(y + 1) * n];
+        if !self.touches(y, y + 1) {
+            return own;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(own);
+        for &(px, py, p) in &self.patches {
+            if (py as usize..(py + p.height()) as usize).contains(&y) {
+                let pn = p.width() as usize * 3;
+                let from = &p.as_raw()[(y - py as usize) * pn..][..pn];
+                scratch[px as usize * 3..][..pn].copy_from_slice(from);
+            }
+        }
+        scratch
+    }
+
+    /// The whole image (for what needs one: JPEG, stored PNG data).
+    pub(crate) fn to_image(&self) -> RgbImage {
+        let mut img = self.base.clone();
+        for &(px, py, p) in &self.patches {
+            image::imageops::replace(&mut img, p, px as i64, py as i64);
+        }
+        img
+    }
+}
+
 /// Filters and codes `img`'s rows in strips on every core, taking from
-/// `base` (an image of the same size and its code) every strip whose rows
-/// and the row above are the same in both. `None` if `fdeflate`'s table is
-/// not the one this module codes with (see the module's notes).
-pub(crate) fn code(img: &RgbImage, base: Option<(&RgbImage, &Coded)>) -> Option<Coded> {
+/// `base` (the code of `img`'s base image) every strip no patch touches,
+/// nor the row above it, which the filters read. `None` if `fdeflate`'s
+/// table is not the one this module codes with (see the module's notes).
+pub(crate) fn code(img: &Layered, base: Option<&Coded>) -> Option<Coded> {
     let table = Table::get()?;
     let (width, height) = img.dimensions();
     let row_len = width as usize * 3;
     let rows = (STRIP_BYTES / (row_len + 1)).max(1);
-    let raw = img.as_raw();
-    let base = base.filter(|(b, c)| {
-        b.dimensions() == (width, height) && (c.width, c.height, c.rows) == (width, height, rows)
-    });
+    let base = base.filter(|c| (c.width, c.height, c.rows) == (width, height, rows));
     let n = (height as usize).div_ceil(rows);
     let strips = (0..n)
         .into_par_iter()
         .with_max_len(1)
         .map(|i| {
             let (y0, y1) = (i * rows, ((i + 1) * rows).min(height as usize));
-            if let Some((b, c)) = base {
-                let from = y0.saturating_sub(1) * row_len;
-                if raw[from..y1 * row_len] == b.as_raw()[from..y1 * row_len] {
-                    return c.strips[i].clone();
-                }
+            match base {
+                Some(c) if !img.touches(y0.saturating_sub(1), y1) => c.strips[i].clone(),
+                _ => Arc::new(code_strip(table, img, y0, y1)),
             }
-            Arc::new(code_strip(table, raw, row_len, y0, y1))
         })
         .collect();
     Some(Coded {
@@ -594,19 +651,21 @@ pub(crate) fn code(img: &RgbImage, base: Option<(&RgbImage, &Coded)>) -> Option<
     })
 }
 
-/// Filters and codes rows `y0..y1` of the rows in `raw`, `row_len` bytes each.
-fn code_strip(table: &Table, raw: &[u8], row_len: usize, y0: usize, y1: usize) -> Strip {
+/// Filters and codes rows `y0..y1` of `img`.
+fn code_strip(table: &Table, img: &Layered, y0: usize, y1: usize) -> Strip {
+    let row_len = img.base.width() as usize * 3;
     let zeros = vec![0u8; row_len];
     let mut best = vec![0u8; row_len + 1];
     let mut trial = vec![0u8; row_len + 1];
+    let (mut above, mut here) = (Vec::new(), Vec::new());
     let mut w = BitWriter::with_capacity((y1 - y0) * row_len / 4);
     let mut adler = simd_adler32::Adler32::new();
     for y in y0..y1 {
-        let cur = &raw[y * row_len..(y + 1) * row_len];
+        let cur = img.row(y, &mut here);
         let prev = if y == 0 {
             &zeros[..]
         } else {
-            &raw[(y - 1) * row_len..y * row_len]
+            img.row(y - 1, &mut above)
         };
         let row = adaptive(prev, cur, &mut best, &mut trial);
         adler.write(row);
@@ -700,7 +759,8 @@ mod tests {
     fn the_code_is_pngs_byte_for_byte() {
         let mut coded_here = 0;
         for img in images() {
-            let coded = code(&img, None).expect("fdeflate's table is the one coded with");
+            let coded =
+                code(&Layered::plain(&img), None).expect("fdeflate's table is the one coded with");
             let png = png_idat(&img);
             match coded.zlib() {
                 Some(ours) => {
@@ -727,42 +787,57 @@ mod tests {
     }
 
     #[test]
-    fn strips_of_the_same_rows_come_from_the_base() {
+    fn strips_no_patch_touches_come_from_the_base() {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
         let base = RgbImage::from_fn(4000, 300, |x, y| {
             let n: u8 = rng.random_range(0..4);
             image::Rgb([(x / 16) as u8 + n, (y / 2) as u8, n])
         });
         let (w, h) = base.dimensions();
-        let coded = code(&base, None).unwrap();
+        let coded = code(&Layered::plain(&base), None).unwrap();
         assert!(coded.strips.len() > 10, "{} strips", coded.strips.len());
-        // A band of rows changed in the middle, and one pixel at the foot.
-        let mut img = base.clone();
-        for y in h / 3..h / 2 {
-            for x in w / 4..w / 2 {
-                img.put_pixel(x, y, image::Rgb([1, 2, 3]));
-            }
-        }
-        img.put_pixel(w - 1, h - 1, image::Rgb([9, 9, 9]));
-        let reused = code(&img, Some((&base, &coded))).unwrap();
+        // A band in the middle, a patch at the foot over it in part, and
+        // one at the very top-left.
+        let band = RgbImage::from_fn(w / 4, h / 6, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let foot = RgbImage::from_fn(90, 12, |x, y| image::Rgb([9, x as u8, y as u8]));
+        let corner = RgbImage::from_pixel(3, 1, image::Rgb([250, 1, 2]));
+        let patches = [
+            (w / 4, h / 3, &band),
+            (w - 90, h - 12, &foot),
+            (0, 0, &corner),
+        ];
+        let img = Layered {
+            base: &base,
+            patches: patches.to_vec(),
+        };
+        let whole = img.to_image();
+        assert_eq!(whole.get_pixel(w / 4 + 5, h / 3 + 2), band.get_pixel(5, 2));
+        assert_eq!(whole.get_pixel(w - 1, h - 1), foot.get_pixel(89, 11));
+        assert_eq!(whole.get_pixel(2, 0), corner.get_pixel(2, 0));
+        assert_eq!(whole.get_pixel(3, 0), base.get_pixel(3, 0));
+        let reused = code(&img, Some(&coded)).unwrap();
         let fresh = code(&img, None).unwrap();
         assert!(reused.zlib() == fresh.zlib());
-        assert!(reused.zlib().unwrap() == png_idat(&img));
-        // Shared: the strips above the band (not the one whose next row
-        // starts it... the strip after the band reads the band's last row).
+        assert!(reused.zlib().unwrap() == png_idat(&whole));
+        // Shared: every strip whose rows and the row above lie outside
+        // every patch's rows.
         let rows = coded.rows;
-        let changed = |i: usize| {
-            let (y0, y1) = (i * rows, ((i + 1) * rows).min(h as usize));
-            let from = y0.saturating_sub(1) as u32;
-            (from < h / 2 && y1 as u32 > h / 3) || y1 as u32 == h
+        let touched = |i: usize| {
+            let (y0, y1) = (
+                (i * rows).saturating_sub(1) as u32,
+                ((i + 1) * rows).min(h as usize) as u32,
+            );
+            patches
+                .iter()
+                .any(|&(_, py, p)| py < y1 && y0 < py + p.height())
         };
-        let expect = (0..coded.strips.len()).filter(|&i| !changed(i)).count();
-        assert!(expect > 5);
+        let expect = (0..coded.strips.len()).filter(|&i| !touched(i)).count();
+        assert!(expect > 5 && expect < coded.strips.len() - 3, "{expect}");
         assert_eq!(reused.shared_with(&coded), expect);
         assert_eq!(fresh.shared_with(&coded), 0);
-        // Another size is never taken from.
+        // Another size's code is never taken from.
         let small = RgbImage::new(w, h - 1);
-        let other = code(&small, Some((&base, &coded))).unwrap();
+        let other = code(&Layered::plain(&small), Some(&coded)).unwrap();
         assert_eq!(other.shared_with(&coded), 0);
         assert!(other.zlib().unwrap() == png_idat(&small));
     }

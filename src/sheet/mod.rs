@@ -161,6 +161,12 @@ pub(crate) fn darken(img: &mut RgbImage, x0: i32, y0: i32, x1: i32, y1: i32, kee
 /// off explicitly.
 pub fn simulated_mark(img: &mut RgbImage) {
     let (w, h) = img.dimensions();
+    simulated_mark_part(img, (w, h), (0, 0));
+}
+
+/// The notice's size, inner padding and darkened band (x0, y0, x1, y1) on
+/// an image of `w` × `h`.
+fn mark_layout(w: u32, h: u32) -> (f32, i32, [i32; 4]) {
     let px = (legible_text_px(w, h) * 0.85).max(12.0);
     let px = px
         .min(w as f32 * 0.9 / (text_width(SIMULATED_NOTICE, 100.0, Face::Regular) as f32 / 100.0));
@@ -171,11 +177,34 @@ pub fn simulated_mark(img: &mut RgbImage) {
     let y1 = h as i32 - inset;
     let x0 = x1 - tw - 2 * pad;
     let y0 = y1 - px.ceil() as i32 - 2 * pad;
-    darken(img, x0, y0, x1, y1, 0.45);
+    (px, pad, [x0, y0, x1, y1])
+}
+
+/// The pixels [`simulated_mark`] may change on an image of `w` × `h`: the
+/// darkened band and the text's mask, within the image (x0, y0, x1, y1).
+pub(crate) fn simulated_mark_bounds(w: u32, h: u32) -> [u32; 4] {
+    let (px, pad, [x0, y0, x1, y1]) = mark_layout(w, h);
+    let mask_x1 = x0 + pad + text_width(SIMULATED_NOTICE, px, Face::Regular) as i32 + 2;
+    let mask_y1 = y0 + pad + px.ceil() as i32 + 2;
+    let clip = |v: i32, n: u32| v.clamp(0, n as i32) as u32;
+    [
+        clip(x0, w),
+        clip(y0, h),
+        clip(x1.max(mask_x1), w),
+        clip(y1.max(mask_y1), h),
+    ]
+}
+
+/// [`simulated_mark`] drawn on `part`, the pixels from `at` of an image of
+/// `size`: the same pixels there as on the whole image.
+pub(crate) fn simulated_mark_part(part: &mut RgbImage, size: (u32, u32), at: (u32, u32)) {
+    let (px, pad, [x0, y0, x1, y1]) = mark_layout(size.0, size.1);
+    let (ox, oy) = (at.0 as i32, at.1 as i32);
+    darken(part, x0 - ox, y0 - oy, x1 - ox, y1 - oy, 0.45);
     draw_text(
-        img,
-        x0 + pad,
-        y0 + pad,
+        part,
+        x0 + pad - ox,
+        y0 + pad - oy,
         SIMULATED_NOTICE,
         Pen {
             px,
@@ -260,6 +289,42 @@ pub fn side_by_side(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The notice drawn on the part of an image its bounds give, pasted
+    /// back, is the notice drawn on the whole image; nothing outside the
+    /// bounds changes. Sizes from a thumbnail (where the text is cut by
+    /// the image's edge) to 12 MP, on texture so every blend shows.
+    #[test]
+    fn the_notice_on_its_part_is_the_notice_on_the_whole() {
+        for &(w, h) in &[(40, 30), (130, 90), (640, 480), (1350, 1350), (4000, 3000)] {
+            let img = RgbImage::from_fn(w, h, |x, y| {
+                Rgb([
+                    (x * 7 % 251) as u8,
+                    (y * 5 % 241) as u8,
+                    ((x + y) % 200) as u8,
+                ])
+            });
+            let mut whole = img.clone();
+            simulated_mark(&mut whole);
+            let [x0, y0, x1, y1] = simulated_mark_bounds(w, h);
+            assert!(
+                x0 < x1 && y0 < y1 && x1 <= w && y1 <= h,
+                "{w}x{h}: {x0},{y0} {x1},{y1}"
+            );
+            let mut part = image::imageops::crop_imm(&img, x0, y0, x1 - x0, y1 - y0).to_image();
+            simulated_mark_part(&mut part, (w, h), (x0, y0));
+            let mut pasted = img.clone();
+            image::imageops::replace(&mut pasted, &part, x0 as i64, y0 as i64);
+            assert!(pasted == whole, "{w}x{h}");
+            let outside = whole
+                .enumerate_pixels()
+                .filter(|&(x, y, p)| {
+                    (x < x0 || y < y0 || x >= x1 || y >= y1) && p != img.get_pixel(x, y)
+                })
+                .count();
+            assert_eq!(outside, 0, "{w}x{h}");
+        }
+    }
 
     #[test]
     fn simulated_mark_is_small_and_in_the_bottom_right() {
