@@ -147,10 +147,13 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                 // to do side by side): the same additions in the same order.
                 out.fill(0.0);
                 for d in -LOCAL..=LOCAL {
-                    let (from, to) = ((-d).max(0) as usize, (gw as i64 - d.max(0)).max(0) as usize);
-                    let from = from.min(to);
-                    let src = &row_lum[(from as i64 + d) as usize..(to as i64 + d) as usize];
-                    for (o, &l) in out[from..to].iter_mut().zip(src) {
+                    // The pixels x with x + d in the row.
+                    let (from, to) = ((-d).max(0), gw as i64 - d.max(0));
+                    if from >= to {
+                        continue;
+                    }
+                    let src = &row_lum[(from + d) as usize..(to + d) as usize];
+                    for (o, &l) in out[from as usize..to as usize].iter_mut().zip(src) {
                         *o += l;
                     }
                 }
@@ -411,6 +414,44 @@ mod tests {
             for x in 0..90 {
                 let strand = (30..60).contains(&x) && x % 6 == 0;
                 assert_eq!(hair[y * 90 + x], strand, "({x}, {y})");
+            }
+        }
+    }
+
+    /// Photos and rectangles narrower and shorter than the 9 × 9
+    /// neighbourhood (a region of a pixel or two at the photo's edge): a
+    /// strand down the middle column is found wherever it is long enough
+    /// not to be a speck, and nothing else is.
+    #[test]
+    fn strands_are_found_in_photos_narrower_than_the_neighbourhood() {
+        for w in 1..=12u32 {
+            for h in [1u32, 3, 9, 30] {
+                let mid = w / 2;
+                let photo = RgbImage::from_fn(w, h, |x, _| {
+                    if x == mid && w >= 3 {
+                        image::Rgb([30, 25, 20])
+                    } else {
+                        image::Rgb([200, 170, 150])
+                    }
+                });
+                let rect = Rect {
+                    x0: 0,
+                    y0: 0,
+                    x1: w,
+                    y1: h,
+                };
+                let skin = luminance(&image::Rgb([200, 170, 150]));
+                let hair = hair_pixels(&photo, rect, skin);
+                let cover = hair_cover(&photo, rect, skin);
+                assert_eq!(hair.len(), (w * h) as usize);
+                assert_eq!(cover.share.len(), (w * h) as usize);
+                let long = w >= 3 && h as usize > MAX_SPECK_PX;
+                for y in 0..h {
+                    for x in 0..w {
+                        let want = long && x == mid;
+                        assert_eq!(hair[(y * w + x) as usize], want, "{w}x{h} ({x}, {y})");
+                    }
+                }
             }
         }
     }
