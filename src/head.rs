@@ -65,6 +65,20 @@ fn backdrop(photo: &RgbImage) -> [f32; 3] {
 }
 
 #[inline]
+/// The largest `x` whose square root is at most `t` (`t` ≥ 0): `x.sqrt()
+/// > t` exactly when `x > below_root(t)`, as the root is correctly rounded
+/// and never decreases, so a distance can be compared without its root.
+fn below_root(t: f32) -> f32 {
+    let mut x = t * t;
+    while x.sqrt() > t {
+        x = x.next_down();
+    }
+    while x.next_up().sqrt() <= t {
+        x = x.next_up();
+    }
+    x
+}
+
 fn distance(p: [u8; 3], b: [f32; 3]) -> f32 {
     let d = [p[0] as f32 - b[0], p[1] as f32 - b[1], p[2] as f32 - b[2]];
     (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
@@ -406,6 +420,7 @@ impl Backdrop {
             (1..=BESIDE_CELLS).find_map(|k| beside_within(cx, cy, k))
         };
         let r = (BESIDE_CELLS + 1) * cell;
+        let head_d2 = below_root(HEAD_DISTANCE);
         // The head's colour near a pixel is the mean of a (2r + 1)² window
         // around it; every pixel of one flood cell shares the cell's
         // backdrop colour, so each cell the outline crosses sums its
@@ -446,27 +461,68 @@ impl Backdrop {
                 if pending.is_empty() {
                     return out;
                 }
-                // Running sums over the window of the whole cell.
+                // Running sums over the window of the whole cell, kept only
+                // at the rows and columns the pending pixels' windows have
+                // their corners on (each sum made as the whole table's
+                // would be: the same additions in the same order).
                 let (wx0, wx1) = (px0.saturating_sub(r), (px1 + r).min(w));
                 let (wy0, wy1) = (py0.saturating_sub(r), (py1 + r).min(h));
-                let sw = (wx1 - wx0) as usize + 1;
+                let (sw, sh) = ((wx1 - wx0) as usize + 1, (wy1 - wy0) as usize + 1);
+                let r_us = r as usize;
+                // Table index (0 = before the window) of a window's edges
+                // around pixel `v` of the cell: `lo` and `hi`.
+                let corners = |lo_w: u32, v0: u32, v1: u32, n: u32, table: usize| {
+                    let mut at = vec![usize::MAX; table];
+                    let mut k = 0;
+                    for v in v0 as usize..v1 as usize {
+                        for e in [v.saturating_sub(r_us), (v + r_us + 1).min(n as usize)] {
+                            let i = e - lo_w as usize;
+                            if at[i] == usize::MAX {
+                                at[i] = 0;
+                            }
+                        }
+                    }
+                    for a in at.iter_mut().filter(|a| **a != usize::MAX) {
+                        *a = k;
+                        k += 1;
+                    }
+                    (at, k)
+                };
+                let (col_at, ncols) = corners(wx0, px0, px1, w, sw);
+                let (row_at, nrows) = corners(wy0, py0, py1, h, sh);
+                let kept_cols: Vec<usize> = (0..sw).filter(|&c| col_at[c] != usize::MAX).collect();
                 sums.clear();
-                sums.resize(sw * ((wy1 - wy0) as usize + 1), [0.0; 4]);
+                sums.resize(nrows * ncols, [0.0; 4]);
+                let mut acc = vec![[0.0f64; 4]; ncols];
+                // Row 0 of the table is zero, as is column 0 of every row.
+                let first = usize::from(kept_cols.first() == Some(&0));
+                let raw = photo.as_raw();
                 for y in wy0..wy1 {
                     let row = (y - wy0) as usize + 1;
                     let mut run = [0.0f64; 4];
-                    for x in wx0..wx1 {
-                        let q = photo.get_pixel(x, y).0;
-                        if distance(q, bg) > HEAD_DISTANCE {
+                    let mut next = first;
+                    let from = (y as usize * w as usize + wx0 as usize) * 3;
+                    let pixels = raw[from..from + (wx1 - wx0) as usize * 3].chunks_exact(3);
+                    for (k, q) in pixels.enumerate() {
+                        let q = [q[0], q[1], q[2]];
+                        // distance(q, bg) > HEAD_DISTANCE, without the root.
+                        let d: [f32; 3] = std::array::from_fn(|c| q[c] as f32 - bg[c]);
+                        if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > head_d2 {
                             let l = lin(q);
                             for c in 0..3 {
                                 run[c] += l[c] as f64;
                             }
                             run[3] += 1.0;
                         }
-                        let col = (x - wx0) as usize + 1;
-                        let above = sums[(row - 1) * sw + col];
-                        sums[row * sw + col] = std::array::from_fn(|c| above[c] + run[c]);
+                        if kept_cols.get(next) == Some(&(k + 1)) {
+                            let above = acc[next];
+                            acc[next] = std::array::from_fn(|c| above[c] + run[c]);
+                            next += 1;
+                        }
+                    }
+                    if row_at[row] != usize::MAX {
+                        let at = row_at[row] * ncols;
+                        sums[at..at + ncols].copy_from_slice(&acc);
                     }
                 }
                 let (bl, wx0, wy0) = (lin_f(bg), wx0 as usize, wy0 as usize);
@@ -480,7 +536,8 @@ impl Backdrop {
                         y.saturating_sub(r as usize),
                         (y + r as usize + 1).min(h as usize),
                     );
-                    let at = |xx: usize, yy: usize| sums[(yy - wy0) * sw + xx - wx0];
+                    let at =
+                        |xx: usize, yy: usize| sums[row_at[yy - wy0] * ncols + col_at[xx - wx0]];
                     let (a, bb, c, d) = (at(x1, y1), at(x0, y1), at(x1, y0), at(x0, y0));
                     let s: [f64; 4] = std::array::from_fn(|k| a[k] - bb[k] - c[k] + d[k]);
                     let n = s[3].round();
@@ -658,6 +715,24 @@ pub struct Outline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Comparing a squared distance with `below_root` is comparing its
+    /// root with the distance, at and around the boundary and far off.
+    #[test]
+    fn below_root_splits_squares_as_roots_do() {
+        for t in [0.0f32, 1.0, 3.0, 14.0, 42.0, 42.5, 1e3, 0.3] {
+            let b = below_root(t);
+            assert!(b.sqrt() <= t && b.next_up().sqrt() > t, "{t}: {b}");
+            let mut x = (t * t).next_down().next_down().next_down();
+            for _ in 0..8 {
+                assert_eq!(x > b, x.sqrt() > t, "{t}: {x}");
+                x = x.next_up();
+            }
+            for x in [0.0, t, t * t * 0.5, t * t * 2.0 + 1.0, 1e9] {
+                assert_eq!(x > b, x.sqrt() > t, "{t}: {x}");
+            }
+        }
+    }
 
     /// A grey backdrop with a skin-coloured disc (the head) of radius 60 at
     /// (100, 100).
