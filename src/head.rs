@@ -65,9 +65,10 @@ fn backdrop(photo: &RgbImage) -> [f32; 3] {
 }
 
 #[inline]
-/// The largest `x` whose square root is at most `t` (`t` ≥ 0): `x.sqrt()
-/// > t` exactly when `x > below_root(t)`, as the root is correctly rounded
-/// and never decreases, so a distance can be compared without its root.
+/// The largest `x` whose square root is at most `t` (`t` ≥ 0): a root is
+/// over `t` exactly when its square is over `below_root(t)`, as the root
+/// is correctly rounded and never decreases; so a distance can be compared
+/// without its root.
 fn below_root(t: f32) -> f32 {
     let mut x = t * t;
     while x.sqrt() > t {
