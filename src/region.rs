@@ -492,29 +492,19 @@ fn rows_to_rect(rows: &[Option<(u32, u32)>]) -> Option<Rect> {
     Some(Rect { x0, y0, x1, y1 })
 }
 
-/// The squared Euclidean distance from each pixel of a row-major grid
-/// `width` wide to the nearest pixel where `set` is true (0 on those),
-/// exact wherever it is at most `cap`² (`cap` below 65,535) and
-/// `u32::MAX` wherever it is more (everywhere when none is set).
-/// Felzenszwalb and Huttenlocher's separable transform in integers: the
-/// distance down each column in two sweeps (columns in blocks side by side),
-/// then the lower envelope of parabolas along each row (the rows side by
-/// side). A column further than `cap` from a set pixel holds no parabola
-/// that could bring a pixel within `cap`, so it is left out: the envelope
-/// is only as long as the edges are near. Up to `cap`, the same figures as
-/// `imageproc`'s `euclidean_squared_distance_transform`.
-pub(crate) fn squared_distances(width: usize, set: &[bool], cap: u32) -> Vec<u32> {
-    /// Columns of a block: a row of a block is two cache lines of `u16`.
-    const BLOCK: usize = 64;
-    const FAR: u16 = u16::MAX;
-    let cap = cap.min(u16::MAX as u32 - 1);
-    if width == 0 {
-        return Vec::new();
-    }
+/// Columns of a block in [`column_distances`]: a row of a block is two
+/// cache lines of `u16`.
+const BLOCK: usize = 64;
+/// A column distance beyond the cap.
+const FAR: u16 = u16::MAX;
+
+/// Rows from each pixel of a row-major grid `width` wide (`width` > 0) to
+/// the nearest pixel of `set` in its column, [`FAR`] beyond `cap` (below
+/// 65,535): down the columns, then up, a block of [`BLOCK`] columns at a
+/// time side by side; block `b` holds columns `b·BLOCK..`, row-major.
+fn column_distances(width: usize, set: &[bool], cap: u32) -> Vec<Vec<u16>> {
     let height = set.len() / width;
-    // Rows away from the nearest set pixel in the column (if within
-    // `cap`), down then up; a block of columns at a time.
-    let blocks: Vec<Vec<u16>> = (0..width.div_ceil(BLOCK))
+    (0..width.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
             let (x0, x1) = (b * BLOCK, ((b + 1) * BLOCK).min(width));
@@ -541,7 +531,71 @@ pub(crate) fn squared_distances(width: usize, set: &[bool], cap: u32) -> Vec<u32
             }
             col
         })
-        .collect();
+        .collect()
+}
+
+/// Whether each pixel of a row-major grid `width` wide lies within
+/// `reach2` (a squared distance) of a pixel where `set` is true: the same
+/// as `squared_distances(..)[i] as f64 <= reach2`, reach below 65,534 px.
+/// A column's nearest set pixel `g` rows away covers the pixels of the row
+/// up to √(reach2 − g²) to each side (whole pixels: an integer root), so a
+/// row is the union of one span per column near enough: no envelope of
+/// parabolas, no distances.
+pub(crate) fn within_reach(width: usize, set: &[bool], reach2: f64) -> Vec<bool> {
+    let mut out = vec![false; set.len()];
+    if width == 0 || reach2 < 0.0 {
+        return out;
+    }
+    // Squared distances are whole numbers: at most the floor of reach2.
+    let r2 = reach2.floor().min(((u16::MAX - 1) as f64).powi(2)) as u64;
+    let cap = r2.isqrt() as u32;
+    let blocks = column_distances(width, set, cap);
+    out.par_chunks_mut(width).enumerate().for_each_init(
+        Vec::new,
+        |starts: &mut Vec<i32>, (y, out)| {
+            // +1 where a span starts, −1 past where it ends.
+            starts.clear();
+            starts.resize(width + 1, 0);
+            for (b, col) in blocks.iter().enumerate() {
+                let bw = (width - b * BLOCK).min(BLOCK);
+                for (k, &g) in col[y * bw..(y + 1) * bw].iter().enumerate() {
+                    let g2 = u64::from(g) * u64::from(g);
+                    if g == FAR || g2 > r2 {
+                        continue;
+                    }
+                    let half = (r2 - g2).isqrt() as usize;
+                    let q = b * BLOCK + k;
+                    starts[q.saturating_sub(half)] += 1;
+                    starts[(q + half + 1).min(width)] -= 1;
+                }
+            }
+            let mut depth = 0;
+            for (o, &s) in out.iter_mut().zip(starts.iter()) {
+                depth += s;
+                *o = depth > 0;
+            }
+        },
+    );
+    out
+}
+
+/// The squared Euclidean distance from each pixel of a row-major grid
+/// `width` wide to the nearest pixel where `set` is true (0 on those),
+/// exact wherever it is at most `cap`² (`cap` below 65,535) and
+/// `u32::MAX` wherever it is more (everywhere when none is set).
+/// Felzenszwalb and Huttenlocher's separable transform in integers: the
+/// distance down each column in two sweeps (columns in blocks side by side),
+/// then the lower envelope of parabolas along each row (the rows side by
+/// side). A column further than `cap` from a set pixel holds no parabola
+/// that could bring a pixel within `cap`, so it is left out: the envelope
+/// is only as long as the edges are near. Up to `cap`, the same figures as
+/// `imageproc`'s `euclidean_squared_distance_transform`.
+pub(crate) fn squared_distances(width: usize, set: &[bool], cap: u32) -> Vec<u32> {
+    let cap = cap.min(u16::MAX as u32 - 1);
+    if width == 0 {
+        return Vec::new();
+    }
+    let blocks = column_distances(width, set, cap);
     // Along each row: the least (x − q)² + col(q)² over the columns q.
     let cap2 = (cap as u64).pow(2);
     let mut out = vec![u32::MAX; set.len()];
@@ -711,6 +765,40 @@ mod tests {
             }
         }
         assert_eq!(cases, 45);
+    }
+
+    /// `within_reach` is the distances within the reach, by the definition
+    /// (every set pixel tried), for whole and fractional reaches, none set,
+    /// all set, and grids wider than a block of columns.
+    #[test]
+    fn within_reach_is_the_distance_test() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(23);
+        assert!(within_reach(0, &[], 4.0).is_empty());
+        assert_eq!(within_reach(4, &[false; 12], 100.0), vec![false; 12]);
+        assert_eq!(within_reach(4, &[true; 12], 0.0), vec![true; 12]);
+        let mut cases = 0;
+        for &(w, h) in &[(1, 1), (9, 1), (1, 9), (17, 13), (150, 12), (70, 40)] {
+            for &share in &[0.001, 0.02, 0.3] {
+                for &reach2 in &[0.0, 1.0, 2.0, 2.5, 8.9, 25.0, 150.75, 1e4] {
+                    let set: Vec<bool> = (0..w * h).map(|_| rng.random::<f64>() < share).collect();
+                    let got = within_reach(w, &set, reach2);
+                    for i in 0..w * h {
+                        let (x, y) = (i % w, i / w);
+                        let want = (0..w * h).filter(|&j| set[j]).any(|j| {
+                            let (dx, dy) = ((j % w).abs_diff(x), (j / w).abs_diff(y));
+                            ((dx * dx + dy * dy) as f64) <= reach2
+                        });
+                        assert_eq!(
+                            got[i], want,
+                            "{w}x{h} share {share} reach² {reach2} at ({x}, {y})"
+                        );
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 144);
     }
 
     /// Whether a point is inside a polygon by the even-odd rule: the parity

@@ -248,9 +248,10 @@ pub fn match_hair(
     let strands = crate::hair::hair_pixels(photo, window, luma(skin));
     let ww = window.width() as usize;
     // Around the region: the pixels outside it whose centre lies within
-    // `reach` of a region pixel's centre (an exact Euclidean distance
-    // transform over the window, which holds every region pixel).
-    let ring_d2 = hair_at.is_none().then(|| {
+    // `reach` of a region pixel's centre (an exact Euclidean test over the
+    // window, which holds every region pixel).
+    let reach2 = f64::from(reach) * f64::from(reach);
+    let ring = hair_at.is_none().then(|| {
         let treated: Vec<bool> = (0..strands.len())
             .into_par_iter()
             .map(|i| {
@@ -258,14 +259,11 @@ pub fn match_hair(
                 region.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.0
             })
             .collect();
-        crate::region::squared_distances(ww, &treated, reach.ceil() as u32)
+        let near = crate::region::within_reach(ww, &treated, reach2);
+        (treated, near)
     });
-    let reach2 = f64::from(reach) * f64::from(reach);
-    let inside = |i: usize| match &ring_d2 {
-        Some(d2) => {
-            let d = d2[i] as f64;
-            d > 0.0 && d <= reach2
-        }
+    let inside = |i: usize| match &ring {
+        Some((treated, near)) => near[i] && !treated[i],
         None => hair_at.is_some_and(|[px, py]| {
             let (x, y) = (window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32);
             let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
