@@ -783,14 +783,14 @@ mod tests {
                 for &reach2 in &[0.0, 1.0, 2.0, 2.5, 8.9, 25.0, 150.75, 1e4] {
                     let set: Vec<bool> = (0..w * h).map(|_| rng.random::<f64>() < share).collect();
                     let got = within_reach(w, &set, reach2);
-                    for i in 0..w * h {
+                    for (i, &got) in got.iter().enumerate() {
                         let (x, y) = (i % w, i / w);
                         let want = (0..w * h).filter(|&j| set[j]).any(|j| {
                             let (dx, dy) = ((j % w).abs_diff(x), (j / w).abs_diff(y));
                             ((dx * dx + dy * dy) as f64) <= reach2
                         });
                         assert_eq!(
-                            got[i], want,
+                            got, want,
                             "{w}x{h} share {share} reach² {reach2} at ({x}, {y})"
                         );
                     }
