@@ -1270,26 +1270,38 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let crop_to = crate::composite::crop;
     let (width, height) = photo.dimensions();
     let mark_at = simulated_mark_bounds(width, height);
+    // `f` of a session's image, unmarked: the photo's pixels there with the
+    // part of the session's crop that falls inside.
+    let session_at = |crop: &RgbImage, f: Rect| {
+        let mut out = crop_to(photo, f);
+        let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
+        let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
+        if x0 < x1 && y0 < y1 {
+            let part = crop_to(
+                crop,
+                Rect {
+                    x0: x0 - within.x0,
+                    y0: y0 - within.y0,
+                    x1: x1 - within.x0,
+                    y1: y1 - within.y0,
+                },
+            );
+            let at = Rect {
+                x0: x0 - f.x0,
+                y0: y0 - f.y0,
+                x1: x1 - f.x0,
+                y1: y1 - f.y0,
+            };
+            crate::composite::paste(&mut out, &part, at);
+        }
+        out
+    };
     let mark_part = |crop: &RgbImage| -> Option<(u32, u32, RgbImage)> {
         let [x0, y0, x1, y1] = mark_at;
         if !job.simulated_label || x0 >= x1 || y0 >= y1 {
             return None;
         }
-        let mut part = crop_to(photo, Rect { x0, y0, x1, y1 });
-        let (ix0, iy0) = (x0.max(within.x0), y0.max(within.y0));
-        let (ix1, iy1) = (x1.min(within.x1), y1.min(within.y1));
-        if ix0 < ix1 && iy0 < iy1 {
-            let over = crop_to(
-                crop,
-                Rect {
-                    x0: ix0 - within.x0,
-                    y0: iy0 - within.y0,
-                    x1: ix1 - within.x0,
-                    y1: iy1 - within.y0,
-                },
-            );
-            image::imageops::replace(&mut part, &over, (ix0 - x0) as i64, (iy0 - y0) as i64);
-        }
+        let mut part = session_at(crop, Rect { x0, y0, x1, y1 });
         simulated_mark_part(&mut part, (width, height), (x0, y0));
         Some((x0, y0, part))
     };
@@ -1312,33 +1324,8 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             .rect(photo.dimensions(), Some(region_bounds), "before-after")?,
         ),
     };
-    // `f` of the last session, unmarked: the photo's pixels there with the
-    // part of the last crop that falls inside.
-    let last_within = |f: Rect| {
-        let mut out = crop_to(photo, f);
-        let last = &crops[n - 1];
-        let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
-        let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
-        if x0 < x1 && y0 < y1 {
-            let part = crop_to(
-                last,
-                Rect {
-                    x0: x0 - within.x0,
-                    y0: y0 - within.y0,
-                    x1: x1 - within.x0,
-                    y1: y1 - within.y0,
-                },
-            );
-            let at = Rect {
-                x0: x0 - f.x0,
-                y0: y0 - f.y0,
-                x1: x1 - f.x0,
-                y1: y1 - f.y0,
-            };
-            crate::composite::paste(&mut out, &part, at);
-        }
-        out
-    };
+    // `f` of the last session, unmarked.
+    let last_within = |f: Rect| session_at(&crops[n - 1], f);
     let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
     for (k, crop) in crops.iter().enumerate().rev() {
         images.push((outputs[k + 1].clone(), Some(crop)));

@@ -353,3 +353,61 @@ fn simulated_label_is_there_by_default_and_gone_only_when_asked() {
     }
     assert!(sizes[0] > sizes[1], "the footer takes room: {sizes:?}");
 }
+
+/// A session image with the "simulated" notice is the same image without
+/// it, marked: where the treated area reaches the bottom-right corner the
+/// notice is drawn over the dots, and the image is made a row at a time
+/// from the photo, the crop and the notice's own pixels (`strips`), never
+/// whole. Nothing else differs, on 1 thread and on 2.
+#[test]
+fn the_notice_is_drawn_over_the_dots_in_the_corner() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = root().join("assets/photos/frl-london_037_03.jpg");
+    let photo = photo.to_str().unwrap();
+    let render = |out: &str, threads: &str, label: bool| {
+        let mut args = vec![
+            "--threads",
+            threads,
+            "render",
+            photo,
+            "--polygon",
+            "700,700 1350,700 1350,1350 700,1350",
+            "--px-per-mm",
+            "3.27",
+            "--clip-to-head",
+            "false",
+            "--sessions",
+            "2",
+            "--out",
+            out,
+        ];
+        if !label {
+            args.push("--no-simulated-label");
+        }
+        let o = run(dir.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    render("marked", "2", true);
+    render("marked-1", "1", true);
+    render("plain", "2", false);
+    for name in ["session-1.png", "session-2.png"] {
+        let read = |d: &str| {
+            image::open(dir.path().join(d).join(name))
+                .unwrap()
+                .to_rgb8()
+        };
+        let (marked, plain) = (read("marked"), read("plain"));
+        assert!(marked == read("marked-1"), "{name}: 1 thread and 2 differ");
+        let mut want = plain.clone();
+        smp_render::simulated_mark(&mut want);
+        assert!(marked == want, "{name}: not the plain image marked");
+        // The notice lies on dots: the corner differs from the photo's.
+        let (w, h) = plain.dimensions();
+        let photo = image::open(photo).unwrap().to_rgb8();
+        let dotted = (w - 120..w - 20)
+            .flat_map(|x| (h - 60..h - 10).map(move |y| (x, y)))
+            .filter(|&(x, y)| plain.get_pixel(x, y) != photo.get_pixel(x, y))
+            .count();
+        assert!(dotted > 200, "{name}: {dotted} pixels of the corner dotted");
+    }
+}
