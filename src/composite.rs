@@ -188,29 +188,78 @@ fn composite_row(
     lut: &[f32],
     skin: &SkinLight,
     red: Option<&[f32]>,
-    (region, x0, y): (&Region, u32, u32),
+    at: (&Region, u32, u32),
     matte: f32,
 ) {
+    if row_unchanged(lrow, red, matte) {
+        return;
+    }
+    let mut lights = Vec::new();
+    let n = lrow.len().min(prow.len() / 3);
+    row_light(&prow[..n * 3], wrow, lut, skin, red, at, matte, &mut lights);
+    apply_row(lrow, &lights, prow, matte);
+}
+
+/// Whether nothing darkens, reddens or mattes a row: it keeps its bytes.
+fn row_unchanged(lrow: &[[f32; 3]], red: Option<&[f32]>, matte: f32) -> bool {
+    matte <= 0.0
+        && red.is_none_or(|red| red.iter().all(|&r| r <= 0.0))
+        && lrow.iter().all(|t| *t == [1.0; 3])
+}
+
+/// A photo pixel's light as [`composite_row`] splits it, everything but
+/// the pigment's transmittance `t`: made once for a row of the photo and
+/// used by every session's image (each starts from the photo's pixels).
+#[derive(Debug, Clone, Copy)]
+enum PixelLight {
+    /// Weight zero: never changed.
+    Outside,
+    /// Nothing kept from pigment's reach and no matte: out = d·t·blood + gloss.
+    Plain {
+        /// The light under the gloss.
+        d: [f32; 3],
+        gloss: f32,
+        blood: [f32; 3],
+        /// Whether erythema reddens it.
+        red: bool,
+    },
+    /// Light kept, or a matte finish: out = a + diffuse·t·blood + b.
+    Kept {
+        /// The light pigment cannot reach.
+        a: [f32; 3],
+        diffuse: [f32; 3],
+        blood: [f32; 3],
+        /// The gloss the matte finish leaves.
+        b: [f32; 3],
+        /// Whether erythema reddens it.
+        red: bool,
+        /// Whether it changes even where no pigment is.
+        changes: bool,
+    },
+}
+
+/// The [`PixelLight`]s of a row of photo pixels `prow` (sRGB, starting at
+/// photo column `x0` of row `y`) into `out`: the same arithmetic as
+/// compositing the pixel whole, split where the transmittance comes in.
+#[allow(clippy::too_many_arguments)]
+fn row_light(
+    prow: &[u8],
+    wrow: &[f32],
+    lut: &[f32],
+    skin: &SkinLight,
+    red: Option<&[f32]>,
+    (region, x0, y): (&Region, u32, u32),
+    matte: f32,
+    out: &mut Vec<PixelLight>,
+) {
+    out.clear();
     let mut kept = region
         .kept()
         .map(|k| k.row(y, x0, x0 + wrow.len() as u32).peekable());
-    // A row that nothing darkens, reddens or mattes keeps its bytes.
-    if matte <= 0.0
-        && red.is_none_or(|red| red.iter().all(|&r| r <= 0.0))
-        && lrow.iter().all(|t| *t == [1.0; 3])
-    {
-        return;
-    }
     // The row's light as the photo has it, averaged over a few pixels to
     // each side: gloss is a smooth lobe, a camera's colour noise is not.
-    let n = lrow.len().min(prow.len() / 3);
-    let around = around_in_row(&prow[..n * 3], lut);
-    for (i, ((t, &wgt), px)) in lrow
-        .iter()
-        .zip(wrow)
-        .zip(prow.chunks_exact_mut(3))
-        .enumerate()
-    {
+    let around = around_in_row(prow, lut);
+    for (i, (&wgt, px)) in wrow.iter().zip(prow.chunks_exact(3)).enumerate() {
         let x = x0 + i as u32;
         let keep = kept.as_mut().and_then(|k| {
             while k.peek().is_some_and(|&(kx, _)| kx < x) {
@@ -219,7 +268,8 @@ fn composite_row(
             k.next_if(|&(kx, _)| kx == x).map(|(_, l)| l)
         });
         let r = red.map_or(0.0, |red| red[i]);
-        if (*t == [1.0; 3] && r <= 0.0 && matte <= 0.0) || wgt <= 0.0 {
+        if wgt <= 0.0 {
+            out.push(PixelLight::Outside);
             continue;
         }
         let lin = [
@@ -228,14 +278,17 @@ fn composite_row(
             lut[px[2] as usize],
         ];
         let blood = [1.0, 1.0 - ERYTHEMA[0] * r, 1.0 - ERYTHEMA[1] * r];
-        match keep {
+        out.push(match keep {
             None if matte <= 0.0 => {
                 // Pigment lies under the skin's surface: it darkens the light
                 // that went into the skin, not the gloss; so does the blood
                 // of erythema, which takes green and blue.
                 let gloss = skin.specular_around(lin, around[i]);
-                for c in 0..3 {
-                    px[c] = linear_to_srgb((lin[c] - gloss) * t[c] * blood[c] + gloss);
+                PixelLight::Plain {
+                    d: std::array::from_fn(|c| lin[c] - gloss),
+                    gloss,
+                    blood,
+                    red: r > 0.0,
                 }
             }
             _ => {
@@ -247,14 +300,52 @@ fn composite_row(
                 let sp: [f32; 3] = std::array::from_fn(|c| (lin[c] - keep[c]).max(0.0));
                 let gloss = skin.specular_around(sp, around[i]);
                 let mw = matte * wgt.min(1.0);
-                let out: [u8; 3] = std::array::from_fn(|c| {
+                let diffuse: [f32; 3] = std::array::from_fn(|c| {
                     let base = sp[c] - gloss;
-                    let diffuse = base + mw * (sp[c].min(skin.diffuse[c]) - base).max(0.0);
-                    let shine = sp[c] - diffuse;
-                    linear_to_srgb(lin[c] - sp[c] + diffuse * t[c] * blood[c] + (1.0 - mw) * shine)
+                    base + mw * (sp[c].min(skin.diffuse[c]) - base).max(0.0)
                 });
-                // A pixel nothing darkens keeps its bytes.
-                if *t != [1.0; 3] || r > 0.0 || (mw > 0.0 && gloss > 0.0) {
+                PixelLight::Kept {
+                    a: std::array::from_fn(|c| lin[c] - sp[c]),
+                    diffuse,
+                    blood,
+                    b: std::array::from_fn(|c| (1.0 - mw) * (sp[c] - diffuse[c])),
+                    red: r > 0.0,
+                    // A pixel nothing darkens keeps its bytes.
+                    changes: r > 0.0 || (mw > 0.0 && gloss > 0.0),
+                }
+            }
+        });
+    }
+}
+
+/// Multiplies a row of transmittance `lrow` into the pixels of `prow`
+/// whose light `lights` holds ([`row_light`]).
+fn apply_row(lrow: &[[f32; 3]], lights: &[PixelLight], prow: &mut [u8], matte: f32) {
+    for ((t, light), px) in lrow.iter().zip(lights).zip(prow.chunks_exact_mut(3)) {
+        let clear = *t == [1.0; 3];
+        match *light {
+            PixelLight::Outside => {}
+            PixelLight::Plain { red, .. } | PixelLight::Kept { red, .. }
+                if clear && !red && matte <= 0.0 => {}
+            PixelLight::Plain {
+                d, gloss, blood, ..
+            } => {
+                for c in 0..3 {
+                    px[c] = linear_to_srgb(d[c] * t[c] * blood[c] + gloss);
+                }
+            }
+            PixelLight::Kept {
+                a,
+                diffuse,
+                blood,
+                b,
+                changes,
+                ..
+            } => {
+                let out: [u8; 3] = std::array::from_fn(|c| {
+                    linear_to_srgb(a[c] + diffuse[c] * t[c] * blood[c] + b[c])
+                });
+                if !clear || changes {
                     px.copy_from_slice(&out);
                 }
             }
@@ -700,6 +791,9 @@ pub(crate) fn composite_crops(
             let mut layer = Vec::new();
             let mut scratch = Vec::new();
             let mut red = Vec::new();
+            // The photo's light in the tile, a row at a time as a session
+            // first needs it, for every session after.
+            let mut lights: Vec<Vec<PixelLight>> = Vec::new();
             for (t, bin) in tiles.iter().enumerate() {
                 if bin.is_empty() && erythema.is_none() && matte <= 0.0 {
                     continue;
@@ -712,6 +806,8 @@ pub(crate) fn composite_crops(
                 let x0 = r.x0 as usize + tx;
                 layer.clear();
                 layer.resize(rows * tw, [1.0f32; 3]);
+                lights.resize_with(rows, Vec::new);
+                lights.iter_mut().for_each(Vec::clear);
                 let mut next = 0;
                 let first = if last_only { sessions } else { 1 };
                 for (k, target) in targets.iter_mut().enumerate() {
@@ -738,16 +834,25 @@ pub(crate) fn composite_crops(
                             e.row(y as usize, x0, wrow, &mut red);
                             &red[..]
                         });
-                        composite_row(
-                            lrow,
-                            wrow,
-                            prow,
-                            lut,
-                            &skin,
-                            red,
-                            (region, x0 as u32, y),
-                            matte,
-                        );
+                        if row_unchanged(lrow, red, matte) {
+                            continue;
+                        }
+                        // Every session's image starts as the photo, so
+                        // this row of it is the photo's own.
+                        let light = &mut lights[ly];
+                        if light.is_empty() {
+                            row_light(
+                                prow,
+                                wrow,
+                                lut,
+                                &skin,
+                                red,
+                                (region, x0 as u32, y),
+                                matte,
+                                light,
+                            );
+                        }
+                        apply_row(lrow, light, prow, matte);
                     }
                 }
             }
@@ -1701,6 +1806,20 @@ mod tests {
         }
         let upto = composite_upto(&photo, &region, &dots, &shade, 3, true, 0.7, None, 0.0);
         assert!(upto.len() == 1 && upto[0] == whole[2]);
+        // The photo's light is worked out once for every session: with
+        // erythema and a matte finish too, the last session is the same
+        // made after the others as made alone.
+        let e = Erythema {
+            strength: 0.6,
+            patch_px: 9.0,
+            seed: 5,
+        };
+        for (e, matte) in [(None, 0.5), (Some(&e), 0.0), (Some(&e), 0.8)] {
+            let all = composite_crops(&photo, &region, &dots, &shade, 3, false, 0.7, e, matte).1;
+            let last = composite_crops(&photo, &region, &dots, &shade, 3, true, 0.7, e, matte).1;
+            assert!(last[0] == all[2], "erythema {}, matte {matte}", e.is_some());
+            assert!(all[0] != all[2], "matte {matte}");
+        }
     }
 
     /// Erythema reddens where the region's weight is: it takes green and
