@@ -550,6 +550,10 @@ pub(crate) fn within_reach(width: usize, set: &[bool], reach2: f64) -> Vec<bool>
     let r2 = reach2.floor().min(((u16::MAX - 1) as f64).powi(2)) as u64;
     let cap = r2.isqrt() as u32;
     let blocks = column_distances(width, set, cap);
+    // How far to each side a column `g` rows from its set pixel reaches.
+    let half: Vec<usize> = (0..=u64::from(cap))
+        .map(|g| (r2 - g * g).isqrt() as usize)
+        .collect();
     out.par_chunks_mut(width).enumerate().for_each_init(
         Vec::new,
         |starts: &mut Vec<i32>, (y, out)| {
@@ -559,11 +563,10 @@ pub(crate) fn within_reach(width: usize, set: &[bool], reach2: f64) -> Vec<bool>
             for (b, col) in blocks.iter().enumerate() {
                 let bw = (width - b * BLOCK).min(BLOCK);
                 for (k, &g) in col[y * bw..(y + 1) * bw].iter().enumerate() {
-                    let g2 = u64::from(g) * u64::from(g);
-                    if g == FAR || g2 > r2 {
+                    // Columns beyond the cap are FAR.
+                    let Some(&half) = half.get(g as usize) else {
                         continue;
-                    }
-                    let half = (r2 - g2).isqrt() as usize;
+                    };
                     let q = b * BLOCK + k;
                     starts[q.saturating_sub(half)] += 1;
                     starts[(q + half + 1).min(width)] -= 1;
