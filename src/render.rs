@@ -1305,14 +1305,6 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         simulated_mark_part(&mut part, (width, height), (x0, y0));
         Some((x0, y0, part))
     };
-    let whole = |crop: &RgbImage, mark: bool| {
-        let mut img = photo.clone();
-        crate::composite::paste(&mut img, crop, within);
-        if mark {
-            simulated_mark(&mut img);
-        }
-        img
-    };
     // The sheet frames the treated area with context (as `--crop scalp`
     // cuts it), unless asked for the whole photo.
     let frame = match job.frame {
@@ -1337,13 +1329,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         .map(|(i, (path, crop))| match crop {
             Some(crop) => {
                 let mark = mark_part(crop);
-                let mut img = Layered {
-                    base: photo,
-                    patches: vec![(within.x0, within.y0, crop)],
-                };
-                if let Some((x, y, part)) = &mark {
-                    img.patches.push((*x, *y, part));
-                }
+                let img = session_image(photo, (crop, within), &mark);
                 encode_write(path, &img, &format!("session {} of {n}", n + 1 - i), base)
             }
             None => {
@@ -1360,7 +1346,8 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                     None => side_by_side(
                         photo,
                         "Before",
-                        &whole(&crops[n - 1], job.simulated_label),
+                        &session_image(photo, (&crops[n - 1], within), &mark_part(&crops[n - 1]))
+                            .to_image(),
                         &after_label,
                     ),
                 };
@@ -1395,6 +1382,24 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         head,
         timings: t,
     })
+}
+
+/// A session's image: `photo` with the session's `crop` of the region's
+/// bounds (`within`) over it, and the notice's part (drawn on that image's
+/// own pixels under it) over that.
+fn session_image<'a>(
+    photo: &'a RgbImage,
+    (crop, within): (&'a RgbImage, Rect),
+    mark: &'a Option<(u32, u32, RgbImage)>,
+) -> Layered<'a> {
+    let mut patches = vec![(within.x0, within.y0, crop)];
+    if let Some((x, y, part)) = mark {
+        patches.push((*x, *y, part));
+    }
+    Layered {
+        base: photo,
+        patches,
+    }
 }
 
 /// What a timeline job did.
