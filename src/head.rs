@@ -64,7 +64,6 @@ fn backdrop(photo: &RgbImage) -> [f32; 3] {
     })
 }
 
-#[inline]
 /// The largest `x` whose square root is at most `t` (`t` ≥ 0): a root is
 /// over `t` exactly when its square is over `below_root(t)`, as the root
 /// is correctly rounded and never decreases; so a distance can be compared
@@ -80,6 +79,7 @@ fn below_root(t: f32) -> f32 {
     x
 }
 
+#[inline]
 fn distance(p: [u8; 3], b: [f32; 3]) -> f32 {
     let d = [p[0] as f32 - b[0], p[1] as f32 - b[1], p[2] as f32 - b[2]];
     (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()

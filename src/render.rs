@@ -1316,8 +1316,6 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             .rect(photo.dimensions(), Some(region_bounds), "before-after")?,
         ),
     };
-    // `f` of the last session, unmarked.
-    let last_within = |f: Rect| session_at(&crops[n - 1], f);
     let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
     for (k, crop) in crops.iter().enumerate().rev() {
         images.push((outputs[k + 1].clone(), Some(crop)));
@@ -1337,7 +1335,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                     Some(f) => {
                         // Cut from the unmarked image, then marked: the
                         // notice stays in the sheet's after half.
-                        let mut after = last_within(f);
+                        let mut after = session_at(&crops[n - 1], f);
                         if job.simulated_label {
                             simulated_mark(&mut after);
                         }
