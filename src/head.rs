@@ -431,16 +431,15 @@ impl Backdrop {
         // (6,561 at 12 MP) per pixel of the outline's band: seconds.
         let (gx0, gx1) = (b.x0 / cell, (b.x1 - 1) / cell + 1);
         let (gy0, gy1) = (b.y0 / cell, (b.y1 - 1) / cell + 1);
-        let cells: Vec<(u32, u32)> = (gy0..gy1)
-            .flat_map(|cy| (gx0..gx1).map(move |cx| (cx, cy)))
-            .collect();
-        let found: Vec<Vec<CellPixel>> = cells
-            .par_iter()
-            .with_max_len(1)
-            .map_init(Vec::new, |sums: &mut Vec<[f64; 4]>, &(cx, cy)| {
-                let mut out = Vec::new();
+        // One flood cell: `put(i, share, light)` for each of its pixels
+        // of weight that is not plainly head.
+        let cover_cell =
+            |cx: u32,
+             cy: u32,
+             sums: &mut Vec<[f64; 4]>,
+             put: &mut dyn FnMut(usize, f32, Option<[f32; 3]>)| {
                 let Some(bg) = beside(cx, cy) else {
-                    return out;
+                    return;
                 };
                 // The cell's pixels within the region's bounds.
                 let (px0, px1) = ((cx * cell).max(b.x0), ((cx + 1) * cell).min(b.x1));
@@ -453,14 +452,14 @@ impl Backdrop {
                             continue;
                         }
                         if distance(photo.get_pixel(x, y).0, bg) <= PIXEL_TOLERANCE {
-                            out.push((i, 0.0, None));
+                            put(i, 0.0, None);
                         } else {
                             pending.push((i, x, y));
                         }
                     }
                 }
                 if pending.is_empty() {
-                    return out;
+                    return;
                 }
                 // Running sums over the window of the whole cell, kept only
                 // at the rows and columns the pending pixels' windows have
@@ -543,7 +542,7 @@ impl Backdrop {
                     let s: [f64; 4] = std::array::from_fn(|k| a[k] - bb[k] - c[k] + d[k]);
                     let n = s[3].round();
                     if n == 0.0 {
-                        out.push((i, 1.0, None));
+                        put(i, 1.0, None);
                         continue;
                     }
                     let head: [f32; 3] = std::array::from_fn(|k| (s[k] / n) as f32);
@@ -555,31 +554,50 @@ impl Backdrop {
                     }
                     let share = if len > 0.0 { dot / len } else { 1.0 };
                     let share = ((share - COVER_NOISE) / (1.0 - COVER_NOISE)).clamp(0.0, 1.0);
-                    out.push(if share >= 1.0 {
-                        (i, 1.0, None)
+                    if share >= 1.0 {
+                        put(i, 1.0, None);
                     } else if share <= 0.0 {
-                        (i, 0.0, None)
+                        put(i, 0.0, None);
                     } else {
                         let k = 1.0 - share;
-                        (i, share, Some([k * bl[0], k * bl[1], k * bl[2]]))
-                    });
+                        put(i, share, Some([k * bl[0], k * bl[1], k * bl[2]]));
+                    }
                 }
-                out
-            })
-            .collect();
-        // Every pixel of weight is head unless its cell said otherwise; the
-        // light in row-major order, as the pixels are.
+            };
+        // Every pixel of weight is head unless its cell says otherwise. The
+        // cells write their shares in place, a row of cells (a run of the
+        // bounds' rows) per task, and hand back the light of the pixels the
+        // outline crosses.
         let mut share: Vec<f32> = weights
             .iter()
             .map(|&wt| if wt <= 0.0 { 0.0 } else { 1.0 })
             .collect();
-        let mut light = Vec::new();
-        for (i, s, l) in found.into_iter().flatten() {
-            share[i] = s;
-            if let Some(l) = l {
-                light.push((i, l));
-            }
+        let mut cell_rows = Vec::with_capacity((gy1 - gy0) as usize);
+        let mut rest = &mut share[..];
+        for cy in gy0..gy1 {
+            let rows = ((cy + 1) * cell).min(b.y1) - (cy * cell).max(b.y0);
+            let (these, after) = rest.split_at_mut(rows as usize * bw);
+            cell_rows.push((cy, these));
+            rest = after;
         }
+        let found: Vec<Vec<(usize, [f32; 3])>> = cell_rows
+            .into_par_iter()
+            .with_max_len(1)
+            .map_init(Vec::new, |sums: &mut Vec<[f64; 4]>, (cy, shares)| {
+                let mut light = Vec::new();
+                let row0 = ((cy * cell).max(b.y0) - b.y0) as usize * bw;
+                for cx in gx0..gx1 {
+                    cover_cell(cx, cy, sums, &mut |i, s, l| {
+                        shares[i - row0] = s;
+                        if let Some(l) = l {
+                            light.push((i, l));
+                        }
+                    });
+                }
+                light
+            })
+            .collect();
+        let mut light: Vec<(usize, [f32; 3])> = found.into_iter().flatten().collect();
         light.sort_unstable_by_key(|&(i, _)| i);
         let backdrop_light = light
             .into_iter()
@@ -591,12 +609,6 @@ impl Backdrop {
         }
     }
 }
-
-/// A pixel of a flood cell as [`Backdrop::cover`] finds it: its index over
-/// the region's bounds, the head's share of it, and the backdrop's light
-/// in it when the outline crosses it.
-type CellPixel = (usize, f32, Option<[f32; 3]>);
-
 /// Points on the head's silhouette, in photo pixels: where the backdrop
 /// flood stops around the head that contains `near` (a point on the head,
 /// e.g. the treatment region's centre). One point on the outline's left and
