@@ -17,7 +17,7 @@ use palette::{LinSrgb, Srgb};
 
 use crate::error::{Error, Result};
 use crate::plan::Format;
-use crate::provenance::{ImageMeta, MetaWriter};
+use crate::provenance::{Encoded, ImageMeta, MetaWriter};
 
 /// Largest image side the decoder accepts, px.
 pub const MAX_SIDE: u32 = 30_000;
@@ -241,7 +241,7 @@ pub fn encode_image_meta(
     meta: &ImageMeta,
 ) -> Result<Vec<u8>> {
     let img = crate::strips::Layered::plain(img);
-    encode_image_coded(&img, format, quality, name, meta, None).map(|(bytes, _)| bytes)
+    encode_image_coded(&img, format, quality, name, meta, None).map(|(file, _)| file.into_bytes())
 }
 
 /// [`encode_image_meta`] of a base image with patches over it, made a row
@@ -256,18 +256,14 @@ pub(crate) fn encode_image_coded(
     name: &Path,
     meta: &ImageMeta,
     base: Option<&crate::strips::Coded>,
-) -> Result<(Vec<u8>, Option<crate::strips::Coded>)> {
+) -> Result<(Encoded, Option<crate::strips::Coded>)> {
     let err = |reason: String| Error::Encode {
         path: name.to_path_buf(),
         reason,
     };
-    let (w, h) = img.dimensions();
-    let mut buf = Vec::with_capacity(w as usize * h as usize * 3 / 2 + 4096);
-    let mut coded = None;
     match format {
         Format::Png => {
-            coded = crate::provenance::encode_png_coded(img, meta, &mut buf, base)
-                .map_err(|e| err(e.to_string()))?;
+            crate::provenance::encode_png_coded(img, meta, base).map_err(|e| err(e.to_string()))
         }
         Format::Jpeg => {
             // The JPEG encoder takes a whole image.
@@ -278,6 +274,8 @@ pub(crate) fn encode_image_coded(
                 whole = img.to_image();
                 &whole
             };
+            let (w, h) = img.dimensions();
+            let mut buf = Vec::with_capacity(w as usize * h as usize * 3 / 2 + 4096);
             let mut out = MetaWriter::new(&mut buf, format, meta);
             let (w, h) = (img.width(), img.height());
             if w > u16::MAX as u32 || h > u16::MAX as u32 {
@@ -298,9 +296,9 @@ pub(crate) fn encode_image_coded(
             )
             .map_err(|e| err(e.to_string()))?;
             out.finish();
+            Ok((Encoded::Bytes(buf), None))
         }
     }
-    Ok((buf, coded))
 }
 
 /// The width and height of an image file as decoded (after its EXIF
@@ -456,6 +454,15 @@ fn temporary_stem(name: &str) -> &str {
 /// writer and never named like an output), flushed, then renamed over
 /// `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, &mut |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes, through a buffer: a file made
+/// as it is written ([`Encoded::write_to`]) is never held whole.
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let (dir, name) = dir_and_name(path);
     let create = || loop {
         let tmp: PathBuf = dir.join(temporary_name(&name));
@@ -470,7 +477,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let (mut f, tmp) = create().map_err(|e| Error::io(path, e))?;
     let result = (|| {
-        f.write_all(bytes)?;
+        let mut buffered = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut f);
+        write(&mut buffered)?;
+        buffered.flush()?;
+        drop(buffered);
         f.sync_data()?;
         drop(f);
         std::fs::rename(&tmp, path)
@@ -481,6 +491,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The buffer [`write_atomic_with`] writes through, bytes.
+const WRITE_BUFFER: usize = 256 * 1024;
 
 #[cfg(test)]
 mod tests {

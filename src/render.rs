@@ -18,7 +18,9 @@ use crate::follicle::{make_dots, pair_up, Dot};
 use crate::hair::{hair_cover, skin_luminance};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook, HairlineStyle};
 use crate::head::{fade_to_silhouette, head_cover, take_out, Clipped, SILHOUETTE_FEATHER_MM};
-use crate::photo::{encode_image_coded, encode_image_meta, load_photo, write_atomic};
+use crate::photo::{
+    encode_image_coded, encode_image_meta, load_photo, write_atomic, write_atomic_with,
+};
 use crate::pipeline::{Design, Estimate, Limits, Pipeline, Scene, Sessions};
 use crate::plan::{Format, Frame, Plan, PlanFile};
 use crate::preset::{
@@ -1183,8 +1185,8 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 provenance: Some(job.provenance(what)),
                 dpi: None,
             };
-            let (bytes, _) = encode_image_coded(img, job.format, job.quality, path, &meta, base)?;
-            write_atomic(path, &bytes)
+            let (file, _) = encode_image_coded(img, job.format, job.quality, path, &meta, base)?;
+            write_atomic_with(path, &mut |w| file.write_to(w))
         };
 
     // The photo and the mask decode side by side.
@@ -1249,7 +1251,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     let (before, photo_code) = before?;
-    write_atomic(&outputs[0], &before)?;
+    write_atomic_with(&outputs[0], &mut |w| before.write_to(w))?;
     let base = photo_code.as_ref();
     t.region = region_time;
     t.dots = dots_time;

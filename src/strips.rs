@@ -26,6 +26,9 @@ use rayon::prelude::*;
 /// for reuse to be fine-grained, few enough that joining them is nothing.
 const STRIP_BYTES: usize = 192 * 1024;
 
+/// Bytes of the zlib stream [`Coded::write_zlib`] hands on at a time.
+const ZLIB_PIECE: usize = 256 * 1024;
+
 /// The adler-32 modulus.
 const ADLER_MOD: u64 = 65521;
 
@@ -516,7 +519,7 @@ fn adler_join(x: u32, y: u32, y_len: u64) -> u32 {
 }
 
 /// An image's rows, filtered and coded in strips of `rows` rows.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Coded {
     width: u32,
     height: u32,
@@ -535,26 +538,60 @@ impl Coded {
             .count()
     }
 
-    /// The zlib stream of the image data, as `png` makes it at its fast
-    /// setting; `None` where `png` stores the rows uncompressed instead
-    /// (when coding would make them larger).
-    pub(crate) fn zlib(&self) -> Option<Vec<u8>> {
+    /// The length in bytes of the zlib stream of the image data, as `png`
+    /// makes it at its fast setting; `None` where `png` stores the rows
+    /// uncompressed instead (when coding would make them larger).
+    pub(crate) fn zlib_len(&self) -> Option<usize> {
         let table = Table::get().expect("a Coded is only made with the table");
-        let bits: u64 = self.strips.iter().map(|s| s.bits.len).sum();
-        let mut all = BitWriter::with_capacity(((table.head.len + bits) / 8) as usize + 8);
+        let bits = table.head.len
+            + self.strips.iter().map(|s| s.bits.len).sum::<u64>()
+            + table.end.1 as u64;
+        // The bits to the byte, then the adler-32.
+        let len = bits.div_ceil(8) as usize + 4;
+        let raw: u64 = self.strips.iter().map(|s| s.len).sum();
+        let stored = fdeflate::StoredOnlyCompressor::<()>::compressed_size(raw as usize);
+        (len <= stored).then_some(len)
+    }
+
+    /// Gives `out` the zlib stream of the image data ([`Coded::zlib_len`]
+    /// bytes) a piece of about [`ZLIB_PIECE`] bytes at a time, joined from
+    /// the strips as it goes: the stream is never held whole.
+    pub(crate) fn write_zlib(
+        &self,
+        out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let table = Table::get().expect("a Coded is only made with the table");
+        let mut all = BitWriter::with_capacity(ZLIB_PIECE + STRIP_BYTES);
         all.append(&table.head);
         let mut adler = 1u32;
-        let mut raw = 0u64;
         for s in &self.strips {
             all.append(&s.bits);
             adler = adler_join(adler, s.adler, s.len);
-            raw += s.len;
+            if all.bytes.len() >= ZLIB_PIECE {
+                // Whole bytes only: the bits not yet a byte stay in `all`.
+                out(&all.bytes)?;
+                all.bytes.clear();
+            }
         }
         all.put(table.end.0 as u64, table.end.1 as u32);
-        let mut out = all.finish().bytes;
-        out.extend_from_slice(&adler.to_be_bytes());
-        let stored = fdeflate::StoredOnlyCompressor::<()>::compressed_size(raw as usize);
-        (out.len() <= stored).then_some(out)
+        let mut last = all.finish().bytes;
+        last.extend_from_slice(&adler.to_be_bytes());
+        out(&last)
+    }
+
+    /// The zlib stream whole ([`Coded::write_zlib`]), or `None` as
+    /// [`Coded::zlib_len`].
+    #[cfg(test)]
+    fn zlib(&self) -> Option<Vec<u8>> {
+        let len = self.zlib_len()?;
+        let mut all = Vec::with_capacity(len);
+        self.write_zlib(&mut |b| {
+            all.extend_from_slice(b);
+            Ok(())
+        })
+        .expect("a Vec takes every byte");
+        assert_eq!(all.len(), len, "zlib_len is the stream's length");
+        Some(all)
     }
 }
 
