@@ -268,11 +268,12 @@ pub(crate) fn encode_image_coded(
         Format::Jpeg => {
             // The JPEG encoder takes a whole image.
             let whole;
-            let img = if img.patches.is_empty() {
-                img.base
-            } else {
-                whole = img.to_image();
-                &whole
+            let img = match img.as_whole() {
+                Some(img) => img,
+                None => {
+                    whole = img.to_image();
+                    &whole
+                }
             };
             let (w, h) = img.dimensions();
             let mut buf = Vec::with_capacity(w as usize * h as usize * 3 / 2 + 4096);

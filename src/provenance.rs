@@ -226,8 +226,10 @@ pub(crate) fn encode_png_coded(
             };
             return Ok((encoded, coded));
         }
-        _ if img.patches.is_empty() => w.write_image_data(img.base.as_raw())?,
-        _ => w.write_image_data(img.to_image().as_raw())?,
+        _ => match img.as_whole() {
+            Some(whole) => w.write_image_data(whole.as_raw())?,
+            None => w.write_image_data(img.to_image().as_raw())?,
+        },
     }
     w.finish()?;
     Ok((Encoded::Bytes(out), coded))

@@ -4,6 +4,7 @@
 //! tests and other programs); [`run_job`] reads the inputs, renders, and
 //! writes every output atomically, refusing to write over an input.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,10 +34,10 @@ use crate::scar::hold_on_scar;
 use crate::shade::{match_hair, ShadeMatch};
 use crate::shape::HeadShape;
 use crate::sheet::{
-    side_by_side, simulated_mark, simulated_mark_bounds, simulated_mark_part, Crop,
+    side_by_side_layered, simulated_mark, simulated_mark_bounds, simulated_mark_part, Crop,
     DEFAULT_SCALP_MARGIN,
 };
-use crate::strips::{Coded, Layered};
+use crate::strips::{Coded, Layered, Piece};
 use crate::timeline::{Stage, StageLook};
 use crate::units::{Mm, Scale};
 
@@ -1265,47 +1266,15 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
         if n == 1 { "" } else { "s" }
     );
     // Each session's image is the photo with its crop of the region's
-    // bounds pasted over it, and the notice drawn on a copy of the few
-    // pixels under it: made a row at a time as it is encoded, and every
-    // strip of rows neither touches taken from the photo's code. The
-    // sheet shows the notice on its after-half too.
-    let crop_to = crate::composite::crop;
-    let (width, height) = photo.dimensions();
-    let mark_at = simulated_mark_bounds(width, height);
-    // `f` of a session's image, unmarked: the photo's pixels there with the
-    // part of the session's crop that falls inside.
-    let session_at = |crop: &RgbImage, f: Rect| {
-        let mut out = crop_to(photo, f);
-        let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
-        let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
-        if x0 < x1 && y0 < y1 {
-            let part = crop_to(
-                crop,
-                Rect {
-                    x0: x0 - within.x0,
-                    y0: y0 - within.y0,
-                    x1: x1 - within.x0,
-                    y1: y1 - within.y0,
-                },
-            );
-            let at = Rect {
-                x0: x0 - f.x0,
-                y0: y0 - f.y0,
-                x1: x1 - f.x0,
-                y1: y1 - f.y0,
-            };
-            crate::composite::paste(&mut out, &part, at);
-        }
-        out
-    };
-    let mark_part = |crop: &RgbImage| -> Option<(u32, u32, RgbImage)> {
-        let [x0, y0, x1, y1] = mark_at;
-        if !job.simulated_label || x0 >= x1 || y0 >= y1 {
-            return None;
-        }
-        let mut part = session_at(crop, Rect { x0, y0, x1, y1 });
-        simulated_mark_part(&mut part, (width, height), (x0, y0));
-        Some((x0, y0, part))
+    // bounds over it, and the notice drawn on a copy of the few pixels
+    // under it: made a row at a time as it is encoded, and every strip of
+    // rows neither touches taken from the photo's code. The sheet is made
+    // of the same pieces (its after-half shows the notice too).
+    let full = Rect {
+        x0: 0,
+        y0: 0,
+        x1: photo.width(),
+        y1: photo.height(),
     };
     // The sheet frames the treated area with context (as `--crop scalp`
     // cuts it), unless asked for the whole photo.
@@ -1322,38 +1291,32 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     for (k, crop) in crops.iter().enumerate().rev() {
         images.push((outputs[k + 1].clone(), Some(crop)));
     }
+    let marked = job.simulated_label;
     let written: Vec<Result<()>> = images
         .par_iter()
         .with_max_len(1)
         .enumerate()
         .map(|(i, (path, crop))| match crop {
             Some(crop) => {
-                let mark = mark_part(crop);
-                let img = session_image(photo, (crop, within), &mark);
+                let img = session_image(photo, (crop, within), full, marked);
                 encode_write(path, &img, &format!("session {} of {n}", n + 1 - i), base)
             }
             None => {
-                let sheet = match frame {
-                    Some(f) => {
-                        // Cut from the unmarked image, then marked: the
-                        // notice stays in the sheet's after half.
-                        let mut after = session_at(&crops[n - 1], f);
-                        if job.simulated_label {
-                            simulated_mark(&mut after);
-                        }
-                        side_by_side(&crop_to(photo, f), "Before", &after, &after_label)
-                    }
-                    None => side_by_side(
-                        photo,
-                        "Before",
-                        &session_image(photo, (&crops[n - 1], within), &mark_part(&crops[n - 1]))
-                            .to_image(),
-                        &after_label,
-                    ),
-                };
+                let f = frame.unwrap_or(full);
+                let before = Layered::new(
+                    f.width(),
+                    f.height(),
+                    vec![Piece {
+                        at: (0, 0),
+                        from: Cow::Borrowed(photo),
+                        rect: f,
+                    }],
+                );
+                let after = session_image(photo, (&crops[n - 1], within), f, marked);
+                let sheet = side_by_side_layered(before, "Before", after, &after_label);
                 encode_write(
                     path,
-                    &Layered::plain(&sheet),
+                    &sheet,
                     &format!("before and after {n} sessions"),
                     None,
                 )
@@ -1384,22 +1347,44 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     })
 }
 
-/// A session's image: `photo` with the session's `crop` of the region's
-/// bounds (`within`) over it, and the notice's part (drawn on that image's
-/// own pixels under it) over that.
+/// A session's image framed to `f` (the whole photo, or the sheet's
+/// frame): the photo's pixels there, the part of the session's `crop` of
+/// the region's bounds (`within`) inside it, and when `marked`, the notice
+/// drawn on a copy of the pixels under it.
 fn session_image<'a>(
     photo: &'a RgbImage,
     (crop, within): (&'a RgbImage, Rect),
-    mark: &'a Option<(u32, u32, RgbImage)>,
+    f: Rect,
+    marked: bool,
 ) -> Layered<'a> {
-    let mut patches = vec![(within.x0, within.y0, crop)];
-    if let Some((x, y, part)) = mark {
-        patches.push((*x, *y, part));
+    let mut pieces = vec![Piece {
+        at: (0, 0),
+        from: Cow::Borrowed(photo),
+        rect: f,
+    }];
+    let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
+    let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
+    if x0 < x1 && y0 < y1 {
+        pieces.push(Piece {
+            at: (x0 - f.x0, y0 - f.y0),
+            from: Cow::Borrowed(crop),
+            rect: Rect {
+                x0: x0 - within.x0,
+                y0: y0 - within.y0,
+                x1: x1 - within.x0,
+                y1: y1 - within.y0,
+            },
+        });
     }
-    Layered {
-        base: photo,
-        patches,
+    let mut img = Layered::new(f.width(), f.height(), pieces);
+    let (w, h) = img.dimensions();
+    let [x0, y0, x1, y1] = simulated_mark_bounds(w, h);
+    if marked && x0 < x1 && y0 < y1 {
+        let mut part = img.part(Rect { x0, y0, x1, y1 });
+        simulated_mark_part(&mut part, (w, h), (x0, y0));
+        img.push(Piece::owned(part, (x0, y0)));
     }
+    img
 }
 
 /// What a timeline job did.

@@ -17,9 +17,12 @@
 //! checked: if it is ever not what this module codes with (a new
 //! `fdeflate`), [`code`] says so and the caller uses `png`'s own encoder.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use image::RgbImage;
+
+use crate::region::Rect;
 use rayon::prelude::*;
 
 /// Filtered bytes a strip holds, about: enough strips for both cores and
@@ -595,71 +598,193 @@ impl Coded {
     }
 }
 
-/// An image as rows: `base` with `patches` pasted over it in order, each
-/// at its top-left corner and wholly inside. A session image is the photo
-/// with the treated area's crop (and the notice) pasted over it: its rows
-/// are made one at a time as they are coded, never the whole image.
+/// An image as rows: pieces of images drawn in order over black, each at
+/// its top-left corner and wholly inside. A session image is the photo
+/// with the treated area's crop (and the notice) over it, a before/after
+/// sheet two framed views of the photo side by side, the after-half's crop
+/// and the labels over them: their rows are made one at a time as they
+/// are coded, never the whole image.
 #[derive(Debug, Clone)]
 pub(crate) struct Layered<'a> {
-    /// The image under the patches.
-    pub(crate) base: &'a RgbImage,
-    /// Top-left corner and pixels of each patch.
-    pub(crate) patches: Vec<(u32, u32, &'a RgbImage)>,
+    width: u32,
+    height: u32,
+    pieces: Vec<Piece<'a>>,
+}
+
+/// A rectangle of an image placed in a [`Layered`] image.
+#[derive(Debug, Clone)]
+pub(crate) struct Piece<'a> {
+    /// Where its top-left corner goes.
+    pub(crate) at: (u32, u32),
+    /// The image it is cut from…
+    pub(crate) from: Cow<'a, RgbImage>,
+    /// … and the rectangle of it cut.
+    pub(crate) rect: Rect,
+}
+
+impl<'a> Piece<'a> {
+    /// All of `img`, its top-left corner at `at`.
+    pub(crate) fn whole(img: &'a RgbImage, at: (u32, u32)) -> Self {
+        Piece::whole_of(Cow::Borrowed(img), at)
+    }
+
+    /// All of `img` (kept by the piece), its top-left corner at `at`.
+    pub(crate) fn owned(img: RgbImage, at: (u32, u32)) -> Self {
+        Piece::whole_of(Cow::Owned(img), at)
+    }
+
+    fn whole_of(from: Cow<'a, RgbImage>, at: (u32, u32)) -> Self {
+        let rect = Rect {
+            x0: 0,
+            y0: 0,
+            x1: from.width(),
+            y1: from.height(),
+        };
+        Piece { at, from, rect }
+    }
+
+    /// Rows of the image it covers.
+    fn rows(&self) -> std::ops::Range<usize> {
+        self.at.1 as usize..(self.at.1 + self.rect.height()) as usize
+    }
+
+    /// Its pixels in row `y` of the image (which it covers).
+    fn row(&self, y: usize) -> &[u8] {
+        let n = self.from.width() as usize * 3;
+        let sy = self.rect.y0 as usize + y - self.at.1 as usize;
+        &self.from.as_raw()[sy * n + self.rect.x0 as usize * 3..][..self.rect.width() as usize * 3]
+    }
 }
 
 impl<'a> Layered<'a> {
+    /// A `width` × `height` image of `pieces` over black. Panics if a piece
+    /// is not wholly inside its image and the image.
+    pub(crate) fn new(width: u32, height: u32, pieces: Vec<Piece<'a>>) -> Self {
+        let mut img = Layered {
+            width,
+            height,
+            pieces: Vec::with_capacity(pieces.len()),
+        };
+        for p in pieces {
+            img.push(p);
+        }
+        img
+    }
+
+    /// Draws `p` over the image. Panics if it is not wholly inside its
+    /// image and the image.
+    pub(crate) fn push(&mut self, p: Piece<'a>) {
+        let r = p.rect;
+        assert!(
+            r.x0 <= r.x1 && r.y0 <= r.y1 && r.x1 <= p.from.width() && r.y1 <= p.from.height(),
+            "a piece's rectangle {r:?} lies inside its image"
+        );
+        assert!(
+            p.at.0 + r.width() <= self.width && p.at.1 + r.height() <= self.height,
+            "a piece at {:?} lies inside the {} x {} image",
+            p.at,
+            self.width,
+            self.height
+        );
+        self.pieces.push(p);
+    }
+
+    /// The pieces, in the order they are drawn.
+    pub(crate) fn into_pieces(self) -> Vec<Piece<'a>> {
+        self.pieces
+    }
+
     /// `img` alone.
     pub(crate) fn plain(img: &'a RgbImage) -> Self {
-        Layered {
-            base: img,
-            patches: Vec::new(),
-        }
+        Layered::over(img, Vec::new())
+    }
+
+    /// `base` with `patches` over it in order.
+    pub(crate) fn over(base: &'a RgbImage, patches: Vec<Piece<'a>>) -> Self {
+        let (w, h) = base.dimensions();
+        let mut pieces = vec![Piece::whole(base, (0, 0))];
+        pieces.extend(patches);
+        Layered::new(w, h, pieces)
     }
 
     /// Width and height.
     pub(crate) fn dimensions(&self) -> (u32, u32) {
-        self.base.dimensions()
+        (self.width, self.height)
     }
 
-    /// Whether a patch covers any of rows `y0..y1`.
+    /// The image under everything, when it is one image whole (the base
+    /// of [`Layered::over`]): its rows are the image's where no other
+    /// piece lies.
+    fn base(&self) -> Option<&RgbImage> {
+        let p = self.pieces.first()?;
+        (p.at == (0, 0)
+            && p.rect.x0 == 0
+            && p.rect.y0 == 0
+            && p.from.dimensions() == (self.width, self.height)
+            && (p.rect.x1, p.rect.y1) == (self.width, self.height))
+            .then_some(&*p.from)
+    }
+
+    /// The image whole, when it is one image alone.
+    pub(crate) fn as_whole(&self) -> Option<&RgbImage> {
+        self.base().filter(|_| self.pieces.len() == 1)
+    }
+
+    /// Whether a piece over the base (every piece, when there is no base)
+    /// covers any of rows `y0..y1`.
     fn touches(&self, y0: usize, y1: usize) -> bool {
-        self.patches.iter().any(|&(_, py, p)| {
-            let (a, b) = (py as usize, (py + p.height()) as usize);
-            a < y1 && y0 < b
+        let skip = usize::from(self.base().is_some());
+        self.pieces[skip..].iter().any(|p| {
+            let r = p.rows();
+            r.start < y1 && y0 < r.end
         })
     }
 
-    /// Row `y`: the base's own, or made in `scratch` when a patch covers it.
+    /// Row `y`: the base's own, or made in `scratch` when a piece covers it.
     fn row<'s>(&'s self, y: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
-        let n = self.base.width() as usize * 3;
-        let own = &self.base.as_raw()[y * n..(y + 1) * n];
-        if !self.touches(y, y + 1) {
-            return own;
+        let n = self.width as usize * 3;
+        if let Some(base) = self.base() {
+            if !self.touches(y, y + 1) {
+                return &base.as_raw()[y * n..(y + 1) * n];
+            }
         }
         scratch.clear();
-        scratch.extend_from_slice(own);
-        for &(px, py, p) in &self.patches {
-            if (py as usize..(py + p.height()) as usize).contains(&y) {
-                let pn = p.width() as usize * 3;
-                let from = &p.as_raw()[(y - py as usize) * pn..][..pn];
-                scratch[px as usize * 3..][..pn].copy_from_slice(from);
-            }
+        scratch.resize(n, 0);
+        for p in self.pieces.iter().filter(|p| p.rows().contains(&y)) {
+            let from = p.row(y);
+            scratch[p.at.0 as usize * 3..][..from.len()].copy_from_slice(from);
         }
         scratch
     }
 
+    /// The pixels of rectangle `r` (inside the image) as an image.
+    pub(crate) fn part(&self, r: Rect) -> RgbImage {
+        assert!(r.x0 <= r.x1 && r.y0 <= r.y1 && r.x1 <= self.width && r.y1 <= self.height);
+        let n = r.width() as usize * 3;
+        let mut raw = vec![0u8; n * r.height() as usize];
+        raw.par_chunks_mut(n.max(1))
+            .enumerate()
+            .for_each_init(Vec::new, |scratch, (k, out)| {
+                let row = self.row(r.y0 as usize + k, scratch);
+                out.copy_from_slice(&row[r.x0 as usize * 3..][..n]);
+            });
+        RgbImage::from_raw(r.width(), r.height(), raw).expect("a row per row")
+    }
+
     /// The whole image (for what needs one: JPEG, stored PNG data).
     pub(crate) fn to_image(&self) -> RgbImage {
-        let mut img = self.base.clone();
-        for &(px, py, p) in &self.patches {
-            image::imageops::replace(&mut img, p, px as i64, py as i64);
-        }
-        img
+        self.part(Rect {
+            x0: 0,
+            y0: 0,
+            x1: self.width,
+            y1: self.height,
+        })
     }
 }
 
 /// Filters and codes `img`'s rows in strips on every core, taking from
-/// `base` (the code of `img`'s base image) every strip no patch touches,
+/// `base` (the code of `img`'s base image, its first piece when that is an
+/// image whole the image's size) every strip no other piece touches,
 /// nor the row above it, which the filters read. `None` if `fdeflate`'s
 /// table is not the one this module codes with (see the module's notes).
 pub(crate) fn code(img: &Layered, base: Option<&Coded>) -> Option<Coded> {
@@ -667,7 +792,8 @@ pub(crate) fn code(img: &Layered, base: Option<&Coded>) -> Option<Coded> {
     let (width, height) = img.dimensions();
     let row_len = width as usize * 3;
     let rows = (STRIP_BYTES / (row_len + 1)).max(1);
-    let base = base.filter(|c| (c.width, c.height, c.rows) == (width, height, rows));
+    let base = base
+        .filter(|c| img.base().is_some() && (c.width, c.height, c.rows) == (width, height, rows));
     let n = (height as usize).div_ceil(rows);
     let strips = (0..n)
         .into_par_iter()
@@ -690,7 +816,7 @@ pub(crate) fn code(img: &Layered, base: Option<&Coded>) -> Option<Coded> {
 
 /// Filters and codes rows `y0..y1` of `img`.
 fn code_strip(table: &Table, img: &Layered, y0: usize, y1: usize) -> Strip {
-    let row_len = img.base.width() as usize * 3;
+    let row_len = img.width as usize * 3;
     let zeros = vec![0u8; row_len];
     let mut best = vec![0u8; row_len + 1];
     let mut trial = vec![0u8; row_len + 1];
@@ -843,10 +969,13 @@ mod tests {
             (w - 90, h - 12, &foot),
             (0, 0, &corner),
         ];
-        let img = Layered {
-            base: &base,
-            patches: patches.to_vec(),
-        };
+        let img = Layered::over(
+            &base,
+            patches
+                .iter()
+                .map(|&(x, y, p)| Piece::whole(p, (x, y)))
+                .collect(),
+        );
         let whole = img.to_image();
         assert_eq!(whole.get_pixel(w / 4 + 5, h / 3 + 2), band.get_pixel(5, 2));
         assert_eq!(whole.get_pixel(w - 1, h - 1), foot.get_pixel(89, 11));

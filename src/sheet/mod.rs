@@ -40,6 +40,9 @@ use ab_glyph::{FontRef, PxScale};
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use rayon::prelude::*;
 
+use crate::region::Rect;
+use crate::strips::{Layered, Piece};
+
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 static FONT_REGULAR_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
@@ -222,15 +225,31 @@ pub fn label(img: &mut RgbImage, text: &str) {
     label_at(img, 0, w, h, text);
 }
 
-/// [`label`] for the sub-image of `width` × `height` px whose left edge is
-/// at column `x0` of `img`.
-fn label_at(img: &mut RgbImage, x0: u32, width: u32, height: u32, text: &str) {
+/// Where [`label_at`] draws on a sub-image of `width` × `height` px: the
+/// text's scale, the padding, and the darkened box's width and height.
+fn label_layout(width: u32, height: u32, text: &str) -> (PxScale, u32, u32, u32) {
     let h = (height as f32 / 28.0).max(14.0);
     let scale = PxScale::from(h);
     let (tw, th) = imageproc::drawing::text_size(scale, font(), text);
     let pad = (h * 0.4) as u32;
     let x1 = (tw + 3 * pad).min(width);
     let y1 = (th.max(h as u32) + 2 * pad).min(height);
+    (scale, pad, x1, y1)
+}
+
+/// The rows from the top that [`label_at`] may change on a sub-image of
+/// `width` × `height` px: the darkened box's, and the text's below it
+/// where the box is cut short (with room to spare).
+fn label_rows(width: u32, height: u32, text: &str) -> u32 {
+    let (scale, pad, _, y1) = label_layout(width, height, text);
+    let (_, th) = imageproc::drawing::text_size(scale, font(), text);
+    y1.max(2 * pad + th + scale.y.ceil() as u32).min(height)
+}
+
+/// [`label`] for the sub-image of `width` × `height` px whose left edge is
+/// at column `x0` of `img`.
+fn label_at(img: &mut RgbImage, x0: u32, width: u32, height: u32, text: &str) {
+    let (scale, pad, x1, y1) = label_layout(width, height, text);
     for y in 0..y1 {
         for x in x0..x0 + x1 {
             let p = img.get_pixel_mut(x, y);
@@ -248,6 +267,38 @@ fn label_at(img: &mut RgbImage, x0: u32, width: u32, height: u32, text: &str) {
         font(),
         text,
     );
+}
+
+/// [`side_by_side`] as rows ([`Layered`]): `left` and `right` (images
+/// made of pieces) placed side by side, and the labels drawn on a copy of
+/// the few rows at the top they lie on. The same pixels as
+/// [`side_by_side`] of the two made whole, without making anything whole.
+pub(crate) fn side_by_side_layered<'a>(
+    left: Layered<'a>,
+    left_label: &str,
+    right: Layered<'a>,
+    right_label: &str,
+) -> Layered<'a> {
+    let ((lw, lh), (rw, rh)) = (left.dimensions(), right.dimensions());
+    let gap = (lw / 200).max(2);
+    let (w, h) = (lw + gap + rw, lh.max(rh));
+    let mut pieces = left.into_pieces();
+    pieces.extend(right.into_pieces().into_iter().map(|p| Piece {
+        at: (p.at.0 + lw + gap, p.at.1),
+        ..p
+    }));
+    let mut sheet = Layered::new(w, h, pieces);
+    let rows = label_rows(lw, lh, left_label).max(label_rows(rw, rh, right_label));
+    let mut top = sheet.part(Rect {
+        x0: 0,
+        y0: 0,
+        x1: w,
+        y1: rows,
+    });
+    label_at(&mut top, 0, lw, lh, left_label);
+    label_at(&mut top, lw + gap, rw, rh, right_label);
+    sheet.push(Piece::owned(top, (0, 0)));
+    sheet
 }
 
 /// Two images side by side (each keeps its size and aspect ratio; the
@@ -289,6 +340,71 @@ pub fn side_by_side(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sheet made as rows (its halves made of pieces, the labels on a
+    /// copy of the top rows) is the sheet made whole, from thumbnails
+    /// (where a label is cut by the half's edge) to 12 MP halves, with
+    /// halves of different heights and labels of different lengths.
+    #[test]
+    fn the_sheet_as_rows_is_the_sheet_made_whole() {
+        let texture = |w: u32, h: u32, k: u32| {
+            RgbImage::from_fn(w, h, |x, y| {
+                Rgb([
+                    (x * 7 % 251) as u8,
+                    ((y * 5 + k) % 241) as u8,
+                    ((x + y + k) % 200) as u8,
+                ])
+            })
+        };
+        let cases = [
+            ((12, 9), (12, 9)),
+            ((60, 20), (40, 30)),
+            ((300, 200), (300, 260)),
+            ((1350, 1350), (1350, 1350)),
+            ((2422, 1946), (2422, 1946)),
+        ];
+        for ((lw, lh), (rw, rh)) in cases {
+            let photo = texture(lw.max(rw) + 20, lh.max(rh) + 10, 0);
+            let patch = texture(rw / 2 + 1, rh / 3 + 1, 99);
+            let frame = |w: u32, h: u32| Rect {
+                x0: 10,
+                y0: 5,
+                x1: 10 + w,
+                y1: 5 + h,
+            };
+            let left = Layered::new(
+                lw,
+                lh,
+                vec![Piece {
+                    at: (0, 0),
+                    from: std::borrow::Cow::Borrowed(&photo),
+                    rect: frame(lw, lh),
+                }],
+            );
+            let mut right = Layered::new(
+                rw,
+                rh,
+                vec![Piece {
+                    at: (0, 0),
+                    from: std::borrow::Cow::Borrowed(&photo),
+                    rect: frame(rw, rh),
+                }],
+            );
+            right.push(Piece::whole(&patch, (rw / 4, rh / 3)));
+            for (a, b) in [
+                ("Before", "After: 3 sessions (simulated)"),
+                ("A long label on the left", "B"),
+            ] {
+                let whole = side_by_side(&left.to_image(), a, &right.to_image(), b);
+                let rows = side_by_side_layered(left.clone(), a, right.clone(), b);
+                assert_eq!(rows.dimensions(), whole.dimensions());
+                assert!(
+                    rows.to_image() == whole,
+                    "{lw}x{lh} | {rw}x{rh}, {a:?} {b:?}"
+                );
+            }
+        }
+    }
 
     /// The notice drawn on the part of an image its bounds give, pasted
     /// back, is the notice drawn on the whole image; nothing outside the
