@@ -208,8 +208,11 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     // Row by row: the neighbourhood sums of a row added a row of `hsum` at
     // a time (each pixel's 9 in the same order as `local`, so the same
     // means), then each pixel judged.
-    let mut core = vec![false; rw * rh];
-    core.par_chunks_mut(rw.max(1)).enumerate().for_each_init(
+    // Each pixel's state in one byte: a strand's core, seen by the grouping
+    // below, a strand, beside a strand (four arrays of bools were 14 MB
+    // of fresh pages at 12 MP).
+    let mut state = vec![0u8; rw * rh];
+    state.par_chunks_mut(rw.max(1)).enumerate().for_each_init(
         Vec::new,
         |vsum: &mut Vec<f32>, (r, out)| {
             let y = rect.y0 as i64 + r as i64 - gy0;
@@ -231,22 +234,20 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                     let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
                     vsum[c] / ((x1 - x0) as usize * (y1 - y0)) as f32
                 };
-                *o = strand_core(x, y, &local);
+                *o = u8::from(strand_core(x, y, &local)) * CORE;
             }
         },
     );
     // Groups of at most MAX_SPECK_PX strand pixels are not strands.
-    let mut strand = vec![false; core.len()];
-    let mut seen = vec![false; core.len()];
     let mut group = Vec::new();
     let mut strand_px = Vec::new();
-    for start in 0..core.len() {
-        if !core[start] || seen[start] {
+    for start in 0..state.len() {
+        if state[start] != CORE {
             continue;
         }
         group.clear();
         group.push(start);
-        seen[start] = true;
+        state[start] |= SEEN;
         let mut k = 0;
         while k < group.len() {
             let i = group[k];
@@ -258,36 +259,38 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                     continue;
                 }
                 let j = ny as usize * rw + nx as usize;
-                if core[j] && !seen[j] {
-                    seen[j] = true;
+                if state[j] == CORE {
+                    state[j] |= SEEN;
                     group.push(j);
                 }
             }
         }
         if group.len() > MAX_SPECK_PX {
             for &i in &group {
-                strand[i] = true;
+                state[i] |= STRAND;
             }
             strand_px.extend_from_slice(&group);
         }
     }
     if !cover {
-        return Found::Strands(strand);
+        // In place: a byte a pixel either way.
+        return Found::Strands(state.into_iter().map(|s| s & STRAND != 0).collect());
     }
     // The pixels beside a strand (the only ones a strand covers in part),
     // marked from the few strand pixels rather than looked for around
     // every pixel of the rectangle.
-    let mut near = vec![false; strand.len()];
     for &i in &strand_px {
         let (x, y) = ((i % rw) as i64, (i / rw) as i64);
         for (dx, dy) in NEIGHBOURS {
             let (nx, ny) = (x + dx, y + dy);
             if nx >= 0 && ny >= 0 && nx < rw as i64 && ny < rh as i64 {
-                near[ny as usize * rw + nx as usize] = true;
+                state[ny as usize * rw + nx as usize] |= NEAR;
             }
         }
     }
     drop(strand_px);
+    let state = state;
+    let strand = |i: usize| state[i] & STRAND != 0;
     // Beside a strand: the share of the pixel it covers.
     let lut = srgb_to_linear_table();
     let lin = |x: i64, y: i64| {
@@ -298,10 +301,10 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     // strand covers in part: a list of them rather than an optional light
     // for every pixel of the rectangle (20 bytes a pixel, 73 MB at 12 MP).
     let fringe = |i: usize| -> (f32, Option<[f32; 3]>) {
-        if strand[i] {
+        if strand(i) {
             return (1.0, None);
         }
-        if !near[i] {
+        if state[i] & NEAR == 0 {
             return (0.0, None);
         }
         let (x, y) = ((i % rw) as i64, (i / rw) as i64);
@@ -311,7 +314,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
             if nx < 0 || ny < 0 || nx >= rw as i64 || ny >= rh as i64 {
                 continue;
             }
-            if strand[ny as usize * rw + nx as usize] {
+            if strand(ny as usize * rw + nx as usize) {
                 let (qx, qy) = grid(ny as usize * rw + nx as usize);
                 let l = lin(qx, qy);
                 for c in 0..3 {
@@ -364,6 +367,15 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
         light: light.into_iter().flatten().collect(),
     })
 }
+
+/// [`find_hair`]'s state of a pixel: a strand's core (dark or light enough)…
+const CORE: u8 = 1;
+/// … looked at by the grouping of cores into strands…
+const SEEN: u8 = 2;
+/// … in a strand (a group of more than [`MAX_SPECK_PX`] cores)…
+const STRAND: u8 = 4;
+/// … or beside one.
+const NEAR: u8 = 8;
 
 /// The 8-connected neighbours' offsets.
 const NEIGHBOURS: [(i64, i64); 8] = [
