@@ -415,6 +415,20 @@ impl Region {
         Region::from_window(self.width, self.height, self.bounds, factor, 0.0, what)
     }
 
+    /// The weights over the bounds, row-major, to change in place; the
+    /// region is then made again from them ([`Region::refit`]) unless they
+    /// are as they were.
+    pub(crate) fn weights_mut(&mut self) -> &mut [f32] {
+        &mut self.weights
+    }
+
+    /// The region made again from its weights as they are now (after
+    /// [`Region::weights_mut`]): as [`Region::scaled_by`] makes it, with
+    /// no buffer besides its own.
+    pub(crate) fn refit(self, what: &str) -> Result<Region> {
+        Region::from_window(self.width, self.height, self.bounds, self.weights, 0.0, what)
+    }
+
     /// This region with each weight multiplied by `other`'s at the same
     /// pixel (the two intersected); `what` names the result in the error if
     /// nothing is left.
