@@ -468,7 +468,8 @@ impl SkinLight {
             .max(1.0) as u32;
         // Each sampled pixel with the mean of its row's neighbours, as
         // compositing sees it (`around_in_row`).
-        let mut px: Vec<([f32; 3], [f32; 3])> = Vec::new();
+        let sampled = b.width().div_ceil(step) as usize * b.height().div_ceil(step) as usize;
+        let mut px: Vec<([f32; 3], [f32; 3])> = Vec::with_capacity(sampled);
         for y in (b.y0..b.y1).step_by(step as usize) {
             let row = &photo.as_raw()[y as usize * photo.width() as usize * 3..]
                 [..photo.width() as usize * 3];

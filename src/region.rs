@@ -607,65 +607,103 @@ pub(crate) fn within_reach(width: usize, set: &[bool], reach2: f64) -> Vec<bool>
 /// that could bring a pixel within `cap`, so it is left out: the envelope
 /// is only as long as the edges are near. Up to `cap`, the same figures as
 /// `imageproc`'s `euclidean_squared_distance_transform`.
+/// (The feather uses it a row at a time: [`RowDistances`].)
+#[cfg(test)]
 pub(crate) fn squared_distances(width: usize, set: &[bool], cap: u32) -> Vec<u32> {
-    let cap = cap.min(u16::MAX as u32 - 1);
     if width == 0 {
         return Vec::new();
     }
-    let blocks = column_distances(width, set, cap);
-    // Along each row: the least (x − q)² + col(q)² over the columns q.
-    let cap2 = (cap as u64).pow(2);
+    let rows = RowDistances::new(width, set, cap);
     let mut out = vec![u32::MAX; set.len()];
-    out.par_chunks_mut(width).enumerate().for_each_init(
-        || (Vec::new(), Vec::new(), Vec::new()),
-        |(v, z, g): &mut (Vec<usize>, Vec<f64>, Vec<u16>), (y, out)| {
-            g.clear();
-            for (b, col) in blocks.iter().enumerate() {
-                let bw = (width - b * BLOCK).min(BLOCK);
-                g.extend_from_slice(&col[y * bw..(y + 1) * bw]);
-            }
-            let f = |q: usize| u64::from(g[q]) * u64::from(g[q]);
-            // The parabolas of the envelope (`v`) and where each begins to
-            // be the lowest (`z`).
-            v.clear();
-            z.clear();
-            for q in (0..width).filter(|&q| g[q] != FAR) {
-                let cross = |p: usize| {
-                    let (fq, fp) = (
-                        (f(q) + (q * q) as u64) as f64,
-                        (f(p) + (p * p) as u64) as f64,
-                    );
-                    (fq - fp) / (2.0 * (q as f64 - p as f64))
-                };
-                while let Some(&p) = v.last() {
-                    if cross(p) <= *z.last().expect("a start for each parabola") {
-                        v.pop();
-                        z.pop();
-                    } else {
-                        break;
-                    }
-                }
-                let s = v.last().map_or(f64::NEG_INFINITY, |&p| cross(p));
-                v.push(q);
-                z.push(s);
-            }
-            if v.is_empty() {
-                return;
-            }
-            let mut k = 0;
-            for (x, o) in out.iter_mut().enumerate() {
-                while k + 1 < v.len() && z[k + 1] <= x as f64 {
-                    k += 1;
-                }
-                let q = v[k];
-                let d2 = (x.abs_diff(q) as u64).pow(2) + f(q);
-                if d2 <= cap2 {
-                    *o = d2 as u32;
-                }
-            }
-        },
-    );
+    out.par_chunks_mut(width)
+        .enumerate()
+        .for_each_init(Envelope::default, |env, (y, out)| rows.row(y, env, out));
     out
+}
+
+/// [`squared_distances`] a row at a time: the distances down the columns,
+/// found once, and then each row's from them ([`RowDistances::row`]), so a
+/// caller that uses a row as it comes holds no grid of distances.
+struct RowDistances {
+    width: usize,
+    /// [`column_distances`] in blocks of [`BLOCK`] columns.
+    blocks: Vec<Vec<u16>>,
+    /// The cap, squared.
+    cap2: u64,
+}
+
+/// Scratch of [`RowDistances::row`]: the parabolas of a row's lower
+/// envelope, where each begins to be the lowest, and the row's column
+/// distances.
+#[derive(Default)]
+struct Envelope {
+    v: Vec<usize>,
+    z: Vec<f64>,
+    g: Vec<u16>,
+}
+
+impl RowDistances {
+    /// The distances down the columns of the grid `width` (> 0) wide.
+    fn new(width: usize, set: &[bool], cap: u32) -> Self {
+        let cap = cap.min(u16::MAX as u32 - 1);
+        RowDistances {
+            width,
+            blocks: column_distances(width, set, cap),
+            cap2: (cap as u64).pow(2),
+        }
+    }
+
+    /// Row `y` of [`squared_distances`] into `out` (`width` long).
+    fn row(&self, y: usize, env: &mut Envelope, out: &mut [u32]) {
+        let width = self.width;
+        out.fill(u32::MAX);
+        let Envelope { v, z, g } = env;
+        // Along the row: the least (x − q)² + col(q)² over the columns q.
+        g.clear();
+        for (b, col) in self.blocks.iter().enumerate() {
+            let bw = (width - b * BLOCK).min(BLOCK);
+            g.extend_from_slice(&col[y * bw..(y + 1) * bw]);
+        }
+        let f = |q: usize| u64::from(g[q]) * u64::from(g[q]);
+        // The parabolas of the envelope (`v`) and where each begins to
+        // be the lowest (`z`).
+        v.clear();
+        z.clear();
+        for q in (0..width).filter(|&q| g[q] != FAR) {
+            let cross = |p: usize| {
+                let (fq, fp) = (
+                    (f(q) + (q * q) as u64) as f64,
+                    (f(p) + (p * p) as u64) as f64,
+                );
+                (fq - fp) / (2.0 * (q as f64 - p as f64))
+            };
+            while let Some(&p) = v.last() {
+                if cross(p) <= *z.last().expect("a start for each parabola") {
+                    v.pop();
+                    z.pop();
+                } else {
+                    break;
+                }
+            }
+            let s = v.last().map_or(f64::NEG_INFINITY, |&p| cross(p));
+            v.push(q);
+            z.push(s);
+        }
+        if v.is_empty() {
+            return;
+        }
+        let mut k = 0;
+        for (x, o) in out.iter_mut().enumerate() {
+            while k + 1 < v.len() && z[k + 1] <= x as f64 {
+                k += 1;
+            }
+            let q = v[k];
+            let d2 = (x.abs_diff(q) as u64).pow(2) + f(q);
+            if d2 <= self.cap2 {
+                *o = d2 as u32;
+            }
+        }
+    }
 }
 
 /// Multiplies each weight by smoothstep(distance to the nearest zero-weight
@@ -687,24 +725,28 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
     if !zeros.contains(&true) {
         return;
     }
-    // Beyond the feather every weight stays as it is.
-    let d2 = squared_distances(cw as usize, &zeros, feather_px.ceil() as u32);
+    // Beyond the feather every weight stays as it is. Each row's distances
+    // are used as they are found: no grid of them is held.
+    let rows = RowDistances::new(cw as usize, &zeros, feather_px.ceil() as u32);
     weights
         .par_chunks_mut(width as usize)
-        .enumerate()
         .skip(y0 as usize)
         .take(ch as usize)
-        .for_each(|(y, row)| {
-            let cy = y - y0 as usize;
-            for x in x0..x1 {
-                let w = &mut row[x as usize];
-                if *w > 0.0 {
-                    let d = (d2[cy * cw as usize + (x - x0) as usize] as f32).sqrt();
-                    let t = (d / feather_px).min(1.0);
-                    *w *= t * t * (3.0 - 2.0 * t);
+        .enumerate()
+        .for_each_init(
+            || (Envelope::default(), vec![0u32; cw as usize]),
+            |(env, d2), (cy, row)| {
+                rows.row(cy, env, d2);
+                for x in x0..x1 {
+                    let w = &mut row[x as usize];
+                    if *w > 0.0 {
+                        let d = (d2[(x - x0) as usize] as f32).sqrt();
+                        let t = (d / feather_px).min(1.0);
+                        *w *= t * t * (3.0 - 2.0 * t);
+                    }
                 }
-            }
-        });
+            },
+        );
 }
 
 #[cfg(test)]
