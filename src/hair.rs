@@ -133,45 +133,59 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     // sum of luminance, clipped at the grid's edges): the neighbourhood's
     // mean adds 9 of these instead of 81 luminances, in the same order, so
     // to the same value. A pixel's own luminance is looked up again when
-    // needed rather than kept for the whole grid.
-    let hsum: Vec<f32> = {
-        let mut hsum = vec![0.0f32; gw * gh];
-        hsum.par_chunks_mut(gw.max(1)).enumerate().for_each_init(
-            Vec::new,
-            |row_lum: &mut Vec<f32>, (j, out)| {
-                let y = gy0 + j as i64;
-                row_lum.clear();
-                row_lum.extend((gx0..gx1).map(|x| luminance(photo.get_pixel(x as u32, y as u32))));
-                // Each pixel's 9 added left to right, a column of the
-                // neighbourhood at a time across the row (for the cores
-                // to do side by side): the same additions in the same order.
-                out.fill(0.0);
-                for d in -LOCAL..=LOCAL {
-                    // The pixels x with x + d in the row.
-                    let (from, to) = ((-d).max(0), gw as i64 - d.max(0));
-                    if from >= to {
-                        continue;
-                    }
-                    let src = &row_lum[(from + d) as usize..(to + d) as usize];
-                    for (o, &l) in out[from as usize..to as usize].iter_mut().zip(src) {
-                        *o += l;
-                    }
-                }
-            },
-        );
-        hsum
+    // needed rather than kept for the whole grid. Row `j` of the grid into
+    // `out`, `row_lum` scratch.
+    let hsum_row = |j: usize, row_lum: &mut Vec<f32>, out: &mut [f32]| {
+        let y = gy0 + j as i64;
+        row_lum.clear();
+        row_lum.extend((gx0..gx1).map(|x| luminance(photo.get_pixel(x as u32, y as u32))));
+        // Each pixel's 9 added left to right, a column of the
+        // neighbourhood at a time across the row (for the cores to do side
+        // by side): the same additions in the same order.
+        out.fill(0.0);
+        for d in -LOCAL..=LOCAL {
+            // The pixels x with x + d in the row.
+            let (from, to) = ((-d).max(0), gw as i64 - d.max(0));
+            if from >= to {
+                continue;
+            }
+            let src = &row_lum[(from + d) as usize..(to + d) as usize];
+            for (o, &l) in out[from as usize..to as usize].iter_mut().zip(src) {
+                *o += l;
+            }
+        }
+    };
+    // The sums are made for a band of the rectangle's rows at a time (and
+    // the rows around it that its neighbourhoods reach), never for the
+    // whole grid (15-20 MB of fresh pages at 12 MP): the grid's rows that
+    // the rectangle's rows `r0..r1` read…
+    let band_rows = |r0: usize, r1: usize| -> (usize, usize) {
+        let first = rect.y0 as i64 + r0 as i64 - gy0;
+        let last = rect.y0 as i64 + r1 as i64 - 1 - gy0;
+        (
+            (first - LOCAL).max(0) as usize,
+            (last + LOCAL + 1).min(gh as i64) as usize,
+        )
+    };
+    // … and their sums, into `sums`.
+    let band_sums = |(ya, yb): (usize, usize), row_lum: &mut Vec<f32>, sums: &mut Vec<f32>| {
+        sums.resize((yb - ya) * gw, 0.0);
+        for j in ya..yb {
+            hsum_row(j, row_lum, &mut sums[(j - ya) * gw..][..gw]);
+        }
     };
     let rw = rect.width() as usize;
     let rh = rect.height() as usize;
     let at = |x: i64, y: i64| luminance(photo.get_pixel((x + gx0) as u32, (y + gy0) as u32));
-    // The mean of the 9 × 9 neighbourhood (grid coordinates).
-    let local = |x: i64, y: i64| {
+    // The mean of the 9 × 9 neighbourhood (grid coordinates), from the sums
+    // of a band of the grid's rows from `ya`.
+    let local = |x: i64, y: i64, sums: &[f32], ya: usize| {
         let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
         let (x1, y1) = (
             (x + LOCAL + 1).min(gw as i64) as usize,
             (y + LOCAL + 1).min(gh as i64) as usize,
         );
-        let s: f32 = (y0..y1).map(|yy| hsum[yy * gw + x as usize]).sum();
+        let s: f32 = (y0..y1).map(|yy| sums[(yy - ya) * gw + x as usize]).sum();
         s / ((x1 - x0) * (y1 - y0)) as f32
     };
     let grid = |i: usize| {
@@ -212,32 +226,41 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     // below, a strand, beside a strand (four arrays of bools were 14 MB
     // of fresh pages at 12 MP).
     let mut state = vec![0u8; rw * rh];
-    state.par_chunks_mut(rw.max(1)).enumerate().for_each_init(
-        Vec::new,
-        |vsum: &mut Vec<f32>, (r, out)| {
-            let y = rect.y0 as i64 + r as i64 - gy0;
-            let gx = (rect.x0 as i64 - gx0) as usize;
-            let (y0, y1) = (
-                (y - LOCAL).max(0) as usize,
-                (y + LOCAL + 1).min(gh as i64) as usize,
-            );
-            vsum.clear();
-            vsum.resize(rw, 0.0);
-            for yy in y0..y1 {
-                for (s, &h) in vsum.iter_mut().zip(&hsum[yy * gw + gx..][..rw]) {
-                    *s += h;
+    state
+        .par_chunks_mut((rw * BAND).max(1))
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(row_lum, sums, vsum): &mut (Vec<f32>, Vec<f32>, Vec<f32>), (band, out)| {
+                let r0 = band * BAND;
+                let rows = band_rows(r0, r0 + out.len() / rw);
+                band_sums(rows, row_lum, sums);
+                for (k, out) in out.chunks_mut(rw).enumerate() {
+                    let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
+                    let gx = (rect.x0 as i64 - gx0) as usize;
+                    let (y0, y1) = (
+                        (y - LOCAL).max(0) as usize,
+                        (y + LOCAL + 1).min(gh as i64) as usize,
+                    );
+                    vsum.clear();
+                    vsum.resize(rw, 0.0);
+                    for yy in y0..y1 {
+                        let h = &sums[(yy - rows.0) * gw + gx..][..rw];
+                        for (s, &h) in vsum.iter_mut().zip(h) {
+                            *s += h;
+                        }
+                    }
+                    for (c, o) in out.iter_mut().enumerate() {
+                        let x = (gx + c) as i64;
+                        let local = || {
+                            let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
+                            vsum[c] / ((x1 - x0) as usize * (y1 - y0)) as f32
+                        };
+                        *o = u8::from(strand_core(x, y, &local)) * CORE;
+                    }
                 }
-            }
-            for (c, o) in out.iter_mut().enumerate() {
-                let x = (gx + c) as i64;
-                let local = || {
-                    let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
-                    vsum[c] / ((x1 - x0) as usize * (y1 - y0)) as f32
-                };
-                *o = u8::from(strand_core(x, y, &local)) * CORE;
-            }
-        },
-    );
+            },
+        );
     // Groups of at most MAX_SPECK_PX strand pixels are not strands.
     let mut group = Vec::new();
     let mut strand_px = Vec::new();
@@ -300,7 +323,8 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     // The share of each pixel row by row, and the light of the few a
     // strand covers in part: a list of them rather than an optional light
     // for every pixel of the rectangle (20 bytes a pixel, 73 MB at 12 MP).
-    let fringe = |i: usize| -> (f32, Option<[f32; 3]>) {
+    // `local` is the neighbourhood's mean (`local` above, over a band's sums).
+    let fringe = |i: usize, local: &dyn Fn(i64, i64) -> f32| -> (f32, Option<[f32; 3]>) {
         if strand(i) {
             return (1.0, None);
         }
@@ -348,19 +372,33 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     };
     let mut share = vec![0.0f32; rw * rh];
     let light: Vec<Vec<(u32, u32, [f32; 3])>> = share
-        .par_chunks_mut(rw.max(1))
+        .par_chunks_mut((rw * BAND).max(1))
         .enumerate()
-        .map(|(row, out)| {
-            let mut light = Vec::new();
-            for (col, s) in out.iter_mut().enumerate() {
-                let (v, l) = fringe(row * rw + col);
-                *s = v;
-                if let Some(l) = l {
-                    light.push((rect.x0 + col as u32, rect.y0 + row as u32, l));
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(row_lum, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
+                let first = band * BAND * rw;
+                let rows = band_rows(band * BAND, band * BAND + out.len() / rw);
+                // The band's sums only where a pixel beside a strand needs them.
+                let beside = state[first..first + out.len()]
+                    .iter()
+                    .any(|&s| s & (NEAR | STRAND) == NEAR);
+                if beside {
+                    band_sums(rows, row_lum, sums);
                 }
-            }
-            light
-        })
+                let local = |x: i64, y: i64| local(x, y, sums, rows.0);
+                let mut light = Vec::new();
+                for (k, s) in out.iter_mut().enumerate() {
+                    let i = first + k;
+                    let (v, l) = fringe(i, &local);
+                    *s = v;
+                    if let Some(l) = l {
+                        light.push((rect.x0 + (i % rw) as u32, rect.y0 + (i / rw) as u32, l));
+                    }
+                }
+                light
+            },
+        )
         .collect();
     Found::Cover(HairCover {
         share,
@@ -376,6 +414,10 @@ const SEEN: u8 = 2;
 const STRAND: u8 = 4;
 /// … or beside one.
 const NEAR: u8 = 8;
+
+/// Rows of the rectangle [`find_hair`] judges at a time, from the sums of
+/// those rows and the [`LOCAL`] rows on each side.
+const BAND: usize = 64;
 
 /// The 8-connected neighbours' offsets.
 const NEIGHBOURS: [(i64, i64); 8] = [

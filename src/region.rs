@@ -415,6 +415,23 @@ impl Region {
         Region::from_window(self.width, self.height, self.bounds, factor, 0.0, what)
     }
 
+    /// A region of the same frame with no pixel in it (no weights held).
+    pub(crate) fn emptied(&self) -> Region {
+        Region {
+            width: self.width,
+            height: self.height,
+            weights: Vec::new(),
+            bounds: Rect {
+                x0: 0,
+                y0: 0,
+                x1: 0,
+                y1: 0,
+            },
+            total_weight: 0.0,
+            kept: None,
+        }
+    }
+
     /// The weights over the bounds, row-major, to change in place; the
     /// region is then made again from them ([`Region::refit`]) unless they
     /// are as they were.
@@ -426,7 +443,14 @@ impl Region {
     /// [`Region::weights_mut`]): as [`Region::scaled_by`] makes it, with
     /// no buffer besides its own.
     pub(crate) fn refit(self, what: &str) -> Result<Region> {
-        Region::from_window(self.width, self.height, self.bounds, self.weights, 0.0, what)
+        Region::from_window(
+            self.width,
+            self.height,
+            self.bounds,
+            self.weights,
+            0.0,
+            what,
+        )
     }
 
     /// This region with each weight multiplied by `other`'s at the same

@@ -1207,7 +1207,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     // dots are placed and composited; nothing is written until every input
     // has been checked.
     let scar = job.scar_region(photo.dimensions())?;
-    let pipeline = Pipeline::new(photo);
+    let pipeline = Pipeline::for_one_render(photo);
     let design = Design {
         region: job.region.clone(),
         mask: mask.map(Arc::new),
@@ -1489,7 +1489,7 @@ pub fn run_timeline(job: &RenderJob, stages: &[Stage]) -> Result<TimelineReport>
     }
     let photo = load_photo(&job.photo)?;
     let scar = job.scar_region(photo.dimensions())?;
-    let pipeline = Pipeline::new(photo);
+    let pipeline = Pipeline::for_one_render(photo);
     let design = |stage: Stage| Design {
         region: job.region.clone(),
         mask: None,
