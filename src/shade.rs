@@ -252,13 +252,22 @@ pub fn match_hair(
     // window, which holds every region pixel).
     let reach2 = f64::from(reach) * f64::from(reach);
     let ring = hair_at.is_none().then(|| {
-        let treated: Vec<bool> = (0..strands.len())
-            .into_par_iter()
-            .map(|i| {
-                let (x, y) = (window.x0 + (i % ww) as u32, window.y0 + (i / ww) as u32);
-                region.weight_at(x as f32 + 0.5, y as f32 + 0.5) > 0.0
-            })
-            .collect();
+        // The region's pixels of weight, read a row of its weights at a time.
+        let mut treated = vec![false; strands.len()];
+        let (x0, x1) = (window.x0.max(b.x0), window.x1.min(b.x1));
+        treated
+            .par_chunks_mut(ww.max(1))
+            .enumerate()
+            .for_each(|(r, out)| {
+                let y = window.y0 + r as u32;
+                if y < b.y0 || y >= b.y1 || x0 >= x1 {
+                    return;
+                }
+                let out = &mut out[(x0 - window.x0) as usize..(x1 - window.x0) as usize];
+                for (t, &w) in out.iter_mut().zip(region.row_within_bounds(y, x0, x1)) {
+                    *t = w > 0.0;
+                }
+            });
         let near = crate::region::within_reach(ww, &treated, reach2);
         (treated, near)
     });
