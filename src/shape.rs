@@ -173,7 +173,21 @@ impl HeadShape {
     /// `1 / cos θ`.
     #[inline]
     pub fn density_factor(&self, x: f32, y: f32) -> f32 {
-        1.0 / self.view_at(x, y).cos
+        1.0 / self.cos_at(x, y)
+    }
+
+    /// [`HeadShape::view_at`]'s `cos` alone (the same operations), for the
+    /// callers that ask it of every pixel of a region.
+    #[inline]
+    fn cos_at(&self, x: f32, y: f32) -> f32 {
+        let [a, b, c] = self.semi_axes;
+        let (u, v) = ((x - self.centre[0]) / a, (y - self.centre[1]) / b);
+        let z = (1.0 - u * u - v * v).max(0.0).sqrt();
+        let n = [u / a, v / b, z / c];
+        let across = (n[0] * n[0] + n[1] * n[1]).sqrt();
+        let len = (across * across + n[2] * n[2]).sqrt();
+        let cos = if len > 0.0 { n[2] / len } else { 1.0 };
+        cos.clamp(MIN_COS, 1.0)
     }
 
     /// Each dot as the camera sees it on the sloping scalp: narrower across
@@ -495,6 +509,28 @@ mod tests {
         assert!((s.density_factor(0.0, -80.0) - 1.0 / 0.6).abs() < 1e-3);
         let g = s.view_at(0.0, -80.0).downhill;
         assert!((g[0]).abs() < 1e-6 && (g[1] + 1.0).abs() < 1e-6);
+    }
+
+    /// The density factor is `1 / view_at(..).cos` to the bit, inside the
+    /// outline, on it and past it, on an ellipsoid off the origin.
+    #[test]
+    fn the_density_factor_is_the_views_to_the_bit() {
+        let s = HeadShape {
+            centre: [1830.5, 1410.25],
+            semi_axes: [1100.0, 1450.0, 980.0],
+            residual: 0.0,
+            points: 0,
+        };
+        let mut n = 0;
+        for y in (0..3000).step_by(37) {
+            for x in (0..4000).step_by(41) {
+                let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
+                let want = 1.0 / s.view_at(x, y).cos;
+                assert_eq!(s.density_factor(x, y).to_bits(), want.to_bits(), "{x}, {y}");
+                n += usize::from(want > 1.0 && want < 1.0 / MIN_COS);
+            }
+        }
+        assert!(n > 1000, "{n} points on the slope");
     }
 
     /// README: "slopes past cos θ = 0.3, the last pixels of a silhouette,
