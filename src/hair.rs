@@ -133,12 +133,9 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     // sum of luminance, clipped at the grid's edges): the neighbourhood's
     // mean adds 9 of these instead of 81 luminances, in the same order, so
     // to the same value. A pixel's own luminance is looked up again when
-    // needed rather than kept for the whole grid. Row `j` of the grid into
-    // `out`, `row_lum` scratch.
-    let hsum_row = |j: usize, row_lum: &mut Vec<f32>, out: &mut [f32]| {
-        let y = gy0 + j as i64;
-        row_lum.clear();
-        row_lum.extend((gx0..gx1).map(|x| luminance(photo.get_pixel(x as u32, y as u32))));
+    // needed rather than kept for the whole grid. The sums of a row of the
+    // grid's luminances `row_lum` into `out`.
+    let hsum_row = |row_lum: &[f32], out: &mut [f32]| {
         // Each pixel's 9 added left to right, a column of the
         // neighbourhood at a time across the row (for the cores to do side
         // by side): the same additions in the same order.
@@ -167,11 +164,17 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
             (last + LOCAL + 1).min(gh as i64) as usize,
         )
     };
-    // … and their sums, into `sums`.
-    let band_sums = |(ya, yb): (usize, usize), row_lum: &mut Vec<f32>, sums: &mut Vec<f32>| {
+    // … and their luminances and sums, into `lums` and `sums`.
+    let band_sums = |(ya, yb): (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
+        lums.resize((yb - ya) * gw, 0.0);
         sums.resize((yb - ya) * gw, 0.0);
         for j in ya..yb {
-            hsum_row(j, row_lum, &mut sums[(j - ya) * gw..][..gw]);
+            let y = (gy0 + j as i64) as u32;
+            let lum = &mut lums[(j - ya) * gw..][..gw];
+            for (l, x) in lum.iter_mut().zip(gx0..gx1) {
+                *l = luminance(photo.get_pixel(x as u32, y));
+            }
+            hsum_row(lum, &mut sums[(j - ya) * gw..][..gw]);
         }
     };
     let rw = rect.width() as usize;
@@ -197,7 +200,9 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
     let (dark, light) = (HAIR_DARKER * skin, HAIR_LIGHTER * skin);
     // Whether the pixel at grid (x, y) is a strand's core, given its
     // neighbourhood's mean.
-    let strand_core = |x: i64, y: i64, local: &dyn Fn() -> f32| {
+    // `at` is the luminance at grid (x, y) (from a band's, where the
+    // ridges' neighbours two rows away are too).
+    let strand_core = |x: i64, y: i64, at: &dyn Fn(i64, i64) -> f32, local: &dyn Fn() -> f32| {
         let l = at(x, y);
         // Most pixels are skin and fail here, so the neighbourhood is
         // looked at only for the few dark or light ones.
@@ -231,10 +236,12 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
         .enumerate()
         .for_each_init(
             || (Vec::new(), Vec::new(), Vec::new()),
-            |(row_lum, sums, vsum): &mut (Vec<f32>, Vec<f32>, Vec<f32>), (band, out)| {
+            |(lums, sums, vsum): &mut (Vec<f32>, Vec<f32>, Vec<f32>), (band, out)| {
                 let r0 = band * BAND;
                 let rows = band_rows(r0, r0 + out.len() / rw);
-                band_sums(rows, row_lum, sums);
+                band_sums(rows, lums, sums);
+                let lums = &lums[..];
+                let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
                 for (k, out) in out.chunks_mut(rw).enumerate() {
                     let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
                     let gx = (rect.x0 as i64 - gx0) as usize;
@@ -256,7 +263,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                             let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
                             vsum[c] / ((x1 - x0) as usize * (y1 - y0)) as f32
                         };
-                        *o = u8::from(strand_core(x, y, &local)) * CORE;
+                        *o = u8::from(strand_core(x, y, &at, &local)) * CORE;
                     }
                 }
             },
@@ -376,7 +383,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
         .enumerate()
         .map_init(
             || (Vec::new(), Vec::new()),
-            |(row_lum, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
+            |(lums, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
                 let first = band * BAND * rw;
                 let rows = band_rows(band * BAND, band * BAND + out.len() / rw);
                 // The band's sums only where a pixel beside a strand needs them.
@@ -384,7 +391,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                     .iter()
                     .any(|&s| s & (NEAR | STRAND) == NEAR);
                 if beside {
-                    band_sums(rows, row_lum, sums);
+                    band_sums(rows, lums, sums);
                 }
                 let local = |x: i64, y: i64| local(x, y, sums, rows.0);
                 let mut light = Vec::new();
