@@ -185,11 +185,7 @@ pub(crate) fn encode_png_coded(
         Some(_) => 4096,
         None => width as usize * height as usize * 3 + 4096,
     });
-    let mut enc = png::Encoder::new(&mut out, width, height);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Fast);
-    enc.set_filter(png::Filter::Adaptive);
+    let mut enc = png_encoder(&mut out, width, height);
     if let Some(dpi) = meta.dpi {
         let ppm = (dpi as f64 / 0.0254).round() as u32;
         enc.set_pixel_dims(Some(png::PixelDimensions {
@@ -233,6 +229,21 @@ pub(crate) fn encode_png_coded(
     }
     w.finish()?;
     Ok((Encoded::Bytes(out), coded))
+}
+
+/// `png`'s encoder at the outputs' setting: 8-bit RGB, fast compression
+/// (`fdeflate`), adaptive row filters.
+pub(crate) fn png_encoder<W: std::io::Write>(
+    out: W,
+    width: u32,
+    height: u32,
+) -> png::Encoder<'static, W> {
+    let mut enc = png::Encoder::new(out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Adaptive);
+    enc
 }
 
 /// A PNG file's last chunk, IEND: no data, so always these bytes.
@@ -619,11 +630,7 @@ mod tests {
     fn pngs_own(img: &RgbImage, meta: &ImageMeta) -> Vec<u8> {
         use png::text_metadata::{ITXtChunk, TEXtChunk};
         let mut out = Vec::new();
-        let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Fast);
-        enc.set_filter(png::Filter::Adaptive);
+        let mut enc = png_encoder(&mut out, img.width(), img.height());
         let ppm = (meta.dpi.unwrap() as f64 / 0.0254).round() as u32;
         enc.set_pixel_dims(Some(png::PixelDimensions {
             xppu: ppm,

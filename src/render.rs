@@ -4,7 +4,6 @@
 //! tests and other programs); [`run_job`] reads the inputs, renders, and
 //! writes every output atomically, refusing to write over an input.
 
-use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1303,15 +1302,7 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             }
             None => {
                 let f = frame.unwrap_or(full);
-                let before = Layered::new(
-                    f.width(),
-                    f.height(),
-                    vec![Piece {
-                        at: (0, 0),
-                        from: Cow::Borrowed(photo),
-                        rect: f,
-                    }],
-                );
+                let before = Layered::view(photo, f);
                 let after = session_image(photo, (&crops[n - 1], within), f, marked);
                 let sheet = side_by_side_layered(before, "Before", after, &after_label);
                 encode_write(
@@ -1357,24 +1348,17 @@ fn session_image<'a>(
     f: Rect,
     marked: bool,
 ) -> Layered<'a> {
-    let mut pieces = vec![Piece {
-        at: (0, 0),
-        from: Cow::Borrowed(photo),
-        rect: f,
-    }];
+    let mut pieces = vec![Piece::cut(photo, f, (0, 0))];
     let (x0, y0) = (f.x0.max(within.x0), f.y0.max(within.y0));
     let (x1, y1) = (f.x1.min(within.x1), f.y1.min(within.y1));
     if x0 < x1 && y0 < y1 {
-        pieces.push(Piece {
-            at: (x0 - f.x0, y0 - f.y0),
-            from: Cow::Borrowed(crop),
-            rect: Rect {
-                x0: x0 - within.x0,
-                y0: y0 - within.y0,
-                x1: x1 - within.x0,
-                y1: y1 - within.y0,
-            },
-        });
+        let part = Rect {
+            x0: x0 - within.x0,
+            y0: y0 - within.y0,
+            x1: x1 - within.x0,
+            y1: y1 - within.y0,
+        };
+        pieces.push(Piece::cut(crop, part, (x0 - f.x0, y0 - f.y0)));
     }
     let mut img = Layered::new(f.width(), f.height(), pieces);
     let (w, h) = img.dimensions();

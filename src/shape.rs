@@ -150,6 +150,22 @@ impl HeadShape {
     /// as at its edge.
     #[inline]
     pub fn view_at(&self, x: f32, y: f32) -> View {
+        let (n, across, len) = self.normal_at(x, y);
+        let downhill = if across > 0.0 {
+            [n[0] / across, n[1] / across]
+        } else {
+            [1.0, 0.0]
+        };
+        View {
+            cos: cos_of(n, len),
+            downhill,
+        }
+    }
+
+    /// The surface's normal under picture point `(x, y)`, its length
+    /// across the picture and its whole length.
+    #[inline]
+    fn normal_at(&self, x: f32, y: f32) -> ([f32; 3], f32, f32) {
         let [a, b, c] = self.semi_axes;
         let (u, v) = ((x - self.centre[0]) / a, (y - self.centre[1]) / b);
         let z = (1.0 - u * u - v * v).max(0.0).sqrt();
@@ -157,16 +173,7 @@ impl HeadShape {
         let n = [u / a, v / b, z / c];
         let across = (n[0] * n[0] + n[1] * n[1]).sqrt();
         let len = (across * across + n[2] * n[2]).sqrt();
-        let cos = if len > 0.0 { n[2] / len } else { 1.0 };
-        let downhill = if across > 0.0 {
-            [n[0] / across, n[1] / across]
-        } else {
-            [1.0, 0.0]
-        };
-        View {
-            cos: cos.clamp(MIN_COS, 1.0),
-            downhill,
-        }
+        (n, across, len)
     }
 
     /// Dots per picture pixel at `(x, y)` relative to a face-on scalp:
@@ -176,18 +183,12 @@ impl HeadShape {
         1.0 / self.cos_at(x, y)
     }
 
-    /// [`HeadShape::view_at`]'s `cos` alone (the same operations), for the
-    /// callers that ask it of every pixel of a region.
+    /// [`HeadShape::view_at`]'s `cos` alone, for the callers that ask it
+    /// of every pixel of a region.
     #[inline]
     fn cos_at(&self, x: f32, y: f32) -> f32 {
-        let [a, b, c] = self.semi_axes;
-        let (u, v) = ((x - self.centre[0]) / a, (y - self.centre[1]) / b);
-        let z = (1.0 - u * u - v * v).max(0.0).sqrt();
-        let n = [u / a, v / b, z / c];
-        let across = (n[0] * n[0] + n[1] * n[1]).sqrt();
-        let len = (across * across + n[2] * n[2]).sqrt();
-        let cos = if len > 0.0 { n[2] / len } else { 1.0 };
-        cos.clamp(MIN_COS, 1.0)
+        let (n, _, len) = self.normal_at(x, y);
+        cos_of(n, len)
     }
 
     /// Each dot as the camera sees it on the sloping scalp: narrower across
@@ -417,6 +418,14 @@ fn solve4(mut m: [[f64; 4]; 4], mut v: [f64; 4]) -> Option<[f64; 4]> {
         x[r] = (v[r] - s) / m[r][r];
     }
     Some(x)
+}
+
+/// The cosine of the slope under a normal `n` of length `len`, held at
+/// [`MIN_COS`] and above.
+#[inline]
+fn cos_of(n: [f32; 3], len: f32) -> f32 {
+    let cos = if len > 0.0 { n[2] / len } else { 1.0 };
+    cos.clamp(MIN_COS, 1.0)
 }
 
 #[cfg(test)]

@@ -628,6 +628,15 @@ impl<'a> Piece<'a> {
         Piece::whole_of(Cow::Borrowed(img), at)
     }
 
+    /// Rectangle `rect` of `img`, its top-left corner at `at`.
+    pub(crate) fn cut(img: &'a RgbImage, rect: Rect, at: (u32, u32)) -> Self {
+        Piece {
+            at,
+            from: Cow::Borrowed(img),
+            rect,
+        }
+    }
+
     /// All of `img` (kept by the piece), its top-left corner at `at`.
     pub(crate) fn owned(img: RgbImage, at: (u32, u32)) -> Self {
         Piece::whole_of(Cow::Owned(img), at)
@@ -692,6 +701,15 @@ impl<'a> Layered<'a> {
     /// The pieces, in the order they are drawn.
     pub(crate) fn into_pieces(self) -> Vec<Piece<'a>> {
         self.pieces
+    }
+
+    /// Rectangle `rect` of `img` as an image.
+    pub(crate) fn view(img: &'a RgbImage, rect: Rect) -> Self {
+        Layered::new(
+            rect.width(),
+            rect.height(),
+            vec![Piece::cut(img, rect, (0, 0))],
+        )
     }
 
     /// `img` alone.
@@ -851,11 +869,7 @@ mod tests {
     /// `png`'s own image data for `img` at the outputs' setting.
     fn png_idat(img: &RgbImage) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Fast);
-        enc.set_filter(png::Filter::Adaptive);
+        let enc = crate::provenance::png_encoder(&mut out, img.width(), img.height());
         let mut w = enc.write_header().unwrap();
         w.write_image_data(img.as_raw()).unwrap();
         w.finish().unwrap();

@@ -372,24 +372,8 @@ mod tests {
                 x1: 10 + w,
                 y1: 5 + h,
             };
-            let left = Layered::new(
-                lw,
-                lh,
-                vec![Piece {
-                    at: (0, 0),
-                    from: std::borrow::Cow::Borrowed(&photo),
-                    rect: frame(lw, lh),
-                }],
-            );
-            let mut right = Layered::new(
-                rw,
-                rh,
-                vec![Piece {
-                    at: (0, 0),
-                    from: std::borrow::Cow::Borrowed(&photo),
-                    rect: frame(rw, rh),
-                }],
-            );
+            let left = Layered::view(&photo, frame(lw, lh));
+            let mut right = Layered::view(&photo, frame(rw, rh));
             right.push(Piece::whole(&patch, (rw / 4, rh / 3)));
             for (a, b) in [
                 ("Before", "After: 3 sessions (simulated)"),
