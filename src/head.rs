@@ -279,7 +279,7 @@ pub(crate) fn take_out(
         } else if hair_share(i) >= 1.0 {
             strands += 1;
         }
-        let f = (a - hair_share(i)).max(0.0);
+        let f = factor(i, *w);
         changed |= f < 1.0;
         *w *= f;
     }
