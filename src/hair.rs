@@ -28,8 +28,13 @@ const LOCAL: i64 = 4;
 /// Linear luminance of an sRGB pixel.
 #[inline]
 pub(crate) fn luminance(p: &image::Rgb<u8>) -> f32 {
-    let lut = srgb_to_linear_table();
-    0.2126 * lut[p.0[0] as usize] + 0.7152 * lut[p.0[1] as usize] + 0.0722 * lut[p.0[2] as usize]
+    luminance_of(srgb_to_linear_table(), &p.0)
+}
+
+/// [`luminance`] of a pixel's three bytes, with the table at hand.
+#[inline(always)]
+fn luminance_of(lut: &[f32; 256], p: &[u8]) -> f32 {
+    0.2126 * lut[p[0] as usize] + 0.7152 * lut[p[1] as usize] + 0.0722 * lut[p[2] as usize]
 }
 
 /// The skin under the region: its pixels of weight ≥ 0.5, sampled on a
@@ -90,7 +95,7 @@ pub struct HairCover {
 /// Which pixels of `rect` (row-major) are wholly hair, judged against a
 /// skin of luminance `skin` ([`hair_cover`] at full share).
 pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
-    match find_hair(photo, rect, skin, false) {
+    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW) {
         Found::Strands(strand) => strand,
         Found::Cover(_) => unreachable!("asked for the strands alone"),
     }
@@ -112,7 +117,7 @@ enum Found {
 /// wholly; a pixel beside one is hair by the share its luminance lies
 /// between its neighbourhood's (the skin) and the strand's.
 pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
-    match find_hair(photo, rect, skin, true) {
+    match find_hair(photo, rect, skin, true, OWN_SUMS_BELOW) {
         Found::Cover(cover) => cover,
         Found::Strands(_) => unreachable!("asked for the cover"),
     }
@@ -120,7 +125,11 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
 
 /// The strands over `rect` and, when `cover`, the share of the pixels
 /// beside them ([`hair_cover`]); the strands alone are [`hair_pixels`].
-fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
+///
+/// A pixel beside a strand adds up its own neighbourhood when fewer than
+/// `own_below` of its band's pixels are beside strands, and reads the
+/// band's sums otherwise: the same means either way.
+fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f32) -> Found {
     let (w, h) = (photo.width() as i64, photo.height() as i64);
     // Luminance over the rect grown by the neighbourhood.
     let gx0 = (rect.x0 as i64 - LOCAL).max(0);
@@ -164,15 +173,20 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
             (last + LOCAL + 1).min(gh as i64) as usize,
         )
     };
+    // The photo's bytes of the grid's row `j`.
+    let lut = srgb_to_linear_table();
+    let grid_row = |j: usize| {
+        let start = ((gy0 as usize + j) * w as usize + gx0 as usize) * 3;
+        &photo.as_raw()[start..start + gw * 3]
+    };
     // … and their luminances and sums, into `lums` and `sums`.
     let band_sums = |(ya, yb): (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
         lums.resize((yb - ya) * gw, 0.0);
         sums.resize((yb - ya) * gw, 0.0);
         for j in ya..yb {
-            let y = (gy0 + j as i64) as u32;
             let lum = &mut lums[(j - ya) * gw..][..gw];
-            for (l, x) in lum.iter_mut().zip(gx0..gx1) {
-                *l = luminance(photo.get_pixel(x as u32, y));
+            for (l, p) in lum.iter_mut().zip(grid_row(j).chunks_exact(3)) {
+                *l = luminance_of(lut, p);
             }
             hsum_row(lum, &mut sums[(j - ya) * gw..][..gw]);
         }
@@ -189,6 +203,27 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
             (y + LOCAL + 1).min(gh as i64) as usize,
         );
         let s: f32 = (y0..y1).map(|yy| sums[(yy - ya) * gw + x as usize]).sum();
+        s / ((x1 - x0) * (y1 - y0)) as f32
+    };
+    // The same mean as `local`, from the pixels themselves: each row's 9
+    // (clipped) added left to right from zero, as `hsum_row` adds them, and
+    // the rows' sums added top to bottom.
+    let own_local = |x: i64, y: i64| {
+        let (x0, y0) = ((x - LOCAL).max(0), (y - LOCAL).max(0));
+        let (x1, y1) = (
+            (x + LOCAL + 1).min(gw as i64),
+            (y + LOCAL + 1).min(gh as i64),
+        );
+        let s: f32 = (y0..y1)
+            .map(|yy| {
+                let row = grid_row(yy as usize);
+                let mut r = 0.0f32;
+                for p in row[x0 as usize * 3..x1 as usize * 3].chunks_exact(3) {
+                    r += luminance_of(lut, p);
+                }
+                r
+            })
+            .sum();
         s / ((x1 - x0) * (y1 - y0)) as f32
     };
     let grid = |i: usize| {
@@ -249,6 +284,13 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                         (y - LOCAL).max(0) as usize,
                         (y + LOCAL + 1).min(gh as i64) as usize,
                     );
+                    // Most rows' pixels are neither dark nor light enough
+                    // to be looked at further (a strand's core is one or
+                    // the other): such a row is all zeros as it stands.
+                    let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
+                    if lum.iter().all(|&l| !(l < dark) && !(l > light)) {
+                        continue;
+                    }
                     vsum.clear();
                     vsum.resize(rw, 0.0);
                     for yy in y0..y1 {
@@ -257,7 +299,10 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
                             *s += h;
                         }
                     }
-                    for (c, o) in out.iter_mut().enumerate() {
+                    for (c, (o, &l)) in out.iter_mut().zip(lum).enumerate() {
+                        if !(l < dark) && !(l > light) {
+                            continue;
+                        }
                         let x = (gx + c) as i64;
                         let local = || {
                             let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
@@ -386,18 +431,25 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool) -> Found {
             |(lums, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
                 let first = band * BAND * rw;
                 let rows = band_rows(band * BAND, band * BAND + out.len() / rw);
-                // The band's sums only where a pixel beside a strand needs them.
+                // The band's sums only where a pixel beside a strand needs
+                // them, and only when there are many such pixels: a few
+                // add up their own neighbourhoods, to the same sums in the
+                // same order.
                 let beside = state[first..first + out.len()]
                     .iter()
-                    .any(|&s| s & (NEAR | STRAND) == NEAR);
-                if beside {
+                    .filter(|&&s| s & (NEAR | STRAND) == NEAR)
+                    .count();
+                let whole = beside as f32 >= own_below * out.len() as f32;
+                if whole {
                     band_sums(rows, lums, sums);
                 }
-                let local = |x: i64, y: i64| local(x, y, sums, rows.0);
+                let banded = |x: i64, y: i64| local(x, y, sums, rows.0);
+                let own = |x: i64, y: i64| own_local(x, y);
+                let local: &dyn Fn(i64, i64) -> f32 = if whole { &banded } else { &own };
                 let mut light = Vec::new();
                 for (k, s) in out.iter_mut().enumerate() {
                     let i = first + k;
-                    let (v, l) = fringe(i, &local);
+                    let (v, l) = fringe(i, local);
                     *s = v;
                     if let Some(l) = l {
                         light.push((rect.x0 + (i % rw) as u32, rect.y0 + (i / rw) as u32, l));
@@ -421,6 +473,11 @@ const SEEN: u8 = 2;
 const STRAND: u8 = 4;
 /// … or beside one.
 const NEAR: u8 = 8;
+
+/// The share of a band's pixels beside strands under which each adds up
+/// its own neighbourhood (81 luminances) rather than the band's sums being
+/// made (about 10 operations for every pixel of the band).
+const OWN_SUMS_BELOW: f32 = 10.0 / 81.0;
 
 /// Rows of the rectangle [`find_hair`] judges at a time, from the sums of
 /// those rows and the [`LOCAL`] rows on each side.
@@ -450,6 +507,57 @@ pub fn keep_hair(photo: &RgbImage, region: &Region) -> Result<(Region, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pixel_beside_a_strand_has_the_same_share_from_its_own_sums_as_from_its_bands() {
+        // Strands of both kinds, sparse at the top and dense at the bottom,
+        // on shaded skin, over a rectangle cut at the photo's edges and
+        // inside them.
+        let photo = RgbImage::from_fn(150, 200, |x, y| {
+            let shade = (200 - x / 2 - y / 8) as u8;
+            let dense = y > 100 && (x + y / 3) % 4 == 0;
+            let sparse = y <= 100 && x % 23 == 5 && y % 31 > 3;
+            if dense || sparse {
+                image::Rgb([50 + (x % 7) as u8, 40, 35 + (y % 5) as u8])
+            } else if x % 37 == 11 && y > 20 {
+                image::Rgb([250, 248, 245])
+            } else {
+                image::Rgb([shade, shade - 30, shade - 50])
+            }
+        });
+        let skin = luminance(&image::Rgb([170, 140, 120]));
+        for rect in [
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 150,
+                y1: 200,
+            },
+            Rect {
+                x0: 3,
+                y0: 7,
+                x1: 141,
+                y1: 190,
+            },
+        ] {
+            let cover = |own_below| match find_hair(&photo, rect, skin, true, own_below) {
+                Found::Cover(c) => c,
+                Found::Strands(_) => unreachable!(),
+            };
+            let (band, own) = (cover(0.0), cover(f32::INFINITY));
+            assert!(band.light.len() > 100, "too few pixels beside strands");
+            let bits = |c: &HairCover| {
+                let s: Vec<u32> = c.share.iter().map(|v| v.to_bits()).collect();
+                let l: Vec<_> = c
+                    .light
+                    .iter()
+                    .map(|&(x, y, l)| (x, y, l.map(f32::to_bits)))
+                    .collect();
+                (s, l)
+            };
+            assert_eq!(bits(&band), bits(&own));
+        }
+    }
 
     #[test]
     fn strands_are_found_and_shading_is_not() {
