@@ -15,9 +15,11 @@ use rayon::prelude::*;
 use crate::composite::Erythema;
 use crate::error::{Error, Result};
 use crate::follicle::{make_dots, pair_up, Dot};
-use crate::hair::{hair_cover, skin_luminance};
+use crate::hair::{hair_cover, skin_luminance, HairCover};
 use crate::hairline::{Hairline, HairlineDesign, HairlineLook, HairlineStyle};
-use crate::head::{fade_to_silhouette, head_cover, take_out, Clipped, SILHOUETTE_FEATHER_MM};
+use crate::head::{
+    fade_to_silhouette, head_cover, take_out, Clipped, HeadCover, SILHOUETTE_FEATHER_MM,
+};
 use crate::photo::{
     encode_image_coded, encode_image_meta, load_photo, write_atomic, write_atomic_with,
 };
@@ -528,16 +530,27 @@ pub fn prepare_region(
     photo: &impl Scene,
     region: Region,
 ) -> Result<(Region, Clipped, usize)> {
+    let (head, hair) = region_covers(plan, photo, &region);
+    take_out(region, head.as_ref(), hair.as_ref())
+}
+
+/// What [`prepare_region`] takes out of `region`: the head's cover
+/// ([`Plan::clip_to_head`]) and the hair's ([`Plan::keep_hair`]), found
+/// side by side.
+pub(crate) fn region_covers(
+    plan: &Plan,
+    photo: &impl Scene,
+    region: &Region,
+) -> (Option<HeadCover>, Option<HairCover>) {
     let b = region.bounds();
     let image = photo.image();
-    let (head, hair) = rayon::join(
-        || plan.clip_to_head.then(|| head_cover(photo, &region)),
+    rayon::join(
+        || plan.clip_to_head.then(|| head_cover(photo, region)),
         || {
             plan.keep_hair
-                .then(|| hair_cover(image, b, skin_luminance(image, &region)))
+                .then(|| hair_cover(image, b, skin_luminance(image, region)))
         },
-    );
-    take_out(region, head.as_ref(), hair.as_ref())
+    )
 }
 
 /// How far around the region (or a given point) hair is sampled for
