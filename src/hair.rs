@@ -288,7 +288,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
                     // to be looked at further (a strand's core is one or
                     // the other): such a row is all zeros as it stands.
                     let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
-                    if lum.iter().all(|&l| !(l < dark) && !(l > light)) {
+                    if lum.iter().all(|l| (dark..=light).contains(l)) {
                         continue;
                     }
                     vsum.clear();
@@ -300,7 +300,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
                         }
                     }
                     for (c, (o, &l)) in out.iter_mut().zip(lum).enumerate() {
-                        if !(l < dark) && !(l > light) {
+                        if (dark..=light).contains(&l) {
                             continue;
                         }
                         let x = (gx + c) as i64;

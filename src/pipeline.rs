@@ -395,6 +395,10 @@ pub struct Pipeline {
     /// [`Pipeline::for_one_render`]).
     keep_built: bool,
     region: Mutex<Option<Arc<RegionStage>>>,
+    /// The region of the one render's design, built before the pipeline
+    /// was (see [`Pipeline::with_region_built`]): taken by the first
+    /// region stage.
+    built: Mutex<Option<Region>>,
     /// The points, with the region stage they were placed on.
     points: Mutex<Option<PointsStage>>,
 }
@@ -409,6 +413,7 @@ impl Pipeline {
             analysis: Analysis::new(photo),
             keep_built: true,
             region: Mutex::new(None),
+            built: Mutex::new(None),
             points: Mutex::new(None),
         }
     }
@@ -423,6 +428,17 @@ impl Pipeline {
             keep_built: false,
             ..Pipeline::new(photo)
         }
+    }
+
+    /// This pipeline with the region of its one render's design already
+    /// built: a mask or polygon region needs only the photo's size, so the
+    /// command line builds it while the photo is decoded. The first region
+    /// stage takes it instead of building it, when the design's region is
+    /// a mask or polygon and it is the photo's size; it must be what that
+    /// design builds ([`RegionSource::load`] at the plan's feather).
+    pub fn with_region_built(self, region: Region) -> Self {
+        *self.built.lock().expect("built region") = Some(region);
+        self
     }
 
     /// The photo's analysis (stage 1).
@@ -443,7 +459,14 @@ impl Pipeline {
         if let Some(stage) = kept.filter(|r| r.key == key) {
             return Ok((stage, false));
         }
-        let stage = Arc::new(build_region(&self.analysis, design, key, self.keep_built)?);
+        let built = self.built.lock().expect("built region").take();
+        let stage = Arc::new(build_region(
+            &self.analysis,
+            design,
+            key,
+            self.keep_built,
+            built,
+        )?);
         *self.region.lock().expect("region stage") = Some(stage.clone());
         *self.points.lock().expect("points stage") = None;
         Ok((stage, true))
@@ -652,16 +675,25 @@ fn build_region(
     d: &Design,
     key: RegionKey,
     keep_built: bool,
+    prebuilt: Option<Region>,
 ) -> Result<RegionStage> {
     let feather = d.scale.px(d.plan.feather);
-    let mut built = match (&d.region, &d.mask) {
-        (RegionSource::Mask(path), Some(m)) => BuiltRegion {
+    let size = scene.photo().dimensions();
+    let prebuilt = prebuilt.filter(|r| !d.region.needs_photo() && (r.width(), r.height()) == size);
+    let mut built = match (&d.region, &d.mask, prebuilt) {
+        (_, _, Some(region)) => BuiltRegion {
+            region,
+            hairline: None,
+            note: None,
+            landmarks: Vec::new(),
+        },
+        (RegionSource::Mask(path), Some(m), None) => BuiltRegion {
             region: Region::from_mask(m, scene.photo().dimensions(), feather, path)?,
             hairline: None,
             note: None,
             landmarks: Vec::new(),
         },
-        (source, _) => source.build(scene, d.scale, &d.plan, &d.source)?,
+        (source, _, None) => source.build(scene, d.scale, &d.plan, &d.source)?,
     };
     // The covers of what is taken out are found while the head's shape is
     // fitted; then the region as built is taken out of in place, unless
@@ -767,6 +799,50 @@ mod tests {
             assert_eq!(r.images, fresh.images, "step {i}: same pixels");
             assert_eq!(r.dots.len(), fresh.dots.len());
         }
+    }
+
+    #[test]
+    fn a_region_built_beforehand_renders_as_the_stage_builds_it() {
+        let mut d = design(0.0, 110.0, "jet-black", Stage::Healed);
+        d.region = RegionSource::Polygon(vec![
+            [80.0, 90.0],
+            [220.0, 80.0],
+            [210.0, 170.0],
+            [90.0, 160.0],
+        ]);
+        let feather = d.scale.px(d.plan.feather);
+        let fresh = Pipeline::for_one_render(head())
+            .render(&d, Sessions::All)
+            .unwrap();
+        let given = |size: (u32, u32)| {
+            let built = d.region.load(size, feather).unwrap();
+            Pipeline::for_one_render(head()).with_region_built(built)
+        };
+        let r = given((300, 300)).render(&d, Sessions::All).unwrap();
+        assert!(
+            r.images == fresh.images,
+            "the region built beforehand renders otherwise"
+        );
+        // One of another size is not the photo's: built again.
+        let r = given((200, 300)).render(&d, Sessions::All).unwrap();
+        assert!(
+            r.images == fresh.images,
+            "a region of another size was used"
+        );
+        // A design the photo's pixels build takes no region built without them.
+        let mut hairline = design(0.0, 110.0, "jet-black", Stage::Healed);
+        hairline.scale = d.scale;
+        let fresh = Pipeline::for_one_render(head())
+            .render(&hairline, Sessions::All)
+            .unwrap();
+        let r = given((300, 300)).render(&hairline, Sessions::All).unwrap();
+        assert!(
+            r.images == fresh.images,
+            "a hairline design took the polygon's region"
+        );
+        // And the test can tell: the polygon's region is not the hairline's.
+        let polygon = given((300, 300)).render(&d, Sessions::All).unwrap();
+        assert!(polygon.images != fresh.images);
     }
 
     #[test]

@@ -21,7 +21,8 @@ use crate::head::{
     fade_to_silhouette, head_cover, take_out, Clipped, HeadCover, SILHOUETTE_FEATHER_MM,
 };
 use crate::photo::{
-    encode_image_coded, encode_image_meta, load_photo, write_atomic, write_atomic_with,
+    encode_image_coded, encode_image_meta, load_photo, photo_dimensions, write_atomic,
+    write_atomic_with, MAX_PIXELS, MAX_SIDE,
 };
 use crate::pipeline::{Design, Estimate, Limits, Pipeline, Scene, Sessions};
 use crate::plan::{Format, Frame, Plan, PlanFile};
@@ -1202,24 +1203,49 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             write_atomic_with(path, &mut |w| file.write_to(w))
         };
 
-    // The photo and the mask decode side by side.
+    // The photo decodes on one core while the other reads the mask and
+    // builds a mask or polygon region, which needs only the photo's size
+    // (from its header); a region that cannot be built here is built (or
+    // its error said) by the pipeline, after the photo's errors.
     let clock = Instant::now();
-    let (photo, mask) = rayon::join(
+    let feather = job.scale.px(job.plan.feather);
+    let (photo, region) = rayon::join(
         || load_photo(&job.photo),
-        || match &job.region {
-            RegionSource::Mask(path) => Region::read_mask(path).map(Some),
-            _ => Ok(None),
+        || -> Result<_> {
+            let mask = match &job.region {
+                RegionSource::Mask(path) => Some(Region::read_mask(path)?),
+                _ => None,
+            };
+            let size = (!job.region.needs_photo())
+                .then(|| photo_dimensions(&job.photo).ok())
+                .flatten()
+                // Over the limits the decoding refuses the photo: nothing
+                // is built for it.
+                .filter(|&(w, h)| {
+                    w <= MAX_SIDE && h <= MAX_SIDE && w as u64 * h as u64 <= MAX_PIXELS
+                });
+            let built = size.and_then(|size| match (&job.region, &mask) {
+                (RegionSource::Mask(path), Some(m)) => {
+                    Region::from_mask(m, size, feather, path).ok()
+                }
+                (RegionSource::Polygon(pts), _) => Region::from_polygon(pts, size, feather).ok(),
+                _ => None,
+            });
+            Ok((mask, built))
         },
     );
     let photo = photo?;
-    let mask = mask?;
+    let (mask, built) = region?;
     t.decode = clock.elapsed();
 
     // `before` is encoded (in memory) while the region is built and the
     // dots are placed and composited; nothing is written until every input
     // has been checked.
     let scar = job.scar_region(photo.dimensions())?;
-    let pipeline = Pipeline::for_one_render(photo);
+    let pipeline = match built {
+        Some(region) => Pipeline::for_one_render(photo).with_region_built(region),
+        None => Pipeline::for_one_render(photo),
+    };
     let design = Design {
         region: job.region.clone(),
         mask: mask.map(Arc::new),
