@@ -191,10 +191,14 @@ fn reversed(code: u32, len: u8) -> u64 {
 struct Table {
     /// The zlib header and the block header, before the first symbol.
     head: Bits,
-    /// Byte `b` as a literal: its code, reversed.
-    code: [u16; 256],
-    /// And the code's length.
-    len: [u8; 256],
+    /// Byte `b` as a literal: its code, reversed, and above bit 32 the
+    /// code's length (one load a byte).
+    lit: [u64; 256],
+    /// `k` literal zeros (0..=5) as one string of bits and its length.
+    zeros: [(u64, u32); 6],
+    /// A literal zero and then a length of `l` (5..=257) back one byte:
+    /// a run of `l + 1` zeros as one string of bits and its length.
+    zero_back: [(u64, u32); 258],
     /// A length of `l` (3..=258) back one byte, as one string of bits: the
     /// length's code, its extra bits and distance code 0 (one 0 bit).
     back: [(u32, u8); 259],
@@ -282,15 +286,31 @@ impl Table {
             return None;
         }
         let sym = |s: usize| (reversed(codes[s], lit_lens[s]) as u16, lit_lens[s]);
-        let (mut code, mut len) = ([0u16; 256], [0u8; 256]);
-        for b in 0..256 {
-            (code[b], len[b]) = sym(b);
+        let mut lit = [0u64; 256];
+        for (b, l) in lit.iter_mut().enumerate() {
+            let (c, n) = sym(b);
+            *l = c as u64 | (n as u64) << 32;
         }
         let mut back = [(0u32, 0u8); 259];
         for (l, b) in back.iter_mut().enumerate().skip(3) {
             let (s, extra, extra_bits) = length_symbol(l as u32);
             let (c, n) = sym(s);
             *b = (c as u32 | (extra << n), n + extra_bits as u8 + 1);
+        }
+        // Five zeros and a zero with a length each fit a word.
+        let (zero, zn) = (sym(0).0 as u64, sym(0).1 as u32);
+        if zn * 5 >= 64 {
+            return None;
+        }
+        let mut zeros = [(0u64, 0u32); 6];
+        for k in 1..6 {
+            let (b, n) = zeros[k - 1];
+            zeros[k] = (b | zero << n, n + zn);
+        }
+        let mut zero_back = [(0u64, 0u32); 258];
+        for (l, z) in zero_back.iter_mut().enumerate().skip(5) {
+            let (c, n) = back[l];
+            *z = (zero | (c as u64) << zn, zn + n as u32);
         }
         let mut w = BitWriter::with_capacity(64);
         let mut rd = BitReader {
@@ -302,8 +322,9 @@ impl Table {
         }
         Some(Table {
             head: w.finish(),
-            code,
-            len,
+            lit,
+            zeros,
+            zero_back,
             back,
             end: sym(256),
         })
@@ -318,7 +339,8 @@ impl Table {
     #[inline(always)]
     fn literals(&self, w: &mut BitWriter, bytes: &[u8]) {
         for &b in bytes {
-            w.put(self.code[b as usize] as u64, self.len[b as usize] as u32);
+            let l = self.lit[b as usize];
+            w.put(l & 0xffff, (l >> 32) as u32);
         }
     }
 
@@ -328,16 +350,30 @@ impl Table {
         let mut bits = 0u64;
         let mut n = 0u32;
         for &b in &bytes[..4] {
-            bits |= (self.code[b as usize] as u64) << n;
-            n += self.len[b as usize] as u32;
+            let l = self.lit[b as usize];
+            bits |= (l & 0xffff) << n;
+            n += (l >> 32) as u32;
         }
         w.put(bits, n);
     }
 
     /// A run of `run` zero bytes: one literal zero, then lengths back one
     /// byte (258 at a time, then the rest if over 4, else literal zeros).
+    #[inline(always)]
     fn run(&self, w: &mut BitWriter, run: u32) {
-        let (zero, zn) = (self.code[0] as u64, self.len[0] as u32);
+        // Most runs are short: their zeros, or a zero and one length, are
+        // put at once (the same bits).
+        if run <= 5 {
+            let (b, n) = self.zeros[run as usize];
+            w.put(b, n);
+            return;
+        }
+        if run <= 258 {
+            let (b, n) = self.zero_back[run as usize - 1];
+            w.put(b, n);
+            return;
+        }
+        let (zero, zn) = self.zeros[1];
         w.put(zero, zn);
         let mut left = run - 1;
         let (c258, n258) = self.back[258];
@@ -349,9 +385,8 @@ impl Table {
             let (c, n) = self.back[left as usize];
             w.put(c as u64, n as u32);
         } else {
-            for _ in 0..left {
-                w.put(zero, zn);
-            }
+            let (b, n) = self.zeros[left as usize];
+            w.put(b, n);
         }
     }
 
@@ -411,6 +446,7 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
 
 /// PNG filter `f` (1 Sub, 2 Up, 3 Average, 4 Paeth) of row `cur` below
 /// `prev`, 3 bytes a pixel, into `out`.
+#[inline(always)]
 fn filter(f: u8, prev: &[u8], cur: &[u8], out: &mut [u8]) {
     const BPP: usize = 3;
     let n = cur.len();
@@ -456,6 +492,7 @@ fn filter(f: u8, prev: &[u8], cur: &[u8], out: &mut [u8]) {
 }
 
 /// `png`'s measure of a filtered row: the sum of its bytes' sizes as signed.
+#[inline(always)]
 fn cost(row: &[u8]) -> u64 {
     // 32 bytes of at most 128 each fit 16 bits: the sums run side by side.
     let mut chunks = row.chunks_exact(32);
@@ -479,6 +516,17 @@ fn cost(row: &[u8]) -> u64 {
 /// the first of cost 0 at once. `best` gets the filter's number and then
 /// the filtered row; `trial` is scratch of the same length.
 fn adaptive<'a>(
+    prev: &[u8],
+    cur: &[u8],
+    best: &'a mut Vec<u8>,
+    trial: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    adaptive_here(prev, cur, best, trial)
+}
+
+/// [`adaptive`] for whatever the caller was compiled for.
+#[inline(always)]
+fn adaptive_here<'a>(
     prev: &[u8],
     cur: &[u8],
     mut best: &'a mut Vec<u8>,
