@@ -1290,7 +1290,6 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
     let clock = Instant::now();
     std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io(&job.out_dir, e))?;
     let (before, photo_code) = before?;
-    write_atomic_with(&outputs[0], &mut |w| before.write_to(w))?;
     let base = photo_code.as_ref();
     t.region = region_time;
     t.dots = dots_time;
@@ -1325,21 +1324,32 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
             .rect(photo.dimensions(), Some(region_bounds), "before-after")?,
         ),
     };
-    let mut images: Vec<(PathBuf, Option<&RgbImage>)> = vec![(outputs[n + 1].clone(), None)];
+    // What is written: the sheet, `before.png` (already coded: written
+    // while the others are coded, not before them) and each session's
+    // image, last first.
+    enum Out<'c> {
+        Sheet,
+        Before,
+        Session(usize, &'c RgbImage),
+    }
+    let mut images: Vec<(PathBuf, Out)> = vec![
+        (outputs[n + 1].clone(), Out::Sheet),
+        (outputs[0].clone(), Out::Before),
+    ];
     for (k, crop) in crops.iter().enumerate().rev() {
-        images.push((outputs[k + 1].clone(), Some(crop)));
+        images.push((outputs[k + 1].clone(), Out::Session(k + 1, crop)));
     }
     let marked = job.simulated_label;
     let written: Vec<Result<()>> = images
         .par_iter()
         .with_max_len(1)
-        .enumerate()
-        .map(|(i, (path, crop))| match crop {
-            Some(crop) => {
+        .map(|(path, out)| match out {
+            Out::Before => write_atomic_with(path, &mut |w| before.write_to(w)),
+            Out::Session(k, crop) => {
                 let img = session_image(photo, (crop, within), full, marked);
-                encode_write(path, &img, &format!("session {} of {n}", n + 1 - i), base)
+                encode_write(path, &img, &format!("session {k} of {n}"), base)
             }
-            None => {
+            Out::Sheet => {
                 let f = frame.unwrap_or(full);
                 let before = Layered::view(photo, f);
                 let after = session_image(photo, (&crops[n - 1], within), f, marked);
