@@ -761,14 +761,27 @@ pub(crate) fn composite_crops(
     // Pixels outside the bounds have weight zero and are never changed, so
     // the bounds are all the layer needs.
     let r = region.bounds();
-    let mut outs: Vec<RgbImage> = (0..images).map(|_| crop(photo, r)).collect();
     // A crop's rows are the bounds' width.
     let (w, h) = (r.width() as usize, r.height() as usize);
     let pw = w;
     if w == 0 || h == 0 || sessions == 0 {
-        return (r, outs);
+        return (r, (0..images).map(|_| crop(photo, r)).collect());
     }
-    let bins = bin_dots(dots, r, blur, shade);
+    // The crops, the dots' bins and the skin's light are made side by side.
+    let (mut outs, (bins, skin)) = rayon::join(
+        || {
+            (0..images)
+                .into_par_iter()
+                .map(|_| crop(photo, r))
+                .collect::<Vec<RgbImage>>()
+        },
+        || {
+            rayon::join(
+                || bin_dots(dots, r, blur, shade),
+                || SkinLight::measure(photo, region),
+            )
+        },
+    );
     let (dots, absorb) = (&bins.dots[..], &bins.absorb[..]);
     let band_bytes = BAND * pw * 3;
     // For each band, its rows in every session's image.
@@ -780,7 +793,6 @@ pub(crate) fn composite_crops(
         }
     }
     let lut = srgb_to_linear_table();
-    let skin = SkinLight::measure(photo, region);
     let painter = Painter::new(dots, blur);
     bands
         .into_par_iter()
