@@ -37,9 +37,9 @@ use crate::optics::estimate_blur;
 use crate::plan::Plan;
 use crate::region::{Rect, Region};
 use crate::render::{
-    composite_with_scar, composite_with_scar_crops, composite_with_scar_upto, fit_head,
-    pigment_blur, place_points, region_covers, resolve_shade, stage_dots, BuiltRegion,
-    RegionSource,
+    composite_with_scar, composite_with_scar_crops, composite_with_scar_upto, density_factors,
+    fit_head, pigment_blur, place_points_with, region_covers, resolve_shade, stage_dots,
+    BuiltRegion, RegionSource,
 };
 use crate::sampling::SamplePoint;
 use crate::scar::hold_on_scar;
@@ -527,11 +527,7 @@ impl Pipeline {
             return Ok(None);
         }
         let scene = &self.analysis;
-        check_limits(&estimate(scene.photo(), &stage, design), design)?;
         let clock = Instant::now();
-        // Matching the shade to the hair changes only the shade and the
-        // sessions' strengths, none of which the points or the blur depend
-        // on: the match runs beside them.
         let key = PointsKey::of(&design.plan);
         let kept = self
             .points
@@ -541,17 +537,31 @@ impl Pipeline {
             .filter(|(r, k, _)| Arc::ptr_eq(r, &stage) && *k == key)
             .map(|(_, _, p)| p.clone());
         let points_fresh = kept.is_none();
+        // Points placed afresh on a head take the head's density factors
+        // the estimate finds (one pass over the region, not two).
+        let factors = stage
+            .head
+            .as_ref()
+            .filter(|_| points_fresh)
+            .map(|h| density_factors(&stage.region, h));
+        check_limits(
+            &estimate_with(scene.photo(), &stage, design, factors.as_deref()),
+            design,
+        )?;
+        // Matching the shade to the hair changes only the shade and the
+        // sessions' strengths, none of which the points or the blur depend
+        // on: the match runs beside them.
         let (resolved, (points, blur)) = rayon::join(
             || resolve_shade(&design.plan, scene.photo(), &stage.region, design.scale),
             || {
                 rayon::join(
                     || {
                         kept.unwrap_or_else(|| {
-                            Arc::new(place_points(
+                            Arc::new(place_points_with(
                                 &stage.region,
                                 &design.plan,
                                 design.scale,
-                                stage.head.as_ref(),
+                                stage.head.as_ref().map(|h| (h, factors)),
                             ))
                         })
                     },
@@ -881,6 +891,17 @@ mod tests {
 
 /// The estimate of a render of `design` over its region `stage`.
 fn estimate(photo: &RgbImage, stage: &RegionStage, design: &Design) -> Estimate {
+    estimate_with(photo, stage, design, None)
+}
+
+/// [`estimate`], with the head's density factors over the region's bounds
+/// when they have been found ([`density_factors`]).
+fn estimate_with(
+    photo: &RgbImage,
+    stage: &RegionStage,
+    design: &Design,
+    factors: Option<&[f32]>,
+) -> Estimate {
     let plan = &design.plan;
     let region = &stage.region;
     let b = region.bounds();
@@ -894,10 +915,14 @@ fn estimate(photo: &RgbImage, stage: &RegionStage, design: &Design) -> Estimate 
             if w <= 0.0 {
                 return 0.0;
             }
-            let f = stage.head.as_ref().map_or(1.0, |h| {
-                let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
-                h.density_factor(x as f32 + 0.5, y as f32 + 0.5)
-            });
+            let f = match (factors, stage.head.as_ref()) {
+                (Some(f), _) => f[i],
+                (None, Some(h)) => {
+                    let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
+                    h.density_factor(x as f32 + 0.5, y as f32 + 0.5)
+                }
+                (None, None) => 1.0,
+            };
             (w * f) as f64
         })
         .sum();

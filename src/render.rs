@@ -289,6 +289,17 @@ pub fn place_points(
     scale: Scale,
     shape: Option<&HeadShape>,
 ) -> Vec<SamplePoint> {
+    place_points_with(region, plan, scale, shape.map(|s| (s, None)))
+}
+
+/// [`place_points`], with the head's density factor over the region's
+/// bounds when it has been found already ([`density_factors`]).
+pub(crate) fn place_points_with(
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    shape: Option<(&HeadShape, Option<Vec<f32>>)>,
+) -> Vec<SamplePoint> {
     let mut points = place_centres(region, plan, scale, shape);
     // A dot's centre lies on the skin: never on a pixel that is more
     // backdrop or strand than skin (their share of it still takes the
@@ -299,22 +310,14 @@ pub fn place_points(
     points
 }
 
-/// [`place_points`] before the points on mixed pixels are dropped.
-fn place_centres(
-    region: &Region,
-    plan: &Plan,
-    scale: Scale,
-    shape: Option<&HeadShape>,
-) -> Vec<SamplePoint> {
-    let params = sampler_params(plan, scale);
-    let Some(shape) = shape else {
-        return pair_up(sample(region, &params), region, plan, scale, None);
-    };
+/// The head's density factor ([`HeadShape::density_factor`]) at each
+/// pixel of the region's bounds (row-major), 0 where the region has no
+/// weight (only its pixels need one).
+pub(crate) fn density_factors(region: &Region, shape: &HeadShape) -> Vec<f32> {
     let b = region.bounds();
     let bw = b.width() as usize;
-    let weights = region.bounded_weights();
-    // Only pixels of the region need a factor (the rest stay at weight 0).
-    let mut relative: Vec<f32> = weights
+    region
+        .bounded_weights()
         .par_iter()
         .enumerate()
         .map(|(i, &w)| {
@@ -324,7 +327,21 @@ fn place_centres(
             let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
             shape.density_factor(x as f32 + 0.5, y as f32 + 0.5)
         })
-        .collect();
+        .collect()
+}
+
+/// [`place_points`] before the points on mixed pixels are dropped.
+fn place_centres(
+    region: &Region,
+    plan: &Plan,
+    scale: Scale,
+    shape: Option<(&HeadShape, Option<Vec<f32>>)>,
+) -> Vec<SamplePoint> {
+    let params = sampler_params(plan, scale);
+    let Some((shape, factors)) = shape else {
+        return pair_up(sample(region, &params), region, plan, scale, None);
+    };
+    let mut relative = factors.unwrap_or_else(|| density_factors(region, shape));
     let top = relative.iter().copied().fold(1.0f32, f32::max);
     relative.par_iter_mut().for_each(|f| *f /= top);
     let Ok(dense) = region.scaled_by(relative, "the region on the head's shape") else {
