@@ -80,10 +80,26 @@ impl BitWriter {
     /// Writes all of `bits`.
     fn append(&mut self, bits: &Bits) {
         let whole = (bits.len / 64) as usize * 8;
-        for w in bits.bytes[..whole].chunks_exact(8) {
-            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-            self.put(w & 0xffff_ffff, 32);
-            self.put(w >> 32, 32);
+        let words = &bits.bytes[..whole];
+        if self.n == 0 {
+            // On a word's edge: the words as they are.
+            self.bytes.extend_from_slice(words);
+        } else {
+            // Each word out is the bits held and the low bits of the next
+            // word in, whose high bits are then held: `n` stays.
+            let n = self.n;
+            let start = self.bytes.len();
+            self.bytes.resize(start + whole, 0);
+            let mut held = self.acc;
+            for (o, w) in self.bytes[start..]
+                .chunks_exact_mut(8)
+                .zip(words.chunks_exact(8))
+            {
+                let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                o.copy_from_slice(&(held | w << n).to_le_bytes());
+                held = w >> (64 - n);
+            }
+            self.acc = held;
         }
         let mut left = bits.len % 64;
         for &b in &bits.bytes[whole..] {
