@@ -316,18 +316,21 @@ pub(crate) fn place_points_with(
 pub(crate) fn density_factors(region: &Region, shape: &HeadShape) -> Vec<f32> {
     let b = region.bounds();
     let bw = b.width() as usize;
-    region
-        .bounded_weights()
-        .par_iter()
+    let weights = region.bounded_weights();
+    let mut out = vec![0.0f32; weights.len()];
+    // A row at a time: each pixel's factor found from its own column and
+    // row (no division of its index), side by side along the row.
+    out.par_chunks_mut(bw.max(1))
+        .zip(weights.par_chunks(bw.max(1)))
         .enumerate()
-        .map(|(i, &w)| {
-            if w <= 0.0 {
-                return 0.0;
+        .for_each(|(r, (out, weights))| {
+            let y = (b.y0 as usize + r) as f32 + 0.5;
+            for ((o, &w), x) in out.iter_mut().zip(weights).zip(b.x0..) {
+                let f = shape.density_factor(x as f32 + 0.5, y);
+                *o = if w <= 0.0 { 0.0 } else { f };
             }
-            let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
-            shape.density_factor(x as f32 + 0.5, y as f32 + 0.5)
-        })
-        .collect()
+        });
+    out
 }
 
 /// [`place_points`] before the points on mixed pixels are dropped.
