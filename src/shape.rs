@@ -329,11 +329,16 @@ fn centroid(region: &Region) -> Option<[f32; 2]> {
     let b = region.bounds();
     let bw = b.width() as usize;
     let (mut sx, mut sy, mut sw) = (0.0f64, 0.0f64, 0.0f64);
-    for (i, &w) in region.bounded_weights().iter().enumerate() {
-        if w > 0.0 {
-            sx += w as f64 * ((i % bw) as f64 + 0.5);
-            sy += w as f64 * ((i / bw) as f64 + 0.5);
-            sw += w as f64;
+    // Row by row, in the pixels' order (each pixel's column and row
+    // counted, not divided out of its index).
+    for (r, row) in region.bounded_weights().chunks(bw.max(1)).enumerate() {
+        let y = r as f64 + 0.5;
+        for (c, &w) in row.iter().enumerate() {
+            if w > 0.0 {
+                sx += w as f64 * (c as f64 + 0.5);
+                sy += w as f64 * y;
+                sw += w as f64;
+            }
         }
     }
     (sw > 0.0).then(|| {
