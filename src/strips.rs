@@ -824,19 +824,31 @@ impl<'a> Layered<'a> {
 
     /// Row `y`: the base's own, or made in `scratch` when a piece covers it.
     fn row<'s>(&'s self, y: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
-        let n = self.width as usize * 3;
-        if let Some(base) = self.base() {
-            if !self.touches(y, y + 1) {
-                return &base.as_raw()[y * n..(y + 1) * n];
+        match self.row_of_base(y) {
+            Some(row) => row,
+            None => {
+                self.make_row(y, scratch);
+                scratch
             }
         }
+    }
+
+    /// Row `y` of the base, when no piece covers it.
+    fn row_of_base(&self, y: usize) -> Option<&[u8]> {
+        let n = self.width as usize * 3;
+        let base = self.base()?;
+        (!self.touches(y, y + 1)).then(|| &base.as_raw()[y * n..(y + 1) * n])
+    }
+
+    /// Row `y` made in `scratch` from the pieces over black.
+    fn make_row(&self, y: usize, scratch: &mut Vec<u8>) {
+        let n = self.width as usize * 3;
         scratch.clear();
         scratch.resize(n, 0);
         for p in self.pieces.iter().filter(|p| p.rows().contains(&y)) {
             let from = p.row(y);
             scratch[p.at.0 as usize * 3..][..from.len()].copy_from_slice(from);
         }
-        scratch
     }
 
     /// The pixels of rectangle `r` (inside the image) as an image.
@@ -905,16 +917,32 @@ fn code_strip(table: &Table, img: &Layered, y0: usize, y1: usize) -> Strip {
     let (mut above, mut here) = (Vec::new(), Vec::new());
     let mut w = BitWriter::with_capacity((y1 - y0) * row_len / 4);
     let mut adler = simd_adler32::Adler32::new();
+    // The row above: the base's own, or made in `above` (the row made for
+    // one row serves as the one above the next, not made twice).
+    let mut prev_of_base = match y0 {
+        0 => Some(&zeros[..]),
+        _ => {
+            let r = img.row_of_base(y0 - 1);
+            if r.is_none() {
+                img.make_row(y0 - 1, &mut above);
+            }
+            r
+        }
+    };
     for y in y0..y1 {
-        let cur = img.row(y, &mut here);
-        let prev = if y == 0 {
-            &zeros[..]
-        } else {
-            img.row(y - 1, &mut above)
-        };
+        let cur_of_base = img.row_of_base(y);
+        if cur_of_base.is_none() {
+            img.make_row(y, &mut here);
+        }
+        let cur = cur_of_base.unwrap_or(&here);
+        let prev = prev_of_base.unwrap_or(&above);
         let row = adaptive(prev, cur, &mut best, &mut trial);
         adler.write(row);
         table.row(&mut w, row);
+        prev_of_base = cur_of_base;
+        if cur_of_base.is_none() {
+            std::mem::swap(&mut above, &mut here);
+        }
     }
     let mut bits = w.finish();
     bits.bytes.shrink_to_fit();
