@@ -244,14 +244,11 @@ pub(crate) fn take_out(
 ) -> Result<(Region, Clipped, usize)> {
     let head_share = |i: usize| head.map_or(1.0, |h| h.share[i]);
     let hair_share = |i: usize| hair.map_or(0.0, |h| h.share[i]);
-    // What is left of a pixel of weight `w`.
-    let factor = |i: usize, w: f32| {
-        if w <= 0.0 {
-            1.0
-        } else {
-            (head_share(i) - hair_share(i)).max(0.0)
-        }
-    };
+    // What is left of a weight `w` with the head's share `a` and the
+    // hair's `s`…
+    let factor_of = |w: f32, a: f32, s: f32| if w <= 0.0 { 1.0 } else { (a - s).max(0.0) };
+    // … and of pixel `i`'s.
+    let factor = |i: usize, w: f32| factor_of(w, head_share(i), hair_share(i));
     // The light kept from the pigment, with the pixel's share of skin: a
     // few pixels, found before the weights change.
     let b = region.bounds();
@@ -284,17 +281,21 @@ pub(crate) fn take_out(
         .enumerate()
         .map(|(k, run)| {
             let (mut clipped, mut strands, mut changed) = (0usize, 0usize, false);
+            // The run's shares, beside its weights.
+            let at = k * RUN..k * RUN + run.len();
+            let heads = head.map(|h| &h.share[at.clone()]);
+            let hairs = hair.map(|h| &h.share[at]);
             for (j, w) in run.iter_mut().enumerate() {
                 if *w <= 0.0 {
                     continue;
                 }
-                let i = k * RUN + j;
-                if head_share(i) <= 0.0 {
+                let (a, s) = (heads.map_or(1.0, |h| h[j]), hairs.map_or(0.0, |h| h[j]));
+                if a <= 0.0 {
                     clipped += 1;
-                } else if hair_share(i) >= 1.0 {
+                } else if s >= 1.0 {
                     strands += 1;
                 }
-                let f = factor(i, *w);
+                let f = factor_of(*w, a, s);
                 changed |= f < 1.0;
                 *w *= f;
             }
