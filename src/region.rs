@@ -739,13 +739,18 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
     let x1 = (b.x1 + 1).min(width);
     let y1 = (b.y1 + 1).min(height);
     let (cw, ch) = (x1 - x0, y1 - y0);
-    let zeros: Vec<bool> = (0..cw as usize * ch as usize)
-        .into_par_iter()
-        .map(|i| {
-            let (x, y) = ((i % cw as usize) as u32, (i / cw as usize) as u32);
-            weights[(y + y0) as usize * width as usize + (x + x0) as usize] <= 0.0
-        })
-        .collect();
+    // Which pixels of the bounds and the ring around them are zero, a row
+    // of them at a time.
+    let mut zeros = vec![false; cw as usize * ch as usize];
+    zeros
+        .par_chunks_mut(cw as usize)
+        .enumerate()
+        .for_each(|(r, out)| {
+            let start = (y0 as usize + r) * width as usize + x0 as usize;
+            for (z, &w) in out.iter_mut().zip(&weights[start..start + cw as usize]) {
+                *z = w <= 0.0;
+            }
+        });
     if !zeros.contains(&true) {
         return;
     }
@@ -763,7 +768,9 @@ fn feather(width: u32, height: u32, weights: &mut [f32], b: Rect, feather_px: f3
                 rows.row(cy, env, d2);
                 for x in x0..x1 {
                     let w = &mut row[x as usize];
-                    if *w > 0.0 {
+                    // Past the cap (the feather, rounded up) a weight is
+                    // kept whole: its taper would be exactly 1.
+                    if *w > 0.0 && d2[(x - x0) as usize] != u32::MAX {
                         let d = (d2[(x - x0) as usize] as f32).sqrt();
                         let t = (d / feather_px).min(1.0);
                         *w *= t * t * (3.0 - 2.0 * t);
