@@ -716,15 +716,29 @@ impl RowDistances {
         if v.is_empty() {
             return;
         }
-        let mut k = 0;
-        for (x, o) in out.iter_mut().enumerate() {
-            while k + 1 < v.len() && z[k + 1] <= x as f64 {
-                k += 1;
-            }
-            let q = v[k];
-            let d2 = (x.abs_diff(q) as u64).pow(2) + f(q);
-            if d2 <= self.cap2 {
-                *o = d2 as u32;
+        // Parabola `k` is the lowest over the columns x with z[k] <= x <
+        // z[k + 1]; of those, only the ones within the cap of its own
+        // column can be within the cap (the rest stay far).
+        let cap = self.cap2.isqrt() as usize;
+        for (k, &q) in v.iter().enumerate() {
+            // The first column x >= z[k], and the first past the segment.
+            let first = |z: f64| {
+                if z <= 0.0 {
+                    0
+                } else {
+                    (z.ceil() as usize).min(width)
+                }
+            };
+            let from = first(z[k]).max(q.saturating_sub(cap));
+            let to = z
+                .get(k + 1)
+                .map_or(width, |&z| first(z))
+                .min((q + cap + 1).min(width));
+            for x in from..to {
+                let d2 = (x.abs_diff(q) as u64).pow(2) + f(q);
+                if d2 <= self.cap2 {
+                    out[x] = d2 as u32;
+                }
             }
         }
     }
