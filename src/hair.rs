@@ -259,9 +259,9 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
         }
         false
     };
-    // Row by row: the neighbourhood sums of a row added a row of `hsum` at
-    // a time (each pixel's 9 in the same order as `local`, so the same
-    // means), then each pixel judged.
+    // Row by row, each pixel judged; the few dark or light enough to be
+    // looked at further add up their neighbourhood's mean from the band's
+    // row sums (`local`: the same sums in the same order).
     // Each pixel's state in one byte: a strand's core, seen by the grouping
     // below, a strand, beside a strand (four arrays of bools were 14 MB
     // of fresh pages at 12 MP).
@@ -270,45 +270,27 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
         .par_chunks_mut((rw * BAND).max(1))
         .enumerate()
         .for_each_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(lums, sums, vsum): &mut (Vec<f32>, Vec<f32>, Vec<f32>), (band, out)| {
+            || (Vec::new(), Vec::new()),
+            |(lums, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
                 let r0 = band * BAND;
                 let rows = band_rows(r0, r0 + out.len() / rw);
                 band_sums(rows, lums, sums);
-                let lums = &lums[..];
+                let (lums, sums) = (&lums[..], &sums[..]);
                 let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
                 for (k, out) in out.chunks_mut(rw).enumerate() {
                     let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
                     let gx = (rect.x0 as i64 - gx0) as usize;
-                    let (y0, y1) = (
-                        (y - LOCAL).max(0) as usize,
-                        (y + LOCAL + 1).min(gh as i64) as usize,
-                    );
-                    // Most rows' pixels are neither dark nor light enough
-                    // to be looked at further (a strand's core is one or
-                    // the other): such a row is all zeros as it stands.
+                    // Most pixels are neither dark nor light enough to be
+                    // looked at further (a strand's core is one or the
+                    // other): they stay zero.
                     let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
-                    if lum.iter().all(|l| (dark..=light).contains(l)) {
-                        continue;
-                    }
-                    vsum.clear();
-                    vsum.resize(rw, 0.0);
-                    for yy in y0..y1 {
-                        let h = &sums[(yy - rows.0) * gw + gx..][..rw];
-                        for (s, &h) in vsum.iter_mut().zip(h) {
-                            *s += h;
-                        }
-                    }
                     for (c, (o, &l)) in out.iter_mut().zip(lum).enumerate() {
                         if (dark..=light).contains(&l) {
                             continue;
                         }
                         let x = (gx + c) as i64;
-                        let local = || {
-                            let (x0, x1) = ((x - LOCAL).max(0), (x + LOCAL + 1).min(gw as i64));
-                            vsum[c] / ((x1 - x0) as usize * (y1 - y0)) as f32
-                        };
-                        *o = u8::from(strand_core(x, y, &at, &local)) * CORE;
+                        let mean = || local(x, y, sums, rows.0);
+                        *o = u8::from(strand_core(x, y, &at, &mean)) * CORE;
                     }
                 }
             },
