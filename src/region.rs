@@ -734,10 +734,13 @@ impl RowDistances {
                 .get(k + 1)
                 .map_or(width, |&z| first(z))
                 .min((q + cap + 1).min(width));
-            for x in from..to {
+            if from >= to {
+                continue;
+            }
+            for (o, x) in out[from..to].iter_mut().zip(from..) {
                 let d2 = (x.abs_diff(q) as u64).pow(2) + f(q);
                 if d2 <= self.cap2 {
-                    out[x] = d2 as u32;
+                    *o = d2 as u32;
                 }
             }
         }
