@@ -24,6 +24,12 @@ pub const MAX_SIDE: u32 = 30_000;
 /// Largest pixel count the decoder accepts (a 200 MP frame).
 pub const MAX_PIXELS: u64 = 200_000_000;
 
+/// Whether a `w` × `h` image is within [`MAX_SIDE`] and [`MAX_PIXELS`]
+/// (the decoder refuses any other).
+pub(crate) fn within_size_limits(w: u32, h: u32) -> bool {
+    w <= MAX_SIDE && h <= MAX_SIDE && w as u64 * h as u64 <= MAX_PIXELS
+}
+
 /// Decodes an image file (JPEG, PNG, WebP, TIFF; 8 or 16 bit; grey, RGB or
 /// RGBA) to 8-bit RGB, upright according to its EXIF orientation. Alpha is
 /// dropped. Sizes over [`MAX_SIDE`] or [`MAX_PIXELS`] are refused before
@@ -92,7 +98,7 @@ fn decode_pixels(bytes: &[u8], name: &Path) -> Result<DynamicImage> {
         e => decode_err(e),
     })?;
     let (w, h) = decoder.dimensions();
-    if w > MAX_SIDE || h > MAX_SIDE || w as u64 * h as u64 > MAX_PIXELS {
+    if !within_size_limits(w, h) {
         return Err(too_large(name, w, h));
     }
     if w == 0 || h == 0 {

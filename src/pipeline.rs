@@ -697,8 +697,8 @@ fn build_region(
             note: None,
             landmarks: Vec::new(),
         },
-        (RegionSource::Mask(path), Some(m), None) => BuiltRegion {
-            region: Region::from_mask(m, scene.photo().dimensions(), feather, path)?,
+        (RegionSource::Mask(_), Some(m), None) => BuiltRegion {
+            region: d.region.load_read(Some(m), size, feather)?,
             hairline: None,
             note: None,
             landmarks: Vec::new(),
@@ -905,8 +905,16 @@ fn estimate_with(
     let plan = &design.plan;
     let region = &stage.region;
     let b = region.bounds();
-    let bw = b.width() as usize;
     // Weighted area, crowded toward the silhouette as the sampler does.
+    let found;
+    let factors = match (factors, stage.head.as_ref()) {
+        (Some(f), _) => Some(f),
+        (None, Some(h)) => {
+            found = density_factors(region, h);
+            Some(&found[..])
+        }
+        (None, None) => None,
+    };
     let weighted: f64 = region
         .bounded_weights()
         .par_iter()
@@ -915,15 +923,7 @@ fn estimate_with(
             if w <= 0.0 {
                 return 0.0;
             }
-            let f = match (factors, stage.head.as_ref()) {
-                (Some(f), _) => f[i],
-                (None, Some(h)) => {
-                    let (x, y) = (b.x0 as usize + i % bw, b.y0 as usize + i / bw);
-                    h.density_factor(x as f32 + 0.5, y as f32 + 0.5)
-                }
-                (None, None) => 1.0,
-            };
-            (w * f) as f64
+            (w * factors.map_or(1.0, |f| f[i])) as f64
         })
         .sum();
     let mm2 = weighted * design.scale.mm2_per_px();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
 use crate::composite::Erythema;
@@ -21,8 +21,8 @@ use crate::head::{
     fade_to_silhouette, head_cover, take_out, Clipped, HeadCover, SILHOUETTE_FEATHER_MM,
 };
 use crate::photo::{
-    encode_image_coded, encode_image_meta, load_photo, photo_dimensions, write_atomic,
-    write_atomic_with, MAX_PIXELS, MAX_SIDE,
+    encode_image_coded, encode_image_meta, load_photo, photo_dimensions, within_size_limits,
+    write_atomic, write_atomic_with,
 };
 use crate::pipeline::{Design, Estimate, Limits, Pipeline, Scene, Sessions};
 use crate::plan::{Format, Frame, Plan, PlanFile};
@@ -94,6 +94,22 @@ impl RegionSource {
                 "a design",
                 "a designed region is built for its photo; give a mask or polygon here",
             )),
+        }
+    }
+
+    /// [`RegionSource::load`], with a mask source's image when it has
+    /// been read already (`mask`).
+    pub fn load_read(
+        &self,
+        mask: Option<&GrayImage>,
+        size: (u32, u32),
+        feather_px: f32,
+    ) -> Result<Region> {
+        match (self, mask) {
+            (RegionSource::Mask(path), Some(m)) => {
+                Region::from_mask(m, size, feather_px, path.as_path())
+            }
+            _ => self.load(size, feather_px),
         }
     }
 
@@ -1241,16 +1257,9 @@ pub fn run_job(job: &RenderJob) -> Result<JobReport> {
                 .flatten()
                 // Over the limits the decoding refuses the photo: nothing
                 // is built for it.
-                .filter(|&(w, h)| {
-                    w <= MAX_SIDE && h <= MAX_SIDE && w as u64 * h as u64 <= MAX_PIXELS
-                });
-            let built = size.and_then(|size| match (&job.region, &mask) {
-                (RegionSource::Mask(path), Some(m)) => {
-                    Region::from_mask(m, size, feather, path).ok()
-                }
-                (RegionSource::Polygon(pts), _) => Region::from_polygon(pts, size, feather).ok(),
-                _ => None,
-            });
+                .filter(|&(w, h)| within_size_limits(w, h));
+            let built =
+                size.and_then(|size| job.region.load_read(mask.as_ref(), size, feather).ok());
             Ok((mask, built))
         },
     );
