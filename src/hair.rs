@@ -37,6 +37,29 @@ fn luminance_of(lut: &[f32; 256], p: &[u8]) -> f32 {
     0.2126 * lut[p[0] as usize] + 0.7152 * lut[p[1] as usize] + 0.0722 * lut[p[2] as usize]
 }
 
+/// Each channel's term of [`luminance_of`] for every code: the same
+/// products, so a pixel's luminance is its three terms added in the same
+/// order, to the same value, with no multiplication.
+struct LumaTerms([[f32; 256]; 3]);
+
+impl LumaTerms {
+    fn get() -> &'static LumaTerms {
+        static T: std::sync::OnceLock<LumaTerms> = std::sync::OnceLock::new();
+        T.get_or_init(|| {
+            let lut = srgb_to_linear_table();
+            let term = |k: f32| std::array::from_fn(|i| k * lut[i]);
+            LumaTerms([term(0.2126), term(0.7152), term(0.0722)])
+        })
+    }
+
+    /// [`luminance_of`] a pixel's three bytes.
+    #[inline(always)]
+    fn of(&self, p: &[u8]) -> f32 {
+        let [r, g, b] = &self.0;
+        r[p[0] as usize] + g[p[1] as usize] + b[p[2] as usize]
+    }
+}
+
 /// The skin under the region: its pixels of weight ≥ 0.5, sampled on a
 /// grid of at most about 40,000 points.
 pub(crate) fn skin_pixels<'a>(
@@ -174,22 +197,32 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
         )
     };
     // The photo's bytes of the grid's row `j`.
-    let lut = srgb_to_linear_table();
     let grid_row = |j: usize| {
         let start = ((gy0 as usize + j) * w as usize + gx0 as usize) * 3;
         &photo.as_raw()[start..start + gw * 3]
     };
-    // … and their luminances and sums, into `lums` and `sums`.
-    let band_sums = |(ya, yb): (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
+    // … and their luminances, into `lums`…
+    let terms = LumaTerms::get();
+    let band_lums = |(ya, yb): (usize, usize), lums: &mut Vec<f32>| {
         lums.resize((yb - ya) * gw, 0.0);
-        sums.resize((yb - ya) * gw, 0.0);
         for j in ya..yb {
             let lum = &mut lums[(j - ya) * gw..][..gw];
             for (l, p) in lum.iter_mut().zip(grid_row(j).chunks_exact(3)) {
-                *l = luminance_of(lut, p);
+                *l = terms.of(p);
             }
-            hsum_row(lum, &mut sums[(j - ya) * gw..][..gw]);
         }
+    };
+    // … and their sums, from those luminances into `sums`.
+    let band_row_sums = |(ya, yb): (usize, usize), lums: &[f32], sums: &mut Vec<f32>| {
+        sums.resize((yb - ya) * gw, 0.0);
+        for j in ya..yb {
+            let at = (j - ya) * gw;
+            hsum_row(&lums[at..at + gw], &mut sums[at..at + gw]);
+        }
+    };
+    let band_sums = |rows: (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
+        band_lums(rows, lums);
+        band_row_sums(rows, lums, sums);
     };
     let rw = rect.width() as usize;
     let rh = rect.height() as usize;
@@ -219,7 +252,26 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
                 let row = grid_row(yy as usize);
                 let mut r = 0.0f32;
                 for p in row[x0 as usize * 3..x1 as usize * 3].chunks_exact(3) {
-                    r += luminance_of(lut, p);
+                    r += terms.of(p);
+                }
+                r
+            })
+            .sum();
+        s / ((x1 - x0) * (y1 - y0)) as f32
+    };
+    // The same mean again, from the luminances of a band of the grid's
+    // rows from `ya` (as `own_local`, without looking the pixels up).
+    let lums_local = |x: i64, y: i64, lums: &[f32], ya: usize| {
+        let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
+        let (x1, y1) = (
+            (x + LOCAL + 1).min(gw as i64) as usize,
+            (y + LOCAL + 1).min(gh as i64) as usize,
+        );
+        let s: f32 = (y0..y1)
+            .map(|yy| {
+                let mut r = 0.0f32;
+                for &l in &lums[(yy - ya) * gw + x0..(yy - ya) * gw + x1] {
+                    r += l;
                 }
                 r
             })
@@ -274,12 +326,29 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
             |(lums, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
                 let r0 = band * BAND;
                 let rows = band_rows(r0, r0 + out.len() / rw);
-                band_sums(rows, lums, sums);
+                band_lums(rows, lums);
+                // The band's row sums only when many of its pixels are dark
+                // or light enough to need their neighbourhood's mean: a few
+                // add up their own from the luminances (the same sums in
+                // the same order).
+                let gx = (rect.x0 as i64 - gx0) as usize;
+                let looked: usize = (0..out.len() / rw)
+                    .map(|k| {
+                        let y = (rect.y0 as i64 + (r0 + k) as i64 - gy0) as usize;
+                        lums[(y - rows.0) * gw + gx..][..rw]
+                            .iter()
+                            .filter(|&&l| !(dark..=light).contains(&l))
+                            .count()
+                    })
+                    .sum();
+                let whole = looked as f32 >= own_below * out.len() as f32;
+                if whole {
+                    band_row_sums(rows, lums, sums);
+                }
                 let (lums, sums) = (&lums[..], &sums[..]);
                 let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
                 for (k, out) in out.chunks_mut(rw).enumerate() {
                     let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
-                    let gx = (rect.x0 as i64 - gx0) as usize;
                     // Most pixels are neither dark nor light enough to be
                     // looked at further (a strand's core is one or the
                     // other): they stay zero.
@@ -289,7 +358,13 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
                             continue;
                         }
                         let x = (gx + c) as i64;
-                        let mean = || local(x, y, sums, rows.0);
+                        let mean = || {
+                            if whole {
+                                local(x, y, sums, rows.0)
+                            } else {
+                                lums_local(x, y, lums, rows.0)
+                            }
+                        };
                         *o = u8::from(strand_core(x, y, &at, &mean)) * CORE;
                     }
                 }
