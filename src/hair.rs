@@ -613,6 +613,15 @@ mod tests {
                 (s, l)
             };
             assert_eq!(bits(&band), bits(&own));
+            // The strands alone too (their cores judged from the band's
+            // sums or from each pixel's own).
+            let strands = |own_below| match find_hair(&photo, rect, skin, false, own_below) {
+                Found::Strands(s) => s,
+                Found::Cover(_) => unreachable!(),
+            };
+            let (band, own) = (strands(0.0), strands(f32::INFINITY));
+            assert!(band.iter().filter(|&&s| s).count() > 500, "too few strands");
+            assert_eq!(band, own);
         }
     }
 
