@@ -373,7 +373,19 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
     // Groups of at most MAX_SPECK_PX strand pixels are not strands.
     let mut group = Vec::new();
     let mut strand_px = Vec::new();
-    for start in 0..state.len() {
+    // Most pixels are no core: eight bytes of zero at a time are passed.
+    let n = state.len();
+    let mut next = 0;
+    while next < n {
+        if next % 8 == 0 && next + 8 <= n {
+            let eight = u64::from_ne_bytes(state[next..next + 8].try_into().expect("8 bytes"));
+            if eight == 0 {
+                next += 8;
+                continue;
+            }
+        }
+        let start = next;
+        next += 1;
         if state[start] != CORE {
             continue;
         }
