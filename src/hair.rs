@@ -118,10 +118,69 @@ pub struct HairCover {
 /// Which pixels of `rect` (row-major) are wholly hair, judged against a
 /// skin of luminance `skin` ([`hair_cover`] at full share).
 pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
-    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW) {
+    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW, None) {
         Found::Strands(strand) => strand,
         Found::Cover(_) => unreachable!("asked for the strands alone"),
     }
+}
+
+/// [`hair_pixels`] right at the pixels of `wanted` (over `rect`,
+/// row-major), judging only those within [`within_strand_reach`] of them:
+/// the other pixels are no strand.
+pub(crate) fn hair_pixels_at(
+    photo: &RgbImage,
+    rect: Rect,
+    skin: f32,
+    wanted: &[bool],
+) -> Vec<bool> {
+    let only = within_strand_reach(rect.width() as usize, wanted);
+    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW, Some(&only)) {
+        Found::Strands(strand) => strand,
+        Found::Cover(_) => unreachable!("asked for the strands alone"),
+    }
+}
+
+/// The pixels of a row-major grid `width` wide within [`MAX_SPECK_PX`]
+/// steps (8-connected: a square) of one of `set`'s. A strand pixel's group
+/// is a strand when it has more than `MAX_SPECK_PX` pixels, and then its
+/// `MAX_SPECK_PX + 1` pixels nearest that pixel along the group are within
+/// `MAX_SPECK_PX` steps of it: so a pixel of `set` is judged the same from
+/// these pixels alone as from all.
+pub(crate) fn within_strand_reach(width: usize, set: &[bool]) -> Vec<bool> {
+    let k = MAX_SPECK_PX;
+    if width == 0 {
+        return Vec::new();
+    }
+    // Across each row: within k columns of a pixel of the set…
+    let mut across = vec![false; set.len()];
+    across
+        .par_chunks_mut(width)
+        .zip(set.par_chunks(width))
+        .for_each(|(out, row)| {
+            // Columns since the last pixel of the set, from the left, then
+            // from the right.
+            let mut since = usize::MAX;
+            for (o, &s) in out.iter_mut().zip(row) {
+                since = if s { 0 } else { since.saturating_add(1) };
+                *o = since <= k;
+            }
+            since = usize::MAX;
+            for (o, &s) in out.iter_mut().zip(row).rev() {
+                since = if s { 0 } else { since.saturating_add(1) };
+                *o |= since <= k;
+            }
+        });
+    // … then down the columns: within k rows of such a pixel.
+    let rows = set.len() / width;
+    let mut out = vec![false; set.len()];
+    out.par_chunks_mut(width).enumerate().for_each(|(y, out)| {
+        for yy in y.saturating_sub(k)..(y + k + 1).min(rows) {
+            for (o, &a) in out.iter_mut().zip(&across[yy * width..][..width]) {
+                *o |= a;
+            }
+        }
+    });
+    out
 }
 
 /// What [`find_hair`] found: the strands alone, or their cover.
@@ -140,7 +199,7 @@ enum Found {
 /// wholly; a pixel beside one is hair by the share its luminance lies
 /// between its neighbourhood's (the skin) and the strand's.
 pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
-    match find_hair(photo, rect, skin, true, OWN_SUMS_BELOW) {
+    match find_hair(photo, rect, skin, true, OWN_SUMS_BELOW, None) {
         Found::Cover(cover) => cover,
         Found::Strands(_) => unreachable!("asked for the cover"),
     }
@@ -152,7 +211,19 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
 /// A pixel beside a strand adds up its own neighbourhood when fewer than
 /// `own_below` of its band's pixels are beside strands, and reads the
 /// band's sums otherwise: the same means either way.
-fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f32) -> Found {
+///
+/// With `only` (over `rect`, row-major), just its pixels are judged: the
+/// others are no strand, and a pixel of `only` is a strand only if the
+/// group it would be in lies within `only` far enough to count (see
+/// [`within_strand_reach`]).
+fn find_hair(
+    photo: &RgbImage,
+    rect: Rect,
+    skin: f32,
+    cover: bool,
+    own_below: f32,
+    only: Option<&[bool]>,
+) -> Found {
     let (w, h) = (photo.width() as i64, photo.height() as i64);
     // Luminance over the rect grown by the neighbourhood.
     let gx0 = (rect.x0 as i64 - LOCAL).max(0);
@@ -174,7 +245,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
         out.fill(0.0);
         for d in -LOCAL..=LOCAL {
             // The pixels x with x + d in the row.
-            let (from, to) = ((-d).max(0), gw as i64 - d.max(0));
+            let (from, to) = ((-d).max(0), row_lum.len() as i64 - d.max(0));
             if from >= to {
                 continue;
             }
@@ -201,28 +272,39 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
         let start = ((gy0 as usize + j) * w as usize + gx0 as usize) * 3;
         &photo.as_raw()[start..start + gw * 3]
     };
-    // … and their luminances, into `lums`…
+    // … and their luminances in the grid's columns `spans`, into `lums`
+    // (the other columns' left as they were)…
     let terms = LumaTerms::get();
-    let band_lums = |(ya, yb): (usize, usize), lums: &mut Vec<f32>| {
+    let band_lums = |(ya, yb): (usize, usize), spans: &[(usize, usize)], lums: &mut Vec<f32>| {
         lums.resize((yb - ya) * gw, 0.0);
         for j in ya..yb {
-            let lum = &mut lums[(j - ya) * gw..][..gw];
-            for (l, p) in lum.iter_mut().zip(grid_row(j).chunks_exact(3)) {
-                *l = terms.of(p);
+            let (lum, bytes) = (&mut lums[(j - ya) * gw..][..gw], grid_row(j));
+            for &(a, b) in spans {
+                for (l, p) in lum[a..b]
+                    .iter_mut()
+                    .zip(bytes[a * 3..b * 3].chunks_exact(3))
+                {
+                    *l = terms.of(p);
+                }
             }
         }
     };
-    // … and their sums, from those luminances into `sums`.
-    let band_row_sums = |(ya, yb): (usize, usize), lums: &[f32], sums: &mut Vec<f32>| {
-        sums.resize((yb - ya) * gw, 0.0);
-        for j in ya..yb {
-            let at = (j - ya) * gw;
-            hsum_row(&lums[at..at + gw], &mut sums[at..at + gw]);
-        }
-    };
+    // … and their sums, from those luminances into `sums`: right in each
+    // span's columns but the `LOCAL` at its ends inside the grid.
+    let band_row_sums =
+        |(ya, yb): (usize, usize), spans: &[(usize, usize)], lums: &[f32], sums: &mut Vec<f32>| {
+            sums.resize((yb - ya) * gw, 0.0);
+            for j in ya..yb {
+                let at = (j - ya) * gw;
+                for &(a, b) in spans {
+                    hsum_row(&lums[at + a..at + b], &mut sums[at + a..at + b]);
+                }
+            }
+        };
+    let whole_rows = [(0, gw)];
     let band_sums = |rows: (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
-        band_lums(rows, lums);
-        band_row_sums(rows, lums, sums);
+        band_lums(rows, &whole_rows, lums);
+        band_row_sums(rows, &whole_rows, lums, sums);
     };
     let rw = rect.width() as usize;
     let rh = rect.height() as usize;
@@ -322,28 +404,66 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
         .par_chunks_mut((rw * BAND).max(1))
         .enumerate()
         .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(lums, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(lums, sums, spans): &mut (Vec<f32>, Vec<f32>, Vec<(usize, usize)>), (band, out)| {
                 let r0 = band * BAND;
                 let rows = band_rows(r0, r0 + out.len() / rw);
-                band_lums(rows, lums);
+                let gx = (rect.x0 as i64 - gx0) as usize;
+                // The grid's columns whose luminance the band's pixels to
+                // judge read: every column, or those within `LOCAL` of a
+                // column with one of `only`'s pixels in the band.
+                spans.clear();
+                match only {
+                    None => spans.push((0, gw)),
+                    Some(only) => {
+                        let judged = &only[r0 * rw..r0 * rw + out.len()];
+                        let mut any = vec![false; rw];
+                        for row in judged.chunks_exact(rw) {
+                            for (a, &j) in any.iter_mut().zip(row) {
+                                *a |= j;
+                            }
+                        }
+                        let mut c = 0;
+                        while c < rw {
+                            if !any[c] {
+                                c += 1;
+                                continue;
+                            }
+                            let run = c;
+                            while c < rw && any[c] {
+                                c += 1;
+                            }
+                            let a = (gx + run).saturating_sub(LOCAL as usize);
+                            let b = (gx + c + LOCAL as usize).min(gw);
+                            match spans.last_mut() {
+                                Some(last) if last.1 >= a => last.1 = b,
+                                _ => spans.push((a, b)),
+                            }
+                        }
+                        if spans.is_empty() {
+                            return;
+                        }
+                    }
+                }
+                let judge = |i: usize| only.is_none_or(|o| o[r0 * rw + i]);
+                band_lums(rows, spans, lums);
                 // The band's row sums only when many of its pixels are dark
                 // or light enough to need their neighbourhood's mean: a few
                 // add up their own from the luminances (the same sums in
                 // the same order).
-                let gx = (rect.x0 as i64 - gx0) as usize;
                 let looked: usize = (0..out.len() / rw)
                     .map(|k| {
                         let y = (rect.y0 as i64 + (r0 + k) as i64 - gy0) as usize;
                         lums[(y - rows.0) * gw + gx..][..rw]
                             .iter()
-                            .filter(|&&l| !(dark..=light).contains(&l))
+                            .enumerate()
+                            .filter(|&(c, &l)| !(dark..=light).contains(&l) && judge(k * rw + c))
                             .count()
                     })
                     .sum();
                 let whole = looked as f32 >= own_below * out.len() as f32;
                 if whole {
-                    band_row_sums(rows, lums, sums);
+                    band_row_sums(rows, spans, lums, sums);
                 }
                 let (lums, sums) = (&lums[..], &sums[..]);
                 let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
@@ -354,7 +474,7 @@ fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f3
                     // other): they stay zero.
                     let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
                     for (c, (o, &l)) in out.iter_mut().zip(lum).enumerate() {
-                        if (dark..=light).contains(&l) {
+                        if (dark..=light).contains(&l) || !judge(k * rw + c) {
                             continue;
                         }
                         let x = (gx + c) as i64;
@@ -609,7 +729,7 @@ mod tests {
                 y1: 190,
             },
         ] {
-            let cover = |own_below| match find_hair(&photo, rect, skin, true, own_below) {
+            let cover = |own_below| match find_hair(&photo, rect, skin, true, own_below, None) {
                 Found::Cover(c) => c,
                 Found::Strands(_) => unreachable!(),
             };
@@ -627,7 +747,7 @@ mod tests {
             assert_eq!(bits(&band), bits(&own));
             // The strands alone too (their cores judged from the band's
             // sums or from each pixel's own).
-            let strands = |own_below| match find_hair(&photo, rect, skin, false, own_below) {
+            let strands = |own_below| match find_hair(&photo, rect, skin, false, own_below, None) {
                 Found::Strands(s) => s,
                 Found::Cover(_) => unreachable!(),
             };
@@ -635,6 +755,72 @@ mod tests {
             assert!(band.iter().filter(|&&s| s).count() > 500, "too few strands");
             assert_eq!(band, own);
         }
+    }
+
+    #[test]
+    fn strands_judged_near_the_wanted_pixels_alone_are_the_strands_judged_everywhere() {
+        // Dark strands and specks of every length from 1 to 6 pixels, in
+        // every direction, on skin; the pixels wanted are a ring around an
+        // inner block, which strands cross, end beside and stop short of.
+        let (w, h) = (160u32, 120u32);
+        // And strands of just over a speck with one end alone wanted: one
+        // across the inner block's left edge, one across the ring's top.
+        let edge = |x: u32, y: u32| {
+            (y == 54 && (35..39).contains(&x)) || (x == 66 && (14..18).contains(&y))
+        };
+        let beside_edge = |x: u32, y: u32| {
+            (31..43).contains(&x) && (51..58).contains(&y)
+                || (63..70).contains(&x) && (10..22).contains(&y)
+        };
+        let photo = RgbImage::from_fn(w, h, |x, y| {
+            let (a, b) = (x % 12, y % 12);
+            let len = 1 + (x / 12 + y / 12) % 6;
+            let dark = match (x / 12 + 2 * (y / 12)) % 3 {
+                0 => b == 5 && a >= 2 && a < 2 + len,
+                1 => a == 8 && b >= 1 && b < 1 + len,
+                _ => a == b && a >= 3 && a < 3 + len,
+            };
+            let dark = if beside_edge(x, y) { edge(x, y) } else { dark };
+            if dark {
+                image::Rgb([40, 32, 30])
+            } else {
+                let t = ((x * 5 + y * 3) % 9) as u8;
+                image::Rgb([190 + t, 150 + t, 130 + t])
+            }
+        });
+        let skin = luminance(&image::Rgb([194, 154, 134]));
+        let rect = Rect {
+            x0: 6,
+            y0: 4,
+            x1: 150,
+            y1: 115,
+        };
+        let (rw, rh) = (rect.width() as usize, rect.height() as usize);
+        let wanted: Vec<bool> = (0..rw * rh)
+            .map(|i| {
+                let (x, y) = (i % rw, i / rw);
+                let inner = (30..110).contains(&x) && (25..85).contains(&y);
+                let outer = (17..123).contains(&x) && (13..97).contains(&y);
+                outer && !inner
+            })
+            .collect();
+        let all = hair_pixels(&photo, rect, skin);
+        let near = hair_pixels_at(&photo, rect, skin, &wanted);
+        let at_wanted =
+            |v: &[bool]| -> Vec<bool> { v.iter().zip(&wanted).map(|(&s, &w)| s && w).collect() };
+        let strands = at_wanted(&all).iter().filter(|&&s| s).count();
+        assert!(
+            strands > 60,
+            "too few strands among the wanted pixels: {strands}"
+        );
+        assert!(
+            all.iter().filter(|&&s| s).count() > strands + 100,
+            "the strands should reach beyond the wanted pixels"
+        );
+        assert_eq!(at_wanted(&all), at_wanted(&near));
+        // Far from every wanted pixel, nothing was judged.
+        let far = within_strand_reach(rw, &wanted);
+        assert!(near.iter().zip(&far).all(|(&s, &f)| f || !s));
     }
 
     #[test]
