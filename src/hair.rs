@@ -367,35 +367,23 @@ fn find_hair(
         )
     };
     let (dark, light) = (HAIR_DARKER * skin, HAIR_LIGHTER * skin);
-    // Whether the pixel at grid (x, y) is a strand's core, given its
-    // neighbourhood's mean.
-    // `at` is the luminance at grid (x, y) (from a band's, where the
-    // ridges' neighbours two rows away are too).
-    let strand_core = |x: i64, y: i64, at: &dyn Fn(i64, i64) -> f32, local: &dyn Fn() -> f32| {
-        let l = at(x, y);
-        // Most pixels are skin and fail here, so the neighbourhood is
-        // looked at only for the few dark or light ones.
-        if l < dark {
-            return l < HAIR_LOCAL * local();
-        }
-        // Outside highlights only: on a shiny scalp a glint on stubble
-        // is a light ridge too, and cannot be told from a grey hair.
-        if l > light && local() < HAIR_LIGHT_SURROUND * skin {
-            let v = |x: i64, y: i64| {
-                (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y))
-            };
-            return [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
-                match (v(x - dx, y - dy), v(x + dx, y + dy)) {
-                    (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
-                    _ => false,
-                }
-            });
-        }
-        false
+    // A pixel at grid (x, y) is a strand's core when dark (below `dark`)
+    // and darker than its neighbourhood's mean, or light (above `light`),
+    // a thin ridge and not in a highlight. Whether a light pixel of
+    // luminance `l` is a ridge, `at` being the luminance at grid (x, y)
+    // (from a band's, where the neighbours two rows away are too).
+    let ridge = |x: i64, y: i64, l: f32, at: &dyn Fn(i64, i64) -> f32| {
+        let v =
+            |x: i64, y: i64| (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y));
+        [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
+            match (v(x - dx, y - dy), v(x + dx, y + dy)) {
+                (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
+                _ => false,
+            }
+        })
     };
-    // Row by row, each pixel judged; the few dark or light enough to be
-    // looked at further add up their neighbourhood's mean from the band's
-    // row sums (`local`: the same sums in the same order).
+    // A band of rows at a time, each pixel judged; the few dark enough, or
+    // light ridges, add up their neighbourhood's mean.
     // Each pixel's state in one byte: a strand's core, seen by the grouping
     // below, a strand, beside a strand (four arrays of bools were 14 MB
     // of fresh pages at 12 MP).
@@ -404,8 +392,8 @@ fn find_hair(
         .par_chunks_mut((rw * BAND).max(1))
         .enumerate()
         .for_each_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(lums, sums, spans): &mut (Vec<f32>, Vec<f32>, Vec<(usize, usize)>), (band, out)| {
+            || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            |(lums, sums, spans, looked): &mut Scratch, (band, out)| {
                 let r0 = band * BAND;
                 let rows = band_rows(r0, r0 + out.len() / rw);
                 let gx = (rect.x0 as i64 - gx0) as usize;
@@ -447,46 +435,49 @@ fn find_hair(
                 }
                 let judge = |i: usize| only.is_none_or(|o| o[r0 * rw + i]);
                 band_lums(rows, spans, lums);
-                // The band's row sums only when many of its pixels are dark
-                // or light enough to need their neighbourhood's mean: a few
-                // add up their own from the luminances (the same sums in
-                // the same order).
-                let looked: usize = (0..out.len() / rw)
-                    .map(|k| {
-                        let y = (rect.y0 as i64 + (r0 + k) as i64 - gy0) as usize;
-                        lums[(y - rows.0) * gw + gx..][..rw]
-                            .iter()
-                            .enumerate()
-                            .filter(|&(c, &l)| !(dark..=light).contains(&l) && judge(k * rw + c))
-                            .count()
-                    })
-                    .sum();
-                let whole = looked as f32 >= own_below * out.len() as f32;
+                // The pixels whose neighbourhood's mean decides: the dark,
+                // and the light ridges (most pixels are skin, neither dark
+                // nor light; a flat light backdrop is no ridge). The band's
+                // row sums are made only when they are many: a few add up
+                // their own from the luminances (the same sums in the same
+                // order).
+                let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
+                looked.clear();
+                for k in 0..out.len() / rw {
+                    let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
+                    let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
+                    for (c, &l) in lum.iter().enumerate() {
+                        if (dark..=light).contains(&l) || !judge(k * rw + c) {
+                            continue;
+                        }
+                        if l < dark || ridge((gx + c) as i64, y, l, &at) {
+                            looked.push((k * rw + c) as u32);
+                        }
+                    }
+                }
+                let whole = looked.len() as f32 >= own_below * out.len() as f32;
                 if whole {
                     band_row_sums(rows, spans, lums, sums);
                 }
                 let (lums, sums) = (&lums[..], &sums[..]);
-                let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
-                for (k, out) in out.chunks_mut(rw).enumerate() {
-                    let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
-                    // Most pixels are neither dark nor light enough to be
-                    // looked at further (a strand's core is one or the
-                    // other): they stay zero.
-                    let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
-                    for (c, (o, &l)) in out.iter_mut().zip(lum).enumerate() {
-                        if (dark..=light).contains(&l) || !judge(k * rw + c) {
-                            continue;
-                        }
-                        let x = (gx + c) as i64;
-                        let mean = || {
-                            if whole {
-                                local(x, y, sums, rows.0)
-                            } else {
-                                lums_local(x, y, lums, rows.0)
-                            }
-                        };
-                        *o = u8::from(strand_core(x, y, &at, &mean)) * CORE;
-                    }
+                for &i in looked.iter() {
+                    let (c, k) = (i as usize % rw, i as usize / rw);
+                    let (x, y) = ((gx + c) as i64, rect.y0 as i64 + (r0 + k) as i64 - gy0);
+                    let mean = if whole {
+                        local(x, y, sums, rows.0)
+                    } else {
+                        lums_local(x, y, lums, rows.0)
+                    };
+                    let l = lums[(y as usize - rows.0) * gw + x as usize];
+                    let core = if l < dark {
+                        l < HAIR_LOCAL * mean
+                    } else {
+                        // Outside highlights only: on a shiny scalp a glint
+                        // on stubble is a light ridge too, and cannot be
+                        // told from a grey hair.
+                        mean < HAIR_LIGHT_SURROUND * skin
+                    };
+                    out[i as usize] = u8::from(core) * CORE;
                 }
             },
         );
@@ -653,6 +644,10 @@ fn find_hair(
         light: light.into_iter().flatten().collect(),
     })
 }
+
+/// A band's luminances, row sums, columns to make, and pixels whose
+/// neighbourhood's mean is looked at, kept from band to band.
+type Scratch = (Vec<f32>, Vec<f32>, Vec<(usize, usize)>, Vec<u32>);
 
 /// [`find_hair`]'s state of a pixel: a strand's core (dark or light enough)…
 const CORE: u8 = 1;
