@@ -37,29 +37,6 @@ fn luminance_of(lut: &[f32; 256], p: &[u8]) -> f32 {
     0.2126 * lut[p[0] as usize] + 0.7152 * lut[p[1] as usize] + 0.0722 * lut[p[2] as usize]
 }
 
-/// Each channel's term of [`luminance_of`] for every code: the same
-/// products, so a pixel's luminance is its three terms added in the same
-/// order, to the same value, with no multiplication.
-struct LumaTerms([[f32; 256]; 3]);
-
-impl LumaTerms {
-    fn get() -> &'static LumaTerms {
-        static T: std::sync::OnceLock<LumaTerms> = std::sync::OnceLock::new();
-        T.get_or_init(|| {
-            let lut = srgb_to_linear_table();
-            let term = |k: f32| std::array::from_fn(|i| k * lut[i]);
-            LumaTerms([term(0.2126), term(0.7152), term(0.0722)])
-        })
-    }
-
-    /// [`luminance_of`] a pixel's three bytes.
-    #[inline(always)]
-    fn of(&self, p: &[u8]) -> f32 {
-        let [r, g, b] = &self.0;
-        r[p[0] as usize] + g[p[1] as usize] + b[p[2] as usize]
-    }
-}
-
 /// The skin under the region: its pixels of weight ≥ 0.5, sampled on a
 /// grid of at most about 40,000 points.
 pub(crate) fn skin_pixels<'a>(
@@ -118,69 +95,10 @@ pub struct HairCover {
 /// Which pixels of `rect` (row-major) are wholly hair, judged against a
 /// skin of luminance `skin` ([`hair_cover`] at full share).
 pub fn hair_pixels(photo: &RgbImage, rect: Rect, skin: f32) -> Vec<bool> {
-    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW, None) {
+    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW) {
         Found::Strands(strand) => strand,
         Found::Cover(_) => unreachable!("asked for the strands alone"),
     }
-}
-
-/// [`hair_pixels`] right at the pixels of `wanted` (over `rect`,
-/// row-major), judging only those within [`within_strand_reach`] of them:
-/// the other pixels are no strand.
-pub(crate) fn hair_pixels_at(
-    photo: &RgbImage,
-    rect: Rect,
-    skin: f32,
-    wanted: &[bool],
-) -> Vec<bool> {
-    let only = within_strand_reach(rect.width() as usize, wanted);
-    match find_hair(photo, rect, skin, false, OWN_SUMS_BELOW, Some(&only)) {
-        Found::Strands(strand) => strand,
-        Found::Cover(_) => unreachable!("asked for the strands alone"),
-    }
-}
-
-/// The pixels of a row-major grid `width` wide within [`MAX_SPECK_PX`]
-/// steps (8-connected: a square) of one of `set`'s. A strand pixel's group
-/// is a strand when it has more than `MAX_SPECK_PX` pixels, and then its
-/// `MAX_SPECK_PX + 1` pixels nearest that pixel along the group are within
-/// `MAX_SPECK_PX` steps of it: so a pixel of `set` is judged the same from
-/// these pixels alone as from all.
-pub(crate) fn within_strand_reach(width: usize, set: &[bool]) -> Vec<bool> {
-    let k = MAX_SPECK_PX;
-    if width == 0 {
-        return Vec::new();
-    }
-    // Across each row: within k columns of a pixel of the set…
-    let mut across = vec![false; set.len()];
-    across
-        .par_chunks_mut(width)
-        .zip(set.par_chunks(width))
-        .for_each(|(out, row)| {
-            // Columns since the last pixel of the set, from the left, then
-            // from the right.
-            let mut since = usize::MAX;
-            for (o, &s) in out.iter_mut().zip(row) {
-                since = if s { 0 } else { since.saturating_add(1) };
-                *o = since <= k;
-            }
-            since = usize::MAX;
-            for (o, &s) in out.iter_mut().zip(row).rev() {
-                since = if s { 0 } else { since.saturating_add(1) };
-                *o |= since <= k;
-            }
-        });
-    // … then down the columns: within k rows of such a pixel.
-    let rows = set.len() / width;
-    let mut out = vec![false; set.len()];
-    out.par_chunks_mut(width).enumerate().for_each(|(y, out)| {
-        for yy in y.saturating_sub(k)..(y + k + 1).min(rows) {
-            for (o, &a) in out.iter_mut().zip(&across[yy * width..][..width]) {
-                *o |= a;
-            }
-        }
-    });
-    out
 }
 
 /// What [`find_hair`] found: the strands alone, or their cover.
@@ -199,7 +117,7 @@ enum Found {
 /// wholly; a pixel beside one is hair by the share its luminance lies
 /// between its neighbourhood's (the skin) and the strand's.
 pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
-    match find_hair(photo, rect, skin, true, OWN_SUMS_BELOW, None) {
+    match find_hair(photo, rect, skin, true, OWN_SUMS_BELOW) {
         Found::Cover(cover) => cover,
         Found::Strands(_) => unreachable!("asked for the cover"),
     }
@@ -211,19 +129,7 @@ pub fn hair_cover(photo: &RgbImage, rect: Rect, skin: f32) -> HairCover {
 /// A pixel beside a strand adds up its own neighbourhood when fewer than
 /// `own_below` of its band's pixels are beside strands, and reads the
 /// band's sums otherwise: the same means either way.
-///
-/// With `only` (over `rect`, row-major), just its pixels are judged: the
-/// others are no strand, and a pixel of `only` is a strand only if the
-/// group it would be in lies within `only` far enough to count (see
-/// [`within_strand_reach`]).
-fn find_hair(
-    photo: &RgbImage,
-    rect: Rect,
-    skin: f32,
-    cover: bool,
-    own_below: f32,
-    only: Option<&[bool]>,
-) -> Found {
+fn find_hair(photo: &RgbImage, rect: Rect, skin: f32, cover: bool, own_below: f32) -> Found {
     let (w, h) = (photo.width() as i64, photo.height() as i64);
     // Luminance over the rect grown by the neighbourhood.
     let gx0 = (rect.x0 as i64 - LOCAL).max(0);
@@ -245,7 +151,7 @@ fn find_hair(
         out.fill(0.0);
         for d in -LOCAL..=LOCAL {
             // The pixels x with x + d in the row.
-            let (from, to) = ((-d).max(0), row_lum.len() as i64 - d.max(0));
+            let (from, to) = ((-d).max(0), gw as i64 - d.max(0));
             if from >= to {
                 continue;
             }
@@ -268,43 +174,22 @@ fn find_hair(
         )
     };
     // The photo's bytes of the grid's row `j`.
+    let lut = srgb_to_linear_table();
     let grid_row = |j: usize| {
         let start = ((gy0 as usize + j) * w as usize + gx0 as usize) * 3;
         &photo.as_raw()[start..start + gw * 3]
     };
-    // … and their luminances in the grid's columns `spans`, into `lums`
-    // (the other columns' left as they were)…
-    let terms = LumaTerms::get();
-    let band_lums = |(ya, yb): (usize, usize), spans: &[(usize, usize)], lums: &mut Vec<f32>| {
+    // … and their luminances and sums, into `lums` and `sums`.
+    let band_sums = |(ya, yb): (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
         lums.resize((yb - ya) * gw, 0.0);
+        sums.resize((yb - ya) * gw, 0.0);
         for j in ya..yb {
-            let (lum, bytes) = (&mut lums[(j - ya) * gw..][..gw], grid_row(j));
-            for &(a, b) in spans {
-                for (l, p) in lum[a..b]
-                    .iter_mut()
-                    .zip(bytes[a * 3..b * 3].chunks_exact(3))
-                {
-                    *l = terms.of(p);
-                }
+            let lum = &mut lums[(j - ya) * gw..][..gw];
+            for (l, p) in lum.iter_mut().zip(grid_row(j).chunks_exact(3)) {
+                *l = luminance_of(lut, p);
             }
+            hsum_row(lum, &mut sums[(j - ya) * gw..][..gw]);
         }
-    };
-    // … and their sums, from those luminances into `sums`: right in each
-    // span's columns but the `LOCAL` at its ends inside the grid.
-    let band_row_sums =
-        |(ya, yb): (usize, usize), spans: &[(usize, usize)], lums: &[f32], sums: &mut Vec<f32>| {
-            sums.resize((yb - ya) * gw, 0.0);
-            for j in ya..yb {
-                let at = (j - ya) * gw;
-                for &(a, b) in spans {
-                    hsum_row(&lums[at + a..at + b], &mut sums[at + a..at + b]);
-                }
-            }
-        };
-    let whole_rows = [(0, gw)];
-    let band_sums = |rows: (usize, usize), lums: &mut Vec<f32>, sums: &mut Vec<f32>| {
-        band_lums(rows, &whole_rows, lums);
-        band_row_sums(rows, &whole_rows, lums, sums);
     };
     let rw = rect.width() as usize;
     let rh = rect.height() as usize;
@@ -334,26 +219,7 @@ fn find_hair(
                 let row = grid_row(yy as usize);
                 let mut r = 0.0f32;
                 for p in row[x0 as usize * 3..x1 as usize * 3].chunks_exact(3) {
-                    r += terms.of(p);
-                }
-                r
-            })
-            .sum();
-        s / ((x1 - x0) * (y1 - y0)) as f32
-    };
-    // The same mean again, from the luminances of a band of the grid's
-    // rows from `ya` (as `own_local`, without looking the pixels up).
-    let lums_local = |x: i64, y: i64, lums: &[f32], ya: usize| {
-        let (x0, y0) = ((x - LOCAL).max(0) as usize, (y - LOCAL).max(0) as usize);
-        let (x1, y1) = (
-            (x + LOCAL + 1).min(gw as i64) as usize,
-            (y + LOCAL + 1).min(gh as i64) as usize,
-        );
-        let s: f32 = (y0..y1)
-            .map(|yy| {
-                let mut r = 0.0f32;
-                for &l in &lums[(yy - ya) * gw + x0..(yy - ya) * gw + x1] {
-                    r += l;
+                    r += luminance_of(lut, p);
                 }
                 r
             })
@@ -367,23 +233,35 @@ fn find_hair(
         )
     };
     let (dark, light) = (HAIR_DARKER * skin, HAIR_LIGHTER * skin);
-    // A pixel at grid (x, y) is a strand's core when dark (below `dark`)
-    // and darker than its neighbourhood's mean, or light (above `light`),
-    // a thin ridge and not in a highlight. Whether a light pixel of
-    // luminance `l` is a ridge, `at` being the luminance at grid (x, y)
-    // (from a band's, where the neighbours two rows away are too).
-    let ridge = |x: i64, y: i64, l: f32, at: &dyn Fn(i64, i64) -> f32| {
-        let v =
-            |x: i64, y: i64| (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y));
-        [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
-            match (v(x - dx, y - dy), v(x + dx, y + dy)) {
-                (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
-                _ => false,
-            }
-        })
+    // Whether the pixel at grid (x, y) is a strand's core, given its
+    // neighbourhood's mean.
+    // `at` is the luminance at grid (x, y) (from a band's, where the
+    // ridges' neighbours two rows away are too).
+    let strand_core = |x: i64, y: i64, at: &dyn Fn(i64, i64) -> f32, local: &dyn Fn() -> f32| {
+        let l = at(x, y);
+        // Most pixels are skin and fail here, so the neighbourhood is
+        // looked at only for the few dark or light ones.
+        if l < dark {
+            return l < HAIR_LOCAL * local();
+        }
+        // Outside highlights only: on a shiny scalp a glint on stubble
+        // is a light ridge too, and cannot be told from a grey hair.
+        if l > light && local() < HAIR_LIGHT_SURROUND * skin {
+            let v = |x: i64, y: i64| {
+                (x >= 0 && y >= 0 && x < gw as i64 && y < gh as i64).then(|| at(x, y))
+            };
+            return [(2, 0), (0, 2), (2, 2), (2, -2)].iter().any(|&(dx, dy)| {
+                match (v(x - dx, y - dy), v(x + dx, y + dy)) {
+                    (Some(a), Some(b)) => l > HAIR_RIDGE * a.max(b),
+                    _ => false,
+                }
+            });
+        }
+        false
     };
-    // A band of rows at a time, each pixel judged; the few dark enough, or
-    // light ridges, add up their neighbourhood's mean.
+    // Row by row, each pixel judged; the few dark or light enough to be
+    // looked at further add up their neighbourhood's mean from the band's
+    // row sums (`local`: the same sums in the same order).
     // Each pixel's state in one byte: a strand's core, seen by the grouping
     // below, a strand, beside a strand (four arrays of bools were 14 MB
     // of fresh pages at 12 MP).
@@ -392,92 +270,28 @@ fn find_hair(
         .par_chunks_mut((rw * BAND).max(1))
         .enumerate()
         .for_each_init(
-            || (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            |(lums, sums, spans, looked): &mut Scratch, (band, out)| {
+            || (Vec::new(), Vec::new()),
+            |(lums, sums): &mut (Vec<f32>, Vec<f32>), (band, out)| {
                 let r0 = band * BAND;
                 let rows = band_rows(r0, r0 + out.len() / rw);
-                let gx = (rect.x0 as i64 - gx0) as usize;
-                // The grid's columns whose luminance the band's pixels to
-                // judge read: every column, or those within `LOCAL` of a
-                // column with one of `only`'s pixels in the band.
-                spans.clear();
-                match only {
-                    None => spans.push((0, gw)),
-                    Some(only) => {
-                        let judged = &only[r0 * rw..r0 * rw + out.len()];
-                        let mut any = vec![false; rw];
-                        for row in judged.chunks_exact(rw) {
-                            for (a, &j) in any.iter_mut().zip(row) {
-                                *a |= j;
-                            }
-                        }
-                        let mut c = 0;
-                        while c < rw {
-                            if !any[c] {
-                                c += 1;
-                                continue;
-                            }
-                            let run = c;
-                            while c < rw && any[c] {
-                                c += 1;
-                            }
-                            let a = (gx + run).saturating_sub(LOCAL as usize);
-                            let b = (gx + c + LOCAL as usize).min(gw);
-                            match spans.last_mut() {
-                                Some(last) if last.1 >= a => last.1 = b,
-                                _ => spans.push((a, b)),
-                            }
-                        }
-                        if spans.is_empty() {
-                            return;
-                        }
-                    }
-                }
-                let judge = |i: usize| only.is_none_or(|o| o[r0 * rw + i]);
-                band_lums(rows, spans, lums);
-                // The pixels whose neighbourhood's mean decides: the dark,
-                // and the light ridges (most pixels are skin, neither dark
-                // nor light; a flat light backdrop is no ridge). The band's
-                // row sums are made only when they are many: a few add up
-                // their own from the luminances (the same sums in the same
-                // order).
+                band_sums(rows, lums, sums);
+                let (lums, sums) = (&lums[..], &sums[..]);
                 let at = |x: i64, y: i64| lums[(y as usize - rows.0) * gw + x as usize];
-                looked.clear();
-                for k in 0..out.len() / rw {
+                for (k, out) in out.chunks_mut(rw).enumerate() {
                     let y = rect.y0 as i64 + (r0 + k) as i64 - gy0;
+                    let gx = (rect.x0 as i64 - gx0) as usize;
+                    // Most pixels are neither dark nor light enough to be
+                    // looked at further (a strand's core is one or the
+                    // other): they stay zero.
                     let lum = &lums[(y as usize - rows.0) * gw + gx..][..rw];
-                    for (c, &l) in lum.iter().enumerate() {
-                        if (dark..=light).contains(&l) || !judge(k * rw + c) {
+                    for (c, (o, &l)) in out.iter_mut().zip(lum).enumerate() {
+                        if (dark..=light).contains(&l) {
                             continue;
                         }
-                        if l < dark || ridge((gx + c) as i64, y, l, &at) {
-                            looked.push((k * rw + c) as u32);
-                        }
+                        let x = (gx + c) as i64;
+                        let mean = || local(x, y, sums, rows.0);
+                        *o = u8::from(strand_core(x, y, &at, &mean)) * CORE;
                     }
-                }
-                let whole = looked.len() as f32 >= own_below * out.len() as f32;
-                if whole {
-                    band_row_sums(rows, spans, lums, sums);
-                }
-                let (lums, sums) = (&lums[..], &sums[..]);
-                for &i in looked.iter() {
-                    let (c, k) = (i as usize % rw, i as usize / rw);
-                    let (x, y) = ((gx + c) as i64, rect.y0 as i64 + (r0 + k) as i64 - gy0);
-                    let mean = if whole {
-                        local(x, y, sums, rows.0)
-                    } else {
-                        lums_local(x, y, lums, rows.0)
-                    };
-                    let l = lums[(y as usize - rows.0) * gw + x as usize];
-                    let core = if l < dark {
-                        l < HAIR_LOCAL * mean
-                    } else {
-                        // Outside highlights only: on a shiny scalp a glint
-                        // on stubble is a light ridge too, and cannot be
-                        // told from a grey hair.
-                        mean < HAIR_LIGHT_SURROUND * skin
-                    };
-                    out[i as usize] = u8::from(core) * CORE;
                 }
             },
         );
@@ -645,10 +459,6 @@ fn find_hair(
     })
 }
 
-/// A band's luminances, row sums, columns to make, and pixels whose
-/// neighbourhood's mean is looked at, kept from band to band.
-type Scratch = (Vec<f32>, Vec<f32>, Vec<(usize, usize)>, Vec<u32>);
-
 /// [`find_hair`]'s state of a pixel: a strand's core (dark or light enough)…
 const CORE: u8 = 1;
 /// … looked at by the grouping of cores into strands…
@@ -724,7 +534,7 @@ mod tests {
                 y1: 190,
             },
         ] {
-            let cover = |own_below| match find_hair(&photo, rect, skin, true, own_below, None) {
+            let cover = |own_below| match find_hair(&photo, rect, skin, true, own_below) {
                 Found::Cover(c) => c,
                 Found::Strands(_) => unreachable!(),
             };
@@ -740,82 +550,7 @@ mod tests {
                 (s, l)
             };
             assert_eq!(bits(&band), bits(&own));
-            // The strands alone too (their cores judged from the band's
-            // sums or from each pixel's own).
-            let strands = |own_below| match find_hair(&photo, rect, skin, false, own_below, None) {
-                Found::Strands(s) => s,
-                Found::Cover(_) => unreachable!(),
-            };
-            let (band, own) = (strands(0.0), strands(f32::INFINITY));
-            assert!(band.iter().filter(|&&s| s).count() > 500, "too few strands");
-            assert_eq!(band, own);
         }
-    }
-
-    #[test]
-    fn strands_judged_near_the_wanted_pixels_alone_are_the_strands_judged_everywhere() {
-        // Dark strands and specks of every length from 1 to 6 pixels, in
-        // every direction, on skin; the pixels wanted are a ring around an
-        // inner block, which strands cross, end beside and stop short of.
-        let (w, h) = (160u32, 120u32);
-        // And strands of just over a speck with one end alone wanted: one
-        // across the inner block's left edge, one across the ring's top.
-        let edge = |x: u32, y: u32| {
-            (y == 54 && (35..39).contains(&x)) || (x == 66 && (14..18).contains(&y))
-        };
-        let beside_edge = |x: u32, y: u32| {
-            (31..43).contains(&x) && (51..58).contains(&y)
-                || (63..70).contains(&x) && (10..22).contains(&y)
-        };
-        let photo = RgbImage::from_fn(w, h, |x, y| {
-            let (a, b) = (x % 12, y % 12);
-            let len = 1 + (x / 12 + y / 12) % 6;
-            let dark = match (x / 12 + 2 * (y / 12)) % 3 {
-                0 => b == 5 && a >= 2 && a < 2 + len,
-                1 => a == 8 && b >= 1 && b < 1 + len,
-                _ => a == b && a >= 3 && a < 3 + len,
-            };
-            let dark = if beside_edge(x, y) { edge(x, y) } else { dark };
-            if dark {
-                image::Rgb([40, 32, 30])
-            } else {
-                let t = ((x * 5 + y * 3) % 9) as u8;
-                image::Rgb([190 + t, 150 + t, 130 + t])
-            }
-        });
-        let skin = luminance(&image::Rgb([194, 154, 134]));
-        let rect = Rect {
-            x0: 6,
-            y0: 4,
-            x1: 150,
-            y1: 115,
-        };
-        let (rw, rh) = (rect.width() as usize, rect.height() as usize);
-        let wanted: Vec<bool> = (0..rw * rh)
-            .map(|i| {
-                let (x, y) = (i % rw, i / rw);
-                let inner = (30..110).contains(&x) && (25..85).contains(&y);
-                let outer = (17..123).contains(&x) && (13..97).contains(&y);
-                outer && !inner
-            })
-            .collect();
-        let all = hair_pixels(&photo, rect, skin);
-        let near = hair_pixels_at(&photo, rect, skin, &wanted);
-        let at_wanted =
-            |v: &[bool]| -> Vec<bool> { v.iter().zip(&wanted).map(|(&s, &w)| s && w).collect() };
-        let strands = at_wanted(&all).iter().filter(|&&s| s).count();
-        assert!(
-            strands > 60,
-            "too few strands among the wanted pixels: {strands}"
-        );
-        assert!(
-            all.iter().filter(|&&s| s).count() > strands + 100,
-            "the strands should reach beyond the wanted pixels"
-        );
-        assert_eq!(at_wanted(&all), at_wanted(&near));
-        // Far from every wanted pixel, nothing was judged.
-        let far = within_strand_reach(rw, &wanted);
-        assert!(near.iter().zip(&far).all(|(&s, &f)| f || !s));
     }
 
     #[test]

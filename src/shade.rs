@@ -245,15 +245,15 @@ pub fn match_hair(
         x1: clip_up(x1, w),
         y1: clip_up(y1, h),
     };
+    let strands = crate::hair::hair_pixels(photo, window, luma(skin));
     let ww = window.width() as usize;
-    let wn = ww * window.height() as usize;
     // Around the region: the pixels outside it whose centre lies within
     // `reach` of a region pixel's centre (an exact Euclidean test over the
     // window, which holds every region pixel).
     let reach2 = f64::from(reach) * f64::from(reach);
     let ring = hair_at.is_none().then(|| {
         // The region's pixels of weight, read a row of its weights at a time.
-        let mut treated = vec![false; wn];
+        let mut treated = vec![false; strands.len()];
         let (x0, x1) = (window.x0.max(b.x0), window.x1.min(b.x1));
         treated
             .par_chunks_mut(ww.max(1))
@@ -278,20 +278,6 @@ pub fn match_hair(
             let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
             (fx - px).powi(2) + (fy - py).powi(2) <= reach * reach
         }),
-    };
-    // The strands, judged only where they are looked at (the ring) and
-    // near enough to it to matter (the treated area's inside is most of
-    // the window).
-    let strands = match &ring {
-        Some((treated, near)) => {
-            let ring: Vec<bool> = near
-                .par_iter()
-                .zip(treated)
-                .map(|(&n, &t)| n && !t)
-                .collect();
-            crate::hair::hair_pixels_at(photo, window, luma(skin), &ring)
-        }
-        None => crate::hair::hair_pixels(photo, window, luma(skin)),
     };
     // How many pixels are looked at, and the strands among them in order
     // (not a list of every pixel looked at: 10 MB at 12 MP).
