@@ -28,7 +28,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::follicle::Dot;
-use crate::photo::{linear_to_srgb, srgb_to_linear_table};
+use crate::photo::srgb_to_linear_table;
 use crate::region::{Rect, Region};
 use crate::shade::Shade;
 
@@ -321,6 +321,8 @@ fn row_light(
 /// Multiplies a row of transmittance `lrow` into the pixels of `prow`
 /// whose light `lights` holds ([`row_light`]).
 fn apply_row(lrow: &[[f32; 3]], lights: &[PixelLight], prow: &mut [u8], matte: f32) {
+    let codes = crate::photo::linear_to_srgb_table();
+    let linear_to_srgb = |l| crate::photo::srgb_code(codes, l);
     for ((t, light), px) in lrow.iter().zip(lights).zip(prow.chunks_exact_mut(3)) {
         let clear = *t == [1.0; 3];
         match *light {
@@ -1234,6 +1236,7 @@ impl Painter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::photo::linear_to_srgb;
 
     /// `crop` is `image`'s crop: every rectangle of a 7 × 5 image with
     /// distinct pixels, empty ones included, and back in place with `paste`.

@@ -209,27 +209,34 @@ pub fn srgb_to_linear_table() -> &'static [f32; 256] {
 
 /// Size of the linear → sRGB table: fine enough that the rounding error
 /// stays below a quarter of an 8-bit step even in the steep dark end.
-const TO_SRGB_STEPS: usize = 16384;
+pub(crate) const TO_SRGB_STEPS: usize = 16384;
 
-fn linear_to_srgb_table() -> &'static [u8] {
-    static T: OnceLock<Vec<u8>> = OnceLock::new();
+/// The linear → sRGB table ([`linear_to_srgb`]): a loop over many pixels
+/// takes it once and codes each value with [`srgb_code`].
+pub(crate) fn linear_to_srgb_table() -> &'static [u8; TO_SRGB_STEPS + 1] {
+    static T: OnceLock<[u8; TO_SRGB_STEPS + 1]> = OnceLock::new();
     T.get_or_init(|| {
-        (0..=TO_SRGB_STEPS)
-            .map(|i| {
-                let l = i as f32 / TO_SRGB_STEPS as f32;
-                let s: Srgb<f32> = Srgb::from_linear(LinSrgb::new(l, 0.0, 0.0));
-                (s.red * 255.0).round().clamp(0.0, 255.0) as u8
-            })
-            .collect()
+        std::array::from_fn(|i| {
+            let l = i as f32 / TO_SRGB_STEPS as f32;
+            let s: Srgb<f32> = Srgb::from_linear(LinSrgb::new(l, 0.0, 0.0));
+            (s.red * 255.0).round().clamp(0.0, 255.0) as u8
+        })
     })
 }
 
 /// Linear light in [0, 1] → 8-bit sRGB code.
 #[inline]
 pub fn linear_to_srgb(l: f32) -> u8 {
-    let t = linear_to_srgb_table();
+    srgb_code(linear_to_srgb_table(), l)
+}
+
+/// [`linear_to_srgb`] with its table `t` ([`linear_to_srgb_table`]) in hand.
+#[inline(always)]
+pub(crate) fn srgb_code(t: &[u8; TO_SRGB_STEPS + 1], l: f32) -> u8 {
+    // The clamp keeps the index within the table (NaN to 0); the `min`
+    // says so to the compiler, which then checks no bound.
     let i = (l.clamp(0.0, 1.0) * TO_SRGB_STEPS as f32 + 0.5) as usize;
-    t[i]
+    t[i.min(TO_SRGB_STEPS)]
 }
 
 /// Encodes an image in `format` (JPEG at `quality`, 1-100).
