@@ -522,6 +522,34 @@ mod tests {
         }
     }
 
+    /// Light outside [0, 1] (and NaN) codes to the ends of the range, and
+    /// the table's steps follow the sRGB curve to within half a code.
+    #[test]
+    fn srgb_code_clamps_and_follows_the_curve() {
+        let t = linear_to_srgb_table();
+        for (l, want) in [
+            (f32::NAN, 0),
+            (-1.0, 0),
+            (f32::NEG_INFINITY, 0),
+            (0.0, 0),
+            (1.0, 255),
+            (2.0, 255),
+            (f32::INFINITY, 255),
+        ] {
+            assert_eq!(srgb_code(t, l), want, "light {l}");
+        }
+        for i in 0..=1000 {
+            let l = i as f32 / 1000.0;
+            let s: Srgb<f32> = Srgb::from_linear(LinSrgb::new(l, 0.0, 0.0));
+            let exact = s.red * 255.0;
+            let got = srgb_code(t, l) as f32;
+            assert!(
+                (got - exact).abs() <= 0.5 + 0.25,
+                "light {l}: {got} against {exact}"
+            );
+        }
+    }
+
     #[test]
     fn a_jpeg_cut_short_is_refused_by_name() {
         let path = concat!(
