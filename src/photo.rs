@@ -523,7 +523,8 @@ mod tests {
     }
 
     /// Light outside [0, 1] (and NaN) codes to the ends of the range, and
-    /// the table's steps follow the sRGB curve to within half a code.
+    /// the table follows the sRGB curve to within three quarters of a code
+    /// (half a code of rounding, and the table's step below a quarter).
     #[test]
     fn srgb_code_clamps_and_follows_the_curve() {
         let t = linear_to_srgb_table();
